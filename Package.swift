@@ -1,0 +1,35 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Every first-party target builds in Swift 6 mode with warnings as errors.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "DeviceBench",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "devbench", targets: ["devbench"]),
+        .executable(name: "devspec-gen", targets: ["devspec-gen"]),
+        .library(name: "PCIe", targets: ["PCIe"]),
+        .library(name: "RegisterModel", targets: ["RegisterModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .target(name: "RegisterModel", swiftSettings: strict),
+        .target(
+            name: "RegisterSpec",
+            dependencies: ["RegisterModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "devspec-gen",
+            dependencies: ["RegisterSpec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .target(name: "PCIe", dependencies: ["RegisterModel"], swiftSettings: strict),
+        .testTarget(name: "RegisterSpecTests", dependencies: ["RegisterSpec", "RegisterModel"], swiftSettings: strict),
+        .testTarget(name: "PCIeTests", dependencies: ["PCIe"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)
