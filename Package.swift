@@ -28,6 +28,11 @@ let package = Package(
             dependencies: ["RegisterSpec", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .target(name: "PCIe", dependencies: ["RegisterModel"], swiftSettings: strict),
+        .target(
+            name: "CLibPCI",
+            linkerSettings: [.linkedLibrary("pci")]),
+        .target(name: "Inspector", dependencies: ["PCIe", "CLibPCI"], swiftSettings: strict),
+        .testTarget(name: "InspectorTests", dependencies: ["Inspector", "PCIe"], swiftSettings: strict),
         .testTarget(name: "RegisterSpecTests", dependencies: ["RegisterSpec", "RegisterModel"], swiftSettings: strict),
         .testTarget(name: "PCIeTests", dependencies: ["PCIe"], swiftSettings: strict),
     ],
