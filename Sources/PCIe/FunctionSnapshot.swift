@@ -34,16 +34,26 @@ public struct FunctionSnapshot: Sendable, Equatable {
     public let isVirtualFunction: Bool
     /// The physical function of a VF.
     public let physicalFunction: BDF?
+    /// Vendor id as the OS reports it. For a VF the config register reads 0xffff (SR-IOV 1.1
+    /// §3.4.1.1), so this comes from the PF instead; sysfs `vendor` shows this value.
+    public let vendorID: UInt16
+    /// Device id as the OS reports it (for a VF, the PF's SR-IOV VF Device ID).
+    public let deviceID: UInt16
 
     /// Creates a snapshot.
     public init(
         bdf: BDF, config: [UInt8], resources: [ResourceWindow], isVirtualFunction: Bool = false,
-        physicalFunction: BDF? = nil
+        physicalFunction: BDF? = nil, vendorID: UInt16? = nil, deviceID: UInt16? = nil
     ) {
         self.bdf = bdf
         self.config = config
         self.resources = resources
         self.isVirtualFunction = isVirtualFunction
         self.physicalFunction = physicalFunction
+        func word(_ at: Int) -> UInt16 {
+            config.count > at + 1 ? UInt16(config[at]) | UInt16(config[at + 1]) << 8 : 0xffff
+        }
+        self.vendorID = vendorID ?? word(0)
+        self.deviceID = deviceID ?? word(2)
     }
 }
