@@ -1,0 +1,155 @@
+import PCIe
+
+/// What a capability decoder sees: the config bytes, where its capability starts, and the options.
+struct CapabilityContext {
+    let view: ConfigView
+    /// Offset of the capability header.
+    let offset: Int
+    /// Classic capabilities: the 16 bits after id and next (lspci's `cap`).
+    /// Extended capabilities: the whole 32-bit header.
+    let header: UInt32
+    let verbosity: Int
+    let snapshot: FunctionSnapshot
+    let formatter: LspciFormatter
+}
+
+/// Decodes one capability: returns the text after `Capabilities: [xx] `, newline included.
+/// At `-v` that is the title line; deeper decoding (`-vv`) grows inside each decoder.
+typealias CapabilityDecoder = @Sendable (CapabilityContext) -> String
+
+/// Classic (PCI 3.0 §6.7) capability decoders, one per capability id.
+enum ClassicCapabilities {
+    static let decoders: [UInt8: CapabilityDecoder] = [
+        0x01: powerManagement,
+        0x02: { c in "AGP version \(String(c.header >> 4 & 0xf, radix: 16)).\(String(c.header & 0xf, radix: 16))\n" },
+        0x03: { _ in "Vital Product Data\n" },
+        0x04: { c in
+            "Slot ID: \(c.header & 0x1f) slots, First\(Fmt.flag(c.header, 0x20)), chassis \(Fmt.hex(c.header >> 8 & 0xff, 2))\n"
+        },
+        0x05: msi,
+        0x06: { _ in "CompactPCI hot-swap <?>\n" },
+        0x07: pciX,
+        0x0a: { c in "Debug port: BAR=\(c.header >> 13 & 0x7) offset=\(Fmt.hex(c.header & 0x1fff, 4))\n" },
+        0x0b: { _ in "CompactPCI central resource control <?>\n" },
+        0x0c: { _ in "Hot-plug capable\n" },
+        0x0d: subsystem,
+        0x0e: { _ in "AGP3 <?>\n" },
+        0x0f: { _ in "Secure device <?>\n" },
+        0x10: express,
+        0x11: msiX,
+        0x12: { c in "SATA HBA v\(c.header >> 4 & 0xf).\(c.header & 0xf)\n" },
+        0x13: { _ in "PCI Advanced Features\n" },
+    ]
+
+    /// `Power Management version N`.
+    static func powerManagement(_ c: CapabilityContext) -> String {
+        "Power Management version \(c.header & 0x7)\n"
+    }
+
+    /// `MSI: Enable+ Count=1/1 Maskable+ 64bit+`.
+    static func msi(_ c: CapabilityContext) -> String {
+        let h = c.header
+        return "MSI: Enable\(Fmt.flag(h, 0x1)) Count=\(1 << (h >> 4 & 0x7))/\(1 << (h >> 1 & 0x7)) "
+            + "Maskable\(Fmt.flag(h, 0x100)) 64bit\(Fmt.flag(h, 0x80))\n"
+    }
+
+    /// `MSI-X: Enable+ Count=64 Masked-`.
+    static func msiX(_ c: CapabilityContext) -> String {
+        let h = c.header
+        return "MSI-X: Enable\(Fmt.flag(h, 0x8000)) Count=\((h & 0x7ff) + 1) Masked\(Fmt.flag(h, 0x4000))\n"
+    }
+
+    /// PCI-X: the title depends on the header type; other header types print nothing.
+    static func pciX(_ c: CapabilityContext) -> String {
+        switch c.view.byte(Header.headerType) & 0x7f {
+        case 0: "PCI-X non-bridge device\n"
+        case 1: "PCI-X bridge device\n"
+        default: ""
+        }
+    }
+
+    /// Bridge subsystem id capability.
+    static func subsystem(_ c: CapabilityContext) -> String {
+        guard c.view.has(c.offset, 8) else { return "" }
+        let vendor = c.view.word(c.offset + 4)
+        let device = c.view.word(c.offset + 6)
+        let text =
+            c.formatter.names?.subsystemText(
+                vendor: c.snapshot.vendorID, device: c.snapshot.deviceID, subsystemVendor: vendor,
+                subsystemDevice: device, style: c.formatter.options.nameStyle)
+            ?? (Fmt.hex(vendor, 4) + ":" + Fmt.hex(device, 4))
+        return "Subsystem: \(text)\n"
+    }
+
+    /// `Express (v2) Endpoint, MSI 00` (the version only from `-vv` on).
+    static func express(_ c: CapabilityContext) -> String {
+        let h = c.header
+        let type = Int(h >> 4 & 0xf)
+        let slot = "(Slot\(Fmt.flag(h, 0x100)))"
+        let kind: String =
+            switch type {
+            case 0: "Endpoint"
+            case 1: "Legacy Endpoint"
+            case 4: "Root Port \(slot)"
+            case 5: "Upstream Port"
+            case 6: "Downstream Port \(slot)"
+            case 7: "PCI-Express to PCI/PCI-X Bridge"
+            case 8: "PCI/PCI-X to PCI-Express Bridge \(slot)"
+            case 9: "Root Complex Integrated Endpoint"
+            case 10: "Root Complex Event Collector"
+            default: "Unknown type \(type)"
+            }
+        let version = c.verbosity >= 2 ? "(v\(h & 0xf)) " : ""
+        return "Express \(version)\(kind), MSI \(Fmt.hex(h >> 9 & 0x1f, 2))\n"
+    }
+}
+
+extension LspciFormatter {
+    /// Walks the classic chain, then (for PCIe and PCI-X functions) the extended chain.
+    func capabilities(_ snapshot: FunctionSnapshot, _ view: ConfigView, pointer: Int, into out: inout String) {
+        guard view.word(Header.status) & 0x10 != 0 else { return }
+        var visited = Set<Int>()
+        var hasExtendedSpace = false
+        var offset = Int(view.byte(pointer) & ~3)
+        while offset != 0 {
+            out += "\tCapabilities: "
+            guard view.has(offset, 4) else {
+                out += "<access denied>\n"
+                break
+            }
+            let id = view.byte(offset)
+            let next = Int(view.byte(offset + 1) & ~3)
+            let header = UInt32(view.word(offset + 2))
+            out += "[\(Fmt.hex(offset, 2))] "
+            guard visited.insert(offset).inserted else {
+                out += "<chain looped>\n"
+                break
+            }
+            guard id != 0xff else {
+                out += "<chain broken>\n"
+                break
+            }
+            let context = CapabilityContext(
+                view: view, offset: offset, header: header, verbosity: options.verbosity, snapshot: snapshot,
+                formatter: self)
+            if id == 0x09 {
+                out += VendorCapabilities.decode(context)
+            } else if let decoder = ClassicCapabilities.decoders[id] {
+                out += decoder(context)
+            } else {
+                out += "#\(Fmt.hex(id, 2)) [\(Fmt.hex(header, 4))]\n"
+            }
+            if id == 0x10 || id == 0x07 { hasExtendedSpace = true }
+            offset = next
+        }
+        if hasExtendedSpace { extendedCapabilities(snapshot, view, into: &out) }
+    }
+}
+
+/// Vendor-specific capability (id 9). Only the generic form is decoded; lspci has special
+/// decoders for Intel and virtio functions that are not reproduced yet.
+enum VendorCapabilities {
+    static func decode(_ c: CapabilityContext) -> String {
+        "Vendor Specific Information: Len=\(Fmt.hex(c.header >> 8 & 0xff, 2)) <?>\n"
+    }
+}

@@ -1,0 +1,72 @@
+import PCIe
+
+/// Extended (PCIe, config offset 0x100 and up) capability decoders, one per capability id.
+enum ExtendedCapabilities {
+    static let decoders: [UInt16: CapabilityDecoder] = [
+        0x0000: title("Null"),
+        0x0001: title("Advanced Error Reporting"),
+        0x0002: title("Virtual Channel"),
+        0x0003: deviceSerialNumber,
+        0x0004: title("Power Budgeting <?>"),
+        0x0009: title("Virtual Channel"),
+        0x000a: vendorSpecific,
+        0x000d: title("Access Control Services"),
+        0x000e: title("Alternative Routing-ID Interpretation (ARI)"),
+        0x000f: title("Address Translation Service (ATS)"),
+        0x0010: title("Single Root I/O Virtualization (SR-IOV)"),
+        0x0018: title("Latency Tolerance Reporting"),
+        0x001b: title("Process Address Space ID (PASID)"),
+        0x001e: title("L1 PM Substates"),
+    ]
+
+    /// A decoder whose `-v` output is a fixed title.
+    static func title(_ text: String) -> CapabilityDecoder {
+        { _ in text + "\n" }
+    }
+
+    /// `Device Serial Number 00-1b-21-ff-ff-aa-bb-cc`, most significant byte first. Prints
+    /// nothing at all (not even a newline) when the 8 serial bytes are beyond the snapshot.
+    static func deviceSerialNumber(_ c: CapabilityContext) -> String {
+        guard c.view.has(c.offset + 4, 8) else { return "" }
+        let bytes = (0..<8).reversed().map { Fmt.hex(c.view.byte(c.offset + 4 + $0), 2) }
+        return "Device Serial Number " + bytes.joined(separator: "-") + "\n"
+    }
+
+    /// Vendor-specific extended capability: `ID=0001 Rev=1 Len=010 <?>`.
+    static func vendorSpecific(_ c: CapabilityContext) -> String {
+        guard c.view.has(c.offset + 4, 4) else { return "" }
+        let vsec = c.view.dword(c.offset + 4)
+        return "Vendor Specific Information: ID=\(Fmt.hex(vsec & 0xffff, 4)) Rev=\(vsec >> 16 & 0xf) "
+            + "Len=\(Fmt.hex(vsec >> 20, 3)) <?>\n"
+    }
+}
+
+extension LspciFormatter {
+    /// Walks the extended chain from 0x100 with a visited set.
+    func extendedCapabilities(_ snapshot: FunctionSnapshot, _ view: ConfigView, into out: inout String) {
+        var visited = Set<Int>()
+        var offset = 0x100
+        repeat {
+            guard view.has(offset, 4) else { break }
+            let header = view.dword(offset)
+            if header == 0 || header == 0xffff_ffff { break }
+            let id = UInt16(truncatingIfNeeded: header)
+            out += "\tCapabilities: [\(Fmt.hex(offset, 3))"
+            if options.verbosity > 1 { out += " v\(header >> 16 & 0xf)" }
+            out += "] "
+            guard visited.insert(offset).inserted else {
+                out += "<chain looped>\n"
+                break
+            }
+            let context = CapabilityContext(
+                view: view, offset: offset, header: header, verbosity: options.verbosity, snapshot: snapshot,
+                formatter: self)
+            if let decoder = ExtendedCapabilities.decoders[id] {
+                out += decoder(context)
+            } else {
+                out += "Extended Capability ID 0x\(String(id, radix: 16))\n"
+            }
+            offset = Int(header >> 20) & ~3
+        } while offset != 0
+    }
+}

@@ -1,0 +1,103 @@
+import PCIe
+
+extension LspciFormatter {
+    /// lspci's BAR lines: addresses and sizes from the sysfs windows, type bits from config.
+    func barLines(_ windows: [ResourceWindow], _ view: ConfigView, count: Int, into out: inout String) {
+        let command = view.word(Header.command)
+        var index = 0
+        while index < count {
+            let window = windows[index]
+            let position = window.start | (SysfsResource.flags(index: index, window: window, config: view) & 0xf)
+            let length = window.end > window.start ? window.end - window.start + 1 : 0
+            var flags = view.dword(Header.bar0 + 4 * index)
+            if flags == 0xffff_ffff { flags = 0 }
+            defer { index += 1 }
+            if position == 0 && flags == 0 && length == 0 { continue }
+            var line = options.verbosity > 1 ? "\tRegion \(index): " : "\t"
+            var isVirtual = false
+            if position != 0 && flags == 0 {
+                line += "[virtual] "
+                flags = UInt32(truncatingIfNeeded: position)
+                isVirtual = true
+            }
+            if flags & 1 != 0 {
+                let address = position & ~UInt64(3)
+                line += "I/O ports at "
+                if address != 0 || command & 1 != 0 {
+                    line += Fmt.hex(address, 4)
+                } else {
+                    line += flags & ~UInt32(3) != 0 ? "<ignored>" : "<unassigned>"
+                }
+                if !isVirtual && command & 1 == 0 { line += " [disabled]" }
+            } else {
+                let type = flags & 0x6
+                let address = position & ~UInt64(0xf)
+                var upper: UInt32 = 0
+                var done = false
+                line += "Memory at "
+                if type == 0x4 {
+                    if index >= count - 1 {
+                        line += "<invalid-64bit-slot>"
+                        done = true
+                    } else {
+                        index += 1
+                        upper = view.dword(Header.bar0 + 4 * index)
+                    }
+                }
+                if !done {
+                    if address != 0 {
+                        line += Fmt.hex(address, 8)
+                    } else {
+                        line += (flags & ~UInt32(0xf) != 0 || upper != 0) ? "<ignored>" : "<unassigned>"
+                    }
+                }
+                let width = ["32-bit", "low-1M", "64-bit", "type 3"][Int(type >> 1)]
+                line += " (\(width), \(flags & 0x8 != 0 ? "" : "non-")prefetchable)"
+                if !isVirtual && command & 2 == 0 { line += " [disabled]" }
+            }
+            out += line + LspciFormatter.sizeText(length) + "\n"
+        }
+    }
+
+    /// lspci's `Expansion ROM at` line.
+    func romLine(_ window: ResourceWindow, _ view: ConfigView, register: Int, into out: inout String) {
+        let romMask = ~UInt64(0x7ff)
+        let rom = window.start | (SysfsResource.flags(index: 6, window: window, config: view) & 0xf)
+        let length = window.end > window.start ? window.end - window.start + 1 : 0
+        var flags = UInt64(view.dword(register))
+        let command = view.word(Header.command)
+        if rom == 0 && flags == 0 && length == 0 { return }
+        var line = "\t"
+        var isVirtual = false
+        if rom & romMask != 0 && flags & romMask == 0 {
+            line += "[virtual] "
+            flags = rom
+            isVirtual = true
+        }
+        line += "Expansion ROM at "
+        if rom & romMask != 0 {
+            line += Fmt.hex(rom & romMask, 8)
+        } else {
+            line += flags & romMask != 0 ? "<ignored>" : "<unassigned>"
+        }
+        if flags & 1 == 0 {
+            line += " [disabled]"
+        } else if !isVirtual && command & 2 == 0 {
+            line += " [disabled by cmd]"
+        }
+        out += line + LspciFormatter.sizeText(length) + "\n"
+    }
+
+    /// ` [size=128K]`, or nothing for 0.
+    static func sizeText(_ bytes: UInt64) -> String {
+        guard bytes != 0 else { return "" }
+        let suffixes = ["", "K", "M", "G", "T"]
+        var value = bytes
+        var unit = 0
+        while unit < suffixes.count - 1 && value >= 1024 {
+            value /= 1024
+            unit += 1
+        }
+        return " [size=\(UInt32(truncatingIfNeeded: value))\(suffixes[unit])]"
+    }
+}
