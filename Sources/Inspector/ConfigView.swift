@@ -76,6 +76,8 @@ enum SysfsResource {
     static let memFlag: UInt64 = 0x200
     static let prefetchFlag: UInt64 = 0x2000
     static let mem64Flag: UInt64 = 0x10_0000
+    /// `IORESOURCE_PCI_EA_BEI`: the window comes from an Enhanced Allocation entry.
+    static let enhancedAllocationFlag: UInt64 = 0x20
 
     /// The flags column: the window's flags, plus (like Linux) the BAR's low type bits when the
     /// snapshot's flags lack them, so `[virtual]` VF BARs still show their type.

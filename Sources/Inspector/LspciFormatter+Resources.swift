@@ -1,22 +1,40 @@
 import PCIe
 
 extension LspciFormatter {
-    /// lspci's BAR lines: addresses and sizes from the sysfs windows, type bits from config.
+    /// lspci's BAR lines: addresses and sizes from the sysfs windows, type bits from config;
+    /// a window the OS reports but the BAR register does not hold (a VF BAR) is `[virtual]`.
     func barLines(_ windows: [ResourceWindow], _ view: ConfigView, count: Int, into out: inout String) {
         let command = view.word(Header.command)
         var index = 0
         while index < count {
             let window = windows[index]
-            let position = window.start | (SysfsResource.flags(index: index, window: window, config: view) & 0xf)
+            let resourceFlags = SysfsResource.flags(index: index, window: window, config: view)
+            let position = window.start | (resourceFlags & 0xf)
             let length = window.end > window.start ? window.end - window.start + 1 : 0
+            let enhanced = resourceFlags & SysfsResource.enhancedAllocationFlag != 0
             var flags = view.dword(Header.bar0 + 4 * index)
             if flags == 0xffff_ffff { flags = 0 }
             defer { index += 1 }
             if position == 0 && flags == 0 && length == 0 { continue }
             var line = options.verbosity > 1 ? "\tRegion \(index): " : "\t"
+            var hardwareLower: UInt32
+            var hardwareUpper: UInt32 = 0
+            var broken = false
+            if flags & 1 != 0 {
+                hardwareLower = flags & ~UInt32(3)
+            } else {
+                hardwareLower = flags & ~UInt32(0xf)
+                if flags & 0x6 == 0x4 {
+                    if index >= count - 1 {
+                        broken = true
+                    } else {
+                        index += 1
+                        hardwareUpper = view.dword(Header.bar0 + 4 * index)
+                    }
+                }
+            }
             var isVirtual = false
-            if position != 0 && flags == 0 {
-                line += "[virtual] "
+            if position != 0 && hardwareLower == 0 && hardwareUpper == 0 && !enhanced {
                 flags = UInt32(truncatingIfNeeded: position)
                 isVirtual = true
             }
@@ -26,35 +44,33 @@ extension LspciFormatter {
                 if address != 0 || command & 1 != 0 {
                     line += Fmt.hex(address, 4)
                 } else {
-                    line += flags & ~UInt32(3) != 0 ? "<ignored>" : "<unassigned>"
+                    line += hardwareLower != 0 ? "<ignored>" : "<unassigned>"
                 }
-                if !isVirtual && command & 1 == 0 { line += " [disabled]" }
+                if isVirtual {
+                    line += " [virtual]"
+                } else if command & 1 == 0 {
+                    line += " [disabled]"
+                }
             } else {
                 let type = flags & 0x6
                 let address = position & ~UInt64(0xf)
-                var upper: UInt32 = 0
-                var done = false
                 line += "Memory at "
-                if type == 0x4 {
-                    if index >= count - 1 {
-                        line += "<invalid-64bit-slot>"
-                        done = true
-                    } else {
-                        index += 1
-                        upper = view.dword(Header.bar0 + 4 * index)
-                    }
-                }
-                if !done {
-                    if address != 0 {
-                        line += Fmt.hex(address, 8)
-                    } else {
-                        line += (flags & ~UInt32(0xf) != 0 || upper != 0) ? "<ignored>" : "<unassigned>"
-                    }
+                if broken {
+                    line += "<broken-64-bit-slot>"
+                } else if address != 0 {
+                    line += Fmt.hex(address, 8)
+                } else {
+                    line += hardwareLower != 0 || hardwareUpper != 0 ? "<ignored>" : "<unassigned>"
                 }
                 let width = ["32-bit", "low-1M", "64-bit", "type 3"][Int(type >> 1)]
                 line += " (\(width), \(flags & 0x8 != 0 ? "" : "non-")prefetchable)"
-                if !isVirtual && command & 2 == 0 { line += " [disabled]" }
+                if isVirtual {
+                    line += " [virtual]"
+                } else if command & 2 == 0 {
+                    line += " [disabled]"
+                }
             }
+            if enhanced { line += " [enhanced]" }
             out += line + LspciFormatter.sizeText(length) + "\n"
         }
     }
@@ -62,29 +78,31 @@ extension LspciFormatter {
     /// lspci's `Expansion ROM at` line.
     func romLine(_ window: ResourceWindow, _ view: ConfigView, register: Int, into out: inout String) {
         let romMask = ~UInt64(0x7ff)
-        let rom = window.start | (SysfsResource.flags(index: 6, window: window, config: view) & 0xf)
+        let resourceFlags = SysfsResource.flags(index: 6, window: window, config: view)
+        let rom = window.start | (resourceFlags & 0xf)
         let length = window.end > window.start ? window.end - window.start + 1 : 0
+        let enhanced = resourceFlags & SysfsResource.enhancedAllocationFlag != 0
         var flags = UInt64(view.dword(register))
         let command = view.word(Header.command)
         if rom == 0 && flags == 0 && length == 0 { return }
-        var line = "\t"
+        var line = "\tExpansion ROM at "
         var isVirtual = false
-        if rom & romMask != 0 && flags & romMask == 0 {
-            line += "[virtual] "
+        if rom & romMask != 0 && flags & romMask == 0 && !enhanced {
             flags = rom
             isVirtual = true
         }
-        line += "Expansion ROM at "
         if rom & romMask != 0 {
             line += Fmt.hex(rom & romMask, 8)
         } else {
             line += flags & romMask != 0 ? "<ignored>" : "<unassigned>"
         }
+        if isVirtual { line += " [virtual]" }
         if flags & 1 == 0 {
             line += " [disabled]"
         } else if !isVirtual && command & 2 == 0 {
             line += " [disabled by cmd]"
         }
+        if enhanced { line += " [enhanced]" }
         out += line + LspciFormatter.sizeText(length) + "\n"
     }
 
