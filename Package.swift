@@ -33,6 +33,11 @@ let package = Package(
             linkerSettings: [.linkedLibrary("pci")]),
         .target(name: "Inspector", dependencies: ["PCIe", "CLibPCI"], swiftSettings: strict),
         .testTarget(name: "InspectorTests", dependencies: ["Inspector", "PCIe"], swiftSettings: strict),
+        .target(name: "DMAEngine", dependencies: ["PCIe", "RegisterModel"], swiftSettings: strict),
+        .executableTarget(
+            name: "devbench",
+            dependencies: ["PCIe", "DMAEngine", "Inspector", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
         .testTarget(name: "RegisterSpecTests", dependencies: ["RegisterSpec", "RegisterModel"], swiftSettings: strict),
         .testTarget(name: "PCIeTests", dependencies: ["PCIe"], swiftSettings: strict),
     ],
