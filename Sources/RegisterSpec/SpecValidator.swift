@@ -7,8 +7,6 @@ import RegisterModel
 public enum SpecValidator {
     /// Register widths the format allows, in bytes.
     public static let allowedWidths: Set<Int> = [1, 2, 4, 8]
-    /// Member names every generated register namespace defines; fields must not reuse them.
-    public static let reservedRegisterMembers: Set<String> = ["offset", "width", "reset", "count", "stride", "descriptor"]
 
     /// All problems in `spec`, in register order; empty when the spec is valid.
     public static func problems(in spec: DeviceSpec) -> [SpecProblem] {
@@ -94,12 +92,9 @@ private struct Checker {
         let bits = register.width * 8
         var identifiers: Set<String> = []
         for (index, field) in register.fields.enumerated() {
-            let identifier = SwiftNaming.lowerCamel(field.name)
+            let identifier = SwiftNaming.fieldIdentifier(field.name)
             if !SwiftNaming.isIdentifierText(field.name) || SwiftNaming.forbiddenNames.contains(identifier) {
                 add(.invalidName(field.name, reason: "a field name must use only letters, digits and _"),
-                    register: register.name, field: field.name)
-            } else if SpecValidator.reservedRegisterMembers.contains(identifier) {
-                add(.invalidName(field.name, reason: "'\(identifier)' is a generated member of every register"),
                     register: register.name, field: field.name)
             } else if !identifiers.insert(identifier).inserted {
                 add(.duplicateName(field.name), register: register.name, field: field.name)

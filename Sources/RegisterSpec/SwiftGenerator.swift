@@ -44,6 +44,7 @@ public enum SwiftGenerator {
 
     private static func writeCapability(_ capability: CapabilitySpec, to out: inout SourceWriter) {
         let kind = capability.isExtended ? "extended capability" : "capability"
+        out.line()
         out.doc("The \(kind) ID this block is found by.")
         out.line("public static let capabilityID: UInt16 = \(hexLiteral(capability.id, digits: capability.isExtended ? 4 : 2))")
         out.doc("Whether the block lives in PCI Express extended configuration space (0x100 and up).")
@@ -53,8 +54,11 @@ public enum SwiftGenerator {
     }
 
     private static func writeRegister(_ register: RegisterDescriptor, summary: String?, to out: inout SourceWriter) {
-        let title = summary ?? register.name
-        out.doc(register.specReference.isEmpty ? title : "\(title) (\(register.specReference))")
+        out.doc(summary ?? register.name)
+        if !register.specReference.isEmpty {
+            out.doc("")
+            out.doc("Spec: " + register.specReference)
+        }
         out.open("public enum \(register.name)")
         out.doc("Byte offset from the start of the block" + (register.count > 1 ? " (of instance 0)." : "."))
         out.line("public static let offset = \(hexLiteral(register.offset, digits: 2))")
@@ -72,13 +76,13 @@ public enum SwiftGenerator {
             let bits = field.width == 1 ? "bit \(field.lsb)" : "bits \(field.lsb + field.width - 1):\(field.lsb)"
             let text = field.summary.isEmpty ? "" : " " + field.summary
             out.doc("`\(field.name)`, \(bits), \(field.access.rawValue).\(text)")
-            out.line("public static let \(SwiftNaming.memberIdentifier(field.name)) = BitField(lsb: \(field.lsb), width: \(field.width))")
+            out.line("public static let \(SwiftNaming.fieldIdentifier(field.name)) = BitField(lsb: \(field.lsb), width: \(field.width))")
         }
         for field in register.fields where !field.values.isEmpty {
             out.doc("Named values of `\(field.name)`, already shifted down to bit 0.")
             out.open("public enum \(SwiftNaming.valueTypeName(forField: field.name))")
             for value in field.values {
-                out.doc("`\(value.name)`")
+                out.doc("`\(value.name)` = \(value.value)")
                 out.line("public static let \(SwiftNaming.memberIdentifier(value.name)): UInt64 = \(value.value)")
             }
             out.close()
@@ -97,7 +101,7 @@ public enum SwiftGenerator {
         } else {
             out.line("fields: [")
             out.indented { w in
-                for field in register.fields { w.line(fieldLiteral(field) + ",") }
+                for field in register.fields { writeField(field, to: &w) }
             }
             out.line("],")
         }
@@ -107,14 +111,22 @@ public enum SwiftGenerator {
         out.line("specReference: \(literal(register.specReference)))")
     }
 
-    private static func fieldLiteral(_ field: FieldDescriptor) -> String {
-        var text = "FieldDescriptor(name: \(literal(field.name)), lsb: \(field.lsb), width: \(field.width), "
-            + "access: .\(field.access.rawValue)"
-        if !field.values.isEmpty {
-            let values = field.values.map { "FieldValue(name: \(literal($0.name)), value: \($0.value))" }
-            text += ", values: [" + values.joined(separator: ", ") + "]"
+    private static func writeField(_ field: FieldDescriptor, to out: inout SourceWriter) {
+        let head = "name: \(literal(field.name)), lsb: \(field.lsb), width: \(field.width), access: .\(field.access.rawValue)"
+        let summary = field.summary.isEmpty ? "" : "summary: \(literal(field.summary))"
+        guard !field.values.isEmpty else {
+            out.line("FieldDescriptor(" + head + (summary.isEmpty ? "" : ", " + summary) + "),")
+            return
         }
-        if !field.summary.isEmpty { text += ", summary: \(literal(field.summary))" }
-        return text + ")"
+        out.line("FieldDescriptor(")
+        out.indented { w in
+            w.line(head + ",")
+            w.line("values: [")
+            w.indented { v in
+                for value in field.values { v.line("FieldValue(name: \(literal(value.name)), value: \(value.value)),") }
+            }
+            w.line(summary.isEmpty ? "])," : "],")
+            if !summary.isEmpty { w.line(summary + "),") }
+        }
     }
 }

@@ -8,7 +8,9 @@
 /// - an acronym followed by a digit, `_` or the end is lowercased whole: `BIR` -> `bir`, `MSI64` -> `msi64`;
 /// - the mixed-case acronyms in `mixedCaseAcronyms` count as one word: `PCIeCapabilities` -> `pcieCapabilities`;
 /// - a name starting with a digit gets a leading `_`: `64BitCapable` -> `_64BitCapable`;
-/// - a result that is a Swift keyword is wrapped in backticks: `Default` -> `` `default` ``.
+/// - a result that is a Swift keyword is wrapped in backticks: `Default` -> `` `default` ``;
+/// - a field whose result is a member every register namespace already has (`offset`, `width`,
+///   `reset`, `count`, `stride`, `descriptor`) gets the suffix `Field`: `Reset` -> `resetField`.
 public enum SwiftNaming {
     /// Acronyms with lowercase letters that are lowercased as a whole at the start of a name.
     public static let mixedCaseAcronyms = ["PCIe"]
@@ -50,6 +52,15 @@ public enum SwiftNaming {
     /// The member identifier for a spec name: lowerCamel, escaped if it is a keyword.
     public static func memberIdentifier(_ name: String) -> String {
         escaped(lowerCamel(name))
+    }
+
+    /// Members every generated register namespace defines besides its fields.
+    public static let registerMembers: Set<String> = ["offset", "width", "reset", "count", "stride", "descriptor"]
+
+    /// The `BitField` member name for a field: `memberIdentifier`, plus `Field` on a clash with `registerMembers`.
+    public static func fieldIdentifier(_ name: String) -> String {
+        let base = lowerCamel(name)
+        return registerMembers.contains(base) ? base + "Field" : escaped(base)
     }
 
     /// The UpperCamel type name for a field's value enumeration, e.g. `MaxPayloadSizeValue`.
