@@ -51,6 +51,17 @@ enum Fmt {
         return s.count >= digits ? s : String(repeating: "0", count: digits - s.count) + s
     }
 
+    /// `%0<digits>u`.
+    static func decimal(_ value: some BinaryInteger, _ digits: Int) -> String {
+        let s = String(value)
+        return s.count >= digits ? s : String(repeating: "0", count: digits - s.count) + s
+    }
+
+    /// C's `%#02x`: `0x` and hex digits, but plain `00` for zero.
+    static func alternateHex(_ value: some BinaryInteger) -> String {
+        value == 0 ? "00" : "0x" + String(value, radix: 16)
+    }
+
     /// lspci's `FLAG()`: `+` when any of `mask` is set.
     static func flag(_ value: some BinaryInteger, _ mask: some BinaryInteger) -> String {
         (UInt64(truncatingIfNeeded: value) & UInt64(truncatingIfNeeded: mask)) != 0 ? "+" : "-"
@@ -92,6 +103,13 @@ enum SysfsResource {
         if window.flags & mem64Flag != 0 { low |= 0x4 }
         if window.flags & prefetchFlag != 0 { low |= 0x8 }
         return window.flags | low
+    }
+
+    /// The BAR type bits (I/O; 64-bit; prefetchable) that Linux resource flags stand for.
+    static func barType(_ flags: UInt64) -> UInt32 {
+        if flags & ioFlag != 0 { return 0x1 }
+        guard flags & memFlag != 0 else { return 0 }
+        return (flags & mem64Flag != 0 ? 0x4 : 0) | (flags & prefetchFlag != 0 ? 0x8 : 0)
     }
 
     /// The seven windows of a snapshot, padded with `.none`.

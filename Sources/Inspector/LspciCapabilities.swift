@@ -20,6 +20,7 @@ typealias CapabilityDecoder = @Sendable (CapabilityContext) -> String
 /// Classic (PCI 3.0 §6.7) capability decoders, one per capability id.
 enum ClassicCapabilities {
     static let decoders: [UInt8: CapabilityDecoder] = [
+        0x00: { _ in "Null\n" },
         0x01: powerManagement,
         0x02: { c in "AGP version \(String(c.header >> 4 & 0xf, radix: 16)).\(String(c.header & 0xf, radix: 16))\n" },
         0x03: { _ in "Vital Product Data\n" },
@@ -29,6 +30,7 @@ enum ClassicCapabilities {
         0x05: msi,
         0x06: { _ in "CompactPCI hot-swap <?>\n" },
         0x07: pciX,
+        0x08: hyperTransport,
         0x0a: { c in "Debug port: BAR=\(c.header >> 13 & 0x7) offset=\(Fmt.hex(c.header & 0x1fff, 4))\n" },
         0x0b: { _ in "CompactPCI central resource control <?>\n" },
         0x0c: { _ in "Hot-plug capable\n" },
@@ -39,7 +41,45 @@ enum ClassicCapabilities {
         0x11: msiX,
         0x12: { c in "SATA HBA v\(c.header >> 4 & 0xf).\(c.header & 0xf)\n" },
         0x13: { _ in "PCI Advanced Features\n" },
+        0x14: enhancedAllocation,
     ]
+
+    /// HyperTransport: the title names the interface or capability type.
+    static func hyperTransport(_ c: CapabilityContext) -> String {
+        let h = c.header
+        switch h & 0xe000 {
+        case 0x0000: return "HyperTransport: Slave or Primary Interface\n"
+        case 0x2000: return "HyperTransport: Host or Secondary Interface\n"
+        default: break
+        }
+        let type = h & 0xf800
+        let title: String =
+            switch type {
+            case 0x4000: "Switch"
+            case 0x8000: "Interrupt Discovery and Configuration"
+            case 0x8800: "Revision ID: \(h >> 5 & 0x7).\(Fmt.decimal(h & 0x1f, 2))"
+            case 0x9000: "UnitID Clumping"
+            case 0x9800: "Extended Configuration Space Access"
+            case 0xa000: "Address Mapping"
+            case 0xa800: "MSI Mapping Enable\(Fmt.flag(h, 0x1)) Fixed\(Fmt.flag(h, 0x2))"
+            case 0xb000: "DirectRoute"
+            case 0xb800: "VCSet"
+            case 0xc000: "Retry Mode"
+            case 0xc800: "X86 (reserved)"
+            default: "#\(Fmt.hex(type >> 11, 2))"
+            }
+        return "HyperTransport: \(title)\n"
+    }
+
+    /// `Enhanced Allocation (EA): NumEntries=N` (bridges add their fixed bus numbers).
+    static func enhancedAllocation(_ c: CapabilityContext) -> String {
+        var text = "Enhanced Allocation (EA): NumEntries=\(c.header & 0x3f)"
+        if c.view.byte(Header.headerType) & 0x7f == 1 {
+            guard c.view.has(c.offset + 4, 2) else { return text + "\n" }
+            text += ", secondary=\(c.view.byte(c.offset + 4)), subordinate=\(c.view.byte(c.offset + 5))"
+        }
+        return text + "\n"
+    }
 
     /// `Power Management version N`.
     static func powerManagement(_ c: CapabilityContext) -> String {
@@ -137,7 +177,7 @@ extension LspciFormatter {
             } else if let decoder = ClassicCapabilities.decoders[id] {
                 out += decoder(context)
             } else {
-                out += "#\(Fmt.hex(id, 2)) [\(Fmt.hex(header, 4))]\n"
+                out += "Capability ID \(Fmt.alternateHex(id)) [\(Fmt.hex(header, 4))]\n"
             }
             if id == 0x10 || id == 0x07 { hasExtendedSpace = true }
             offset = next
@@ -150,6 +190,6 @@ extension LspciFormatter {
 /// decoders for Intel and virtio functions that are not reproduced yet.
 enum VendorCapabilities {
     static func decode(_ c: CapabilityContext) -> String {
-        "Vendor Specific Information: Len=\(Fmt.hex(c.header >> 8 & 0xff, 2)) <?>\n"
+        "Vendor Specific Information: Len=\(Fmt.hex(c.header & 0xff, 2)) <?>\n"
     }
 }

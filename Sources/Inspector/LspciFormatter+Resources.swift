@@ -1,42 +1,34 @@
 import PCIe
 
 extension LspciFormatter {
-    /// lspci's BAR lines: addresses and sizes from the sysfs windows, type bits from config;
-    /// a window the OS reports but the BAR register does not hold (a VF BAR) is `[virtual]`.
+    /// lspci's BAR lines. Like lspci with sysfs, the address, size and type come from the
+    /// `resource` windows; the BAR register only tells whether the device itself holds an address
+    /// (a window the OS reports but the register does not hold, such as a VF BAR, is `[virtual]`).
     func barLines(_ windows: [ResourceWindow], _ view: ConfigView, count: Int, into out: inout String) {
         let command = view.word(Header.command)
-        var index = 0
-        while index < count {
+        for index in 0..<count {
             let window = windows[index]
             let resourceFlags = SysfsResource.flags(index: index, window: window, config: view)
             let position = window.start | (resourceFlags & 0xf)
             let length = window.end > window.start ? window.end - window.start + 1 : 0
             let enhanced = resourceFlags & SysfsResource.enhancedAllocationFlag != 0
-            var flags = view.dword(Header.bar0 + 4 * index)
-            if flags == 0xffff_ffff { flags = 0 }
-            defer { index += 1 }
+            let flags = SysfsResource.barType(resourceFlags)
             if position == 0 && flags == 0 && length == 0 { continue }
             var line = options.verbosity > 1 ? "\tRegion \(index): " : "\t"
-            var hardwareLower: UInt32
+            let hardwareLower = view.dword(Header.bar0 + 4 * index)
             var hardwareUpper: UInt32 = 0
             var broken = false
-            if flags & 1 != 0 {
-                hardwareLower = flags & ~UInt32(3)
-            } else {
-                hardwareLower = flags & ~UInt32(0xf)
-                if flags & 0x6 == 0x4 {
+            var isVirtual = false
+            if hardwareLower & 1 == flags & 1 {
+                if resourceFlags & 0x1f00 == SysfsResource.memFlag && hardwareLower & 0x6 == 0x4 {
                     if index >= count - 1 {
                         broken = true
                     } else {
-                        index += 1
-                        hardwareUpper = view.dword(Header.bar0 + 4 * index)
+                        // lspci reads the upper half one byte (not one register) further on.
+                        hardwareUpper = view.dword(Header.bar0 + 4 * index + 1)
                     }
                 }
-            }
-            var isVirtual = false
-            if position != 0 && hardwareLower == 0 && hardwareUpper == 0 && !enhanced {
-                flags = UInt32(truncatingIfNeeded: position)
-                isVirtual = true
+                isVirtual = position != 0 && hardwareLower == 0 && hardwareUpper == 0 && !enhanced
             }
             if flags & 1 != 0 {
                 let address = position & ~UInt64(3)
@@ -52,7 +44,6 @@ extension LspciFormatter {
                     line += " [disabled]"
                 }
             } else {
-                let type = flags & 0x6
                 let address = position & ~UInt64(0xf)
                 line += "Memory at "
                 if broken {
@@ -62,7 +53,7 @@ extension LspciFormatter {
                 } else {
                     line += hardwareLower != 0 || hardwareUpper != 0 ? "<ignored>" : "<unassigned>"
                 }
-                let width = ["32-bit", "low-1M", "64-bit", "type 3"][Int(type >> 1)]
+                let width = ["32-bit", "low-1M", "64-bit", "type 3"][Int(flags >> 1 & 3)]
                 line += " (\(width), \(flags & 0x8 != 0 ? "" : "non-")prefetchable)"
                 if isVirtual {
                     line += " [virtual]"
@@ -106,13 +97,13 @@ extension LspciFormatter {
         out += line + LspciFormatter.sizeText(length) + "\n"
     }
 
-    /// ` [size=128K]`, or nothing for 0.
+    /// ` [size=128K]`, or nothing for 0; a size that is not a whole unit stays in the smaller one.
     static func sizeText(_ bytes: UInt64) -> String {
         guard bytes != 0 else { return "" }
         let suffixes = ["", "K", "M", "G", "T"]
         var value = bytes
         var unit = 0
-        while unit < suffixes.count - 1 && value >= 1024 {
+        while unit < suffixes.count - 1 && value % 1024 == 0 {
             value /= 1024
             unit += 1
         }
