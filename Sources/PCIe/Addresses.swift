@@ -31,13 +31,13 @@ public struct BDF: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses `BB:DD.F` or `DDDD:BB:DD.F` (domain must be 0).
     public init?(_ text: some StringProtocol) {
-        var parts = text.split(separator: ":").map(String.init)
+        var parts = String(text).split(separator: ":").map { String($0) }
         if parts.count == 3 {
             guard parts[0] == "0000" else { return nil }
             parts.removeFirst()
         }
         guard parts.count == 2 else { return nil }
-        let devFn = parts[1].split(separator: ".")
+        let devFn = parts[1].split(separator: ".").map { String($0) }
         guard devFn.count == 2, let bus = UInt8(parts[0], radix: 16),
             let dev = UInt8(devFn[0], radix: 16), dev < 32,
             let fn = UInt8(devFn[1], radix: 16), fn < 8

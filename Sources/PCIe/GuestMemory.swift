@@ -1,0 +1,94 @@
+/// One contiguous piece of guest physical memory with host backing.
+///
+/// The backing is a raw pointer the region does not interpret: memory the bench allocated, or
+/// memory another process shares (an out-of-process client maps it and hands the pointer over
+/// together with a `release` action).
+public final class GuestMemoryRegion {
+    /// First guest physical address.
+    public let base: GuestPhysicalAddress
+    /// Size in bytes.
+    public let size: UInt64
+    /// Host view of the first byte.
+    public let host: UnsafeMutableRawPointer
+    private let release: (() -> Void)?
+
+    /// Wraps existing host memory; `release` runs when the region goes away.
+    public init(base: GuestPhysicalAddress, size: UInt64, host: UnsafeMutableRawPointer, release: (() -> Void)?) {
+        self.base = base
+        self.size = size
+        self.host = host
+        self.release = release
+    }
+
+    /// Allocates zeroed host memory (page aligned) owned by the region.
+    public convenience init(base: GuestPhysicalAddress, allocating size: Int) {
+        let bytes = max(size, 1)
+        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4096)
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        self.init(base: base, size: UInt64(size), host: p, release: { p.deallocate() })
+    }
+
+    deinit { release?() }
+
+    /// Whether `[address, address+length)` lies inside the region.
+    @inlinable public func contains(_ address: UInt64, length: UInt64) -> Bool {
+        address >= base.value && length <= size && address - base.value <= size - length
+    }
+}
+
+/// Guest physical memory: non-overlapping regions looked up by address.
+public final class GuestMemory {
+    /// Errors adding regions.
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+        /// The new region overlaps an existing one.
+        case overlap(GuestPhysicalAddress, UInt64)
+        public var description: String {
+            switch self {
+            case .overlap(let a, let size): "region at \(a) of \(size) bytes overlaps an existing region"
+            }
+        }
+    }
+
+    /// Regions sorted by base.
+    public private(set) var regions: [GuestMemoryRegion] = []
+    private var nextFree: UInt64
+
+    /// Empty guest memory; `allocate` hands out addresses from `allocationBase` upwards.
+    public init(allocationBase: GuestPhysicalAddress = GuestPhysicalAddress(0x1_0000_0000)) {
+        nextFree = allocationBase.value
+    }
+
+    /// Adds a region. Fails if it overlaps another.
+    public func add(_ region: GuestMemoryRegion) throws(Error) {
+        for r in regions where region.base.value < r.base.value &+ r.size && r.base.value < region.base.value &+ region.size {
+            throw .overlap(region.base, region.size)
+        }
+        regions.append(region)
+        regions.sort { $0.base < $1.base }
+        if region.base.value &+ region.size > nextFree { nextFree = region.base.value &+ region.size }
+    }
+
+    /// Allocates a fresh zeroed region of at least `size` bytes, page aligned, above all others.
+    public func allocate(_ size: Int) -> GuestMemoryRegion {
+        let base = (nextFree + 4095) & ~4095
+        let region = GuestMemoryRegion(base: GuestPhysicalAddress(base), allocating: (size + 4095) & ~4095)
+        regions.append(region)
+        nextFree = base + region.size
+        return region
+    }
+
+    /// Host pointer for `[address, address+length)` if one region holds all of it.
+    public func host(_ address: GuestPhysicalAddress, length: UInt64) -> UnsafeMutableRawPointer? {
+        let a = address.value
+        var lo = 0
+        var hi = regions.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if regions[mid].base.value <= a { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0 else { return nil }
+        let r = regions[lo - 1]
+        guard r.contains(a, length: length) else { return nil }
+        return r.host + Int(a - r.base.value)
+    }
+}

@@ -1,0 +1,197 @@
+import RegisterModel
+
+/// An MMIO access no BAR decodes.
+public struct UnmappedAccess: Sendable, Equatable {
+    /// The address.
+    public let address: BusAddress
+    /// Bytes.
+    public let width: AccessWidth
+    /// Whether it was a write.
+    public let isWrite: Bool
+}
+
+/// The root complex and bus 0..255: functions by routing id, MMIO routing, resets, SR-IOV.
+///
+/// Config accesses are routed by ``BDF``; MMIO by address through an ``IntervalMap`` of decoded
+/// BAR windows that rejects overlaps. Every guest-visible error becomes a recorded
+/// ``GuestError`` and the bus keeps working.
+public final class PCIBus {
+    /// Services shared by every function.
+    public let services: PlatformServices
+    private var slots: [PCIFunction?] = Array(repeating: nil, count: 65536)
+    private var mmio = IntervalMap<MMIOTarget>()
+    /// MMIO accesses that hit no window (bounded; see `unmappedTotal`).
+    public private(set) var unmappedAccesses: [UnmappedAccess] = []
+    /// Unmapped accesses ever seen.
+    public private(set) var unmappedTotal = 0
+
+    struct MMIOTarget {
+        let routingID: UInt16
+        let bar: BARIndex
+    }
+
+    /// An empty bus with fresh services.
+    public init(memory: GuestMemory = GuestMemory(), clock: VirtualClock = VirtualClock()) {
+        services = PlatformServices(memory: memory, clock: clock, faults: DMAFaultLog(), guestErrors: GuestErrorLog())
+    }
+
+    /// Errors attaching functions (bench configuration mistakes).
+    public enum Error: Swift.Error, Equatable, CustomStringConvertible {
+        /// Something already sits at that address.
+        case occupied(BDF)
+        public var description: String {
+            switch self {
+            case .occupied(let b): "\(b) is already occupied"
+            }
+        }
+    }
+
+    /// Plugs a function in at its ``PCIFunction/bdf``.
+    public func attach(_ function: PCIFunction) throws(Error) {
+        let rid = Int(function.bdf.routingID)
+        guard slots[rid] == nil else { throw .occupied(function.bdf) }
+        slots[rid] = function
+        remap(function)
+    }
+
+    /// The function at `bdf`, if any.
+    public func function(at bdf: BDF) -> PCIFunction? { slots[Int(bdf.routingID)] }
+
+    /// Every function present, PFs and VFs, in routing-id order.
+    public var functions: [PCIFunction] { slots.compactMap { $0 } }
+
+    // MARK: Config space
+
+    /// A config read; an empty slot reads all ones (master abort), as on real hardware.
+    public func configRead(_ bdf: BDF, _ offset: ConfigOffset, width: AccessWidth) -> UInt32 {
+        guard let f = slots[Int(bdf.routingID)] else { return UInt32(truncatingIfNeeded: width.allOnes) }
+        return f.guestConfigRead(offset, width: width)
+    }
+
+    /// A config write; writes to an empty slot are dropped.
+    public func configWrite(_ bdf: BDF, _ offset: ConfigOffset, width: AccessWidth, value: UInt32) {
+        guard let f = slots[Int(bdf.routingID)] else { return }
+        let effects = f.guestConfigWrite(offset, width: width, value: value)
+        if effects.contains(.functionLevelReset) {
+            functionLevelReset(f)
+            return
+        }
+        if effects.contains(.virtualFunctionsChanged) { updateVirtualFunctions(of: f) }
+        if effects.contains(.decodeChanged) {
+            remap(f)
+            for vf in f.virtualFunctions { remap(vf) }
+        }
+    }
+
+    // MARK: MMIO
+
+    /// A guest MMIO read. Unmapped, misaligned or window-straddling reads return all ones and
+    /// are recorded.
+    @inline(__always)
+    public func mmioRead(_ address: BusAddress, width: AccessWidth) -> UInt64 {
+        let a = address.value
+        guard let e = mmio.lookup(a), a & UInt64(width.rawValue - 1) == 0, a - e.start + UInt64(width.rawValue) - 1 <= e.last - e.start,
+            let f = slots[Int(e.value.routingID)]
+        else {
+            recordBadMMIO(address, width, isWrite: false)
+            return width.allOnes
+        }
+        return f.barRead(e.value.bar, offset: a - e.start, width: width)
+    }
+
+    /// A guest MMIO write. Unmapped or misaligned writes are dropped and recorded.
+    @inline(__always)
+    public func mmioWrite(_ address: BusAddress, width: AccessWidth, value: UInt64) {
+        let a = address.value
+        guard let e = mmio.lookup(a), a & UInt64(width.rawValue - 1) == 0, a - e.start + UInt64(width.rawValue) - 1 <= e.last - e.start,
+            let f = slots[Int(e.value.routingID)]
+        else {
+            recordBadMMIO(address, width, isWrite: true)
+            return
+        }
+        f.barWrite(e.value.bar, offset: a - e.start, width: width, value: value)
+    }
+
+    private func recordBadMMIO(_ address: BusAddress, _ width: AccessWidth, isWrite: Bool) {
+        let mapped = mmio.lookup(address.value)
+        let function = mapped.map { BDF(routingID: $0.value.routingID) }
+        let kind: GuestErrorKind = mapped == nil ? .unmappedMMIO : .badMMIOAccess
+        if mapped == nil {
+            unmappedTotal += 1
+            if unmappedAccesses.count == 1024 { unmappedAccesses.removeFirst() }
+            unmappedAccesses.append(UnmappedAccess(address: address, width: width, isWrite: isWrite))
+        }
+        services.guestErrors.record(GuestError(
+            function: function, kind: kind,
+            detail: "\(isWrite ? "write" : "read") of \(width.rawValue) bytes at \(address)", time: services.clock.now))
+    }
+
+    /// The windows currently decoded, for inspection: (function, BAR, first, last address).
+    public var windows: [(function: BDF, bar: BARIndex, start: UInt64, last: UInt64)] {
+        mmio.entries.map { (BDF(routingID: $0.value.routingID), $0.value.bar, $0.start, $0.last) }
+    }
+
+    /// Re-inserts a function's windows after its decode changed. A window overlapping another
+    /// function's is not decoded and is recorded as a guest error.
+    func remap(_ f: PCIFunction) {
+        let rid = f.bdf.routingID
+        mmio.removeAll { $0.routingID == rid }
+        for w in f.decodedWindows {
+            if let clash = mmio.insert(w.start, w.start + (w.size - 1), MMIOTarget(routingID: rid, bar: w.bar)) {
+                f.recordGuestError(.barOverlap,
+                    "\(w.bar) at 0x\(String(w.start, radix: 16)) size 0x\(String(w.size, radix: 16)) overlaps "
+                        + "\(BDF(routingID: clash.value.routingID)) \(clash.value.bar); not decoded")
+            }
+        }
+    }
+
+    // MARK: SR-IOV
+
+    private func updateVirtualFunctions(of pf: PCIFunction) {
+        for vf in pf.virtualFunctions {
+            mmio.removeAll { $0.routingID == vf.bdf.routingID }
+            slots[Int(vf.bdf.routingID)] = nil
+        }
+        pf.virtualFunctions = []
+        guard pf.vfEnabled, let model = pf.model else {
+            pf.model?.virtualFunctionsChanged(count: 0)
+            return
+        }
+        for index in 0..<pf.numVFs {
+            guard let rid = pf.virtualFunctionRoutingID(index), slots[Int(rid.routingID)] == nil else {
+                pf.recordGuestError(.badSRIOVProgramming, "VF \(index) has no free routing id; not created")
+                continue
+            }
+            guard let vf = model.makeVirtualFunction(index: index, services: services) else { continue }
+            vf.bdf = rid
+            vf.dma.function = rid
+            vf.msix?.source = rid
+            vf.physicalFunction = pf
+            vf.virtualFunctionIndex = index
+            slots[Int(rid.routingID)] = vf
+            pf.virtualFunctions.append(vf)
+            remap(vf)
+        }
+        model.virtualFunctionsChanged(count: pf.virtualFunctions.count)
+    }
+
+    // MARK: Reset
+
+    /// Function Level Reset of one function (PCIe Base §6.6.2). A PF's VFs go away with VF Enable.
+    public func functionLevelReset(_ f: PCIFunction) {
+        let hadVFs = !f.virtualFunctions.isEmpty
+        f.reset(.functionLevel)
+        if hadVFs { updateVirtualFunctions(of: f) }
+        remap(f)
+    }
+
+    /// Conventional reset of every function; VFs disappear, BARs and decode return to reset.
+    public func reset() {
+        for f in functions where !f.isVirtualFunction {
+            let hadVFs = !f.virtualFunctions.isEmpty
+            f.reset(.bus)
+            if hadVFs { updateVirtualFunctions(of: f) }
+            remap(f)
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import RegisterModel
+
+/// One PCI function on the virtual bus: its config space, BARs, MSI-X, DMA port and the device
+/// model behind them.
+///
+/// Guest config accesses enter through ``guestConfigRead(_:width:)`` and
+/// ``guestConfigWrite(_:width:value:)`` (the bus calls them); the function applies the masks and
+/// the side effects the PCI, PCIe and SR-IOV specs define, and tells the bus what changed.
+public final class PCIFunction {
+    /// Where the function sits.
+    public internal(set) var bdf: BDF
+    /// What it was built from.
+    public let configuration: FunctionConfiguration
+    /// Current config space. Devices update hardware-owned bits through ``updateConfig(_:)``.
+    public internal(set) var config: ConfigSpace
+    private let resetConfig: ConfigSpace
+    /// Where each capability lives.
+    public let capabilities: CapabilityOffsets
+    /// The function's DMA port (its IOMMU domain inside).
+    public let dma: DMAPort
+    /// MSI-X state, if the function has the capability.
+    public let msix: MSIXController?
+    /// Bus-wide services.
+    public let services: PlatformServices
+    /// The device model; nil for a function with no behaviour beyond config space.
+    public var model: (any PCIDeviceModel)?
+    /// For a VF: its physical function.
+    public internal(set) weak var physicalFunction: PCIFunction?
+    /// For a VF: its 0-based index.
+    public internal(set) var virtualFunctionIndex: Int?
+    /// For a PF: the VFs currently enabled, in index order.
+    public internal(set) var virtualFunctions: [PCIFunction] = []
+
+    /// Builds a function; `domain` is its IOMMU address space (empty: every DMA faults).
+    public init(
+        _ configuration: FunctionConfiguration, at bdf: BDF, services: PlatformServices, domain: IOMMUDomain = IOMMUDomain()
+    ) throws(ConfigurationError) {
+        let (space, offsets) = try ConfigSpaceBuilder.build(configuration)
+        self.bdf = bdf
+        self.configuration = configuration
+        self.config = space
+        self.resetConfig = space
+        self.capabilities = offsets
+        self.services = services
+        self.dma = DMAPort(function: bdf, domain: domain, memory: services.memory, faults: services.faults)
+        if let m = configuration.msix {
+            msix = MSIXController(
+                vectorCount: m.vectors, table: (m.table, UInt64(m.tableOffset)), pba: (m.pba, UInt64(m.pbaOffset)),
+                source: bdf, clock: services.clock)
+        } else {
+            msix = nil
+        }
+    }
+
+    /// Vendor ID as the OS reports it (for a VF: the PF's).
+    public var vendorID: UInt16 { configuration.identity.vendorID }
+    /// Device ID as the OS reports it (for a VF: the PF's VF Device ID).
+    public var deviceID: UInt16 { configuration.identity.deviceID }
+    /// Whether this is a VF.
+    public var isVirtualFunction: Bool { configuration.isVirtualFunction }
+
+    /// Lets a device change hardware-owned config bits (status bits, link state, ...).
+    public func updateConfig(_ change: (inout ConfigSpace) -> Void) { change(&config) }
+
+    /// Records a guest error against this function.
+    public func recordGuestError(_ kind: GuestErrorKind, _ detail: String) {
+        services.guestErrors.record(GuestError(function: bdf, kind: kind, detail: detail, time: services.clock.now))
+    }
+
+    // MARK: Command register
+
+    private var command: UInt16 { config.read16(ConfigOffset(PCIType0Header.Command.offset)) }
+    /// Command.MemorySpaceEnable (for a VF: the PF's SR-IOV VF MSE).
+    public var memoryDecodeEnabled: Bool {
+        if let pf = physicalFunction { return pf.vfMemoryDecodeEnabled }
+        return PCIType0Header.Command.memorySpaceEnable.isSet(in: command)
+    }
+    /// Command.BusMasterEnable.
+    public var busMasterEnabled: Bool { PCIType0Header.Command.busMasterEnable.isSet(in: command) }
+
+    // MARK: Guest config access
+
+    /// A guest config read. Out-of-range or misaligned reads return all ones and are recorded.
+    public func guestConfigRead(_ offset: ConfigOffset, width: AccessWidth) -> UInt32 {
+        guard ConfigSpace.isValidAccess(offset, width: width) else {
+            recordGuestError(.badConfigAccess, "config read of \(width.rawValue) bytes at \(offset)")
+            return UInt32(truncatingIfNeeded: width.allOnes)
+        }
+        return config.guestRead(offset, width: width)
+    }
+
+    /// A guest config write: masks, then side effects. Returns what the bus must act on.
+    public func guestConfigWrite(_ offset: ConfigOffset, width: AccessWidth, value: UInt32) -> ConfigWriteEffects {
+        guard ConfigSpace.isValidAccess(offset, width: width) else {
+            recordGuestError(.badConfigAccess, "config write of \(width.rawValue) bytes at \(offset) value 0x\(String(value, radix: 16))")
+            return []
+        }
+        let touched = offset.value..<(offset.value + width.rawValue)
+        let before = SideEffectState(self)
+        config.guestWrite(offset, width: width, value: value)
+        var effects = ConfigWriteEffects()
+        let after = SideEffectState(self)
+        if before.command != after.command {
+            dma.busMasterEnabled = busMasterEnabled
+            if before.memoryDecode != after.memoryDecode { effects.insert(.decodeChanged) }
+        }
+        if touches(touched, PCIType0Header.BAR.offset, PCIType0Header.BAR.stride * PCIType0Header.BAR.count) {
+            effects.insert(.decodeChanged)
+        }
+        if let at = capabilities.msix, touches(touched, at.value + MSIXCapability.MessageControl.offset, 2) {
+            let control = config.read16(at.advanced(by: MSIXCapability.MessageControl.offset))
+            msix?.update(
+                enabled: MSIXCapability.MessageControl.msixEnable.isSet(in: control),
+                functionMasked: MSIXCapability.MessageControl.functionMask.isSet(in: control))
+        }
+        if let at = capabilities.pciExpress {
+            let control = at.advanced(by: PCIExpressCapability.DeviceControl.offset)
+            if touches(touched, control.value, 2),
+                PCIExpressCapability.DeviceControl.initiateFunctionLevelReset.isSet(in: config.read16(control))
+            {
+                config.set(control, width: .word, field: PCIExpressCapability.DeviceControl.initiateFunctionLevelReset, to: 0)
+                if configuration.capabilities.contains(where: {
+                    if case .pciExpress(let p) = $0.request { return p.functionLevelReset } else { return false }
+                }) {
+                    effects.insert(.functionLevelReset)
+                }
+            }
+        }
+        if let at = capabilities.sriov, touches(touched, at.value, SRIOVCapability.block.size) {
+            effects.formUnion(sriovWritten(at, touched, before))
+        }
+        model?.configWritten(offset, width: width)
+        return effects
+    }
+
+    private func touches(_ range: Range<Int>, _ start: Int, _ length: Int) -> Bool {
+        range.overlaps(start..<(start + length))
+    }
+
+    /// Restores config space, MSI-X and the model to reset state.
+    func reset(_ kind: ResetKind) {
+        let routing = bdf
+        config = resetConfig
+        bdf = routing
+        msix?.reset()
+        dma.busMasterEnabled = false
+        model?.reset(kind)
+    }
+}
+
+/// What a config write changed that the bus must act on.
+public struct ConfigWriteEffects: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// BAR addresses or memory decode changed: remap windows.
+    public static let decodeChanged = ConfigWriteEffects(rawValue: 1)
+    /// VF Enable changed: add or remove VFs.
+    public static let virtualFunctionsChanged = ConfigWriteEffects(rawValue: 2)
+    /// Initiate Function Level Reset was written.
+    public static let functionLevelReset = ConfigWriteEffects(rawValue: 4)
+}
+
+/// Values compared before and after a config write.
+struct SideEffectState {
+    let command: UInt16
+    let memoryDecode: Bool
+    let sriovControl: UInt16
+    let numVFs: UInt16
+
+    init(_ f: PCIFunction) {
+        command = f.config.read16(ConfigOffset(PCIType0Header.Command.offset))
+        memoryDecode = f.memoryDecodeEnabled
+        if let at = f.capabilities.sriov {
+            sriovControl = f.config.read16(at.advanced(by: SRIOVCapability.SRIOVControl.offset))
+            numVFs = f.config.read16(at.advanced(by: SRIOVCapability.NumVFs.offset))
+        } else {
+            sriovControl = 0
+            numVFs = 0
+        }
+    }
+}

@@ -1,0 +1,112 @@
+/// The live state of a register block, with access semantics taken from its descriptors.
+///
+/// A device model keeps one per BAR window and forwards guest accesses here: read-only,
+/// write-only, W1C and clear-on-read behaviour come from the spec, so the model only adds
+/// side effects (a doorbell, a reset bit) after the register file has applied the access.
+/// Lookup is one array index per access (a dense table by dword), no hashing.
+public struct RegisterFile: Sendable {
+    /// The spec this file follows.
+    public let block: RegisterBlock
+    private var values: [UInt64]
+    private var resetValues: [UInt64]
+    private var slotByDword: [Int32]
+    private var slotOffset: [Int]
+    private var slotWidth: [Int]
+    private var writable: [UInt64]
+    private var writeOneToClear: [UInt64]
+    private var readClear: [UInt64]
+    private var writeOnly: [UInt64]
+
+    /// Builds the file at reset values.
+    public init(_ block: RegisterBlock) {
+        self.block = block
+        let dwords = max(1, (block.size + 3) / 4)
+        slotByDword = Array(repeating: -1, count: dwords)
+        values = []
+        slotOffset = []
+        slotWidth = []
+        writable = []
+        writeOneToClear = []
+        readClear = []
+        writeOnly = []
+        for reg in block.registers {
+            for n in 0..<reg.count {
+                let at = reg.offset(ofInstance: n)
+                let slot = Int32(values.count)
+                values.append(reg.reset & reg.widthMask)
+                slotOffset.append(at)
+                slotWidth.append(reg.width)
+                writable.append(reg.writableMask)
+                writeOneToClear.append(reg.writeOneToClearMask)
+                readClear.append(reg.readClearMask)
+                writeOnly.append(reg.writeOnlyMask)
+                var d = at / 4
+                while d * 4 < at + reg.width, d < dwords {
+                    slotByDword[d] = slot
+                    d += 1
+                }
+            }
+        }
+        resetValues = values
+    }
+
+    /// The slot and bit shift of an access, if a register covers it entirely.
+    private func locate(_ offset: Int, _ width: Int) -> (slot: Int, shift: UInt64)? {
+        let d = offset >> 2
+        guard offset >= 0, d < slotByDword.count else { return nil }
+        let slot = Int(slotByDword[d])
+        guard slot >= 0 else { return nil }
+        let rel = offset - slotOffset[slot]
+        guard rel >= 0, rel + width <= slotWidth[slot] else { return nil }
+        return (slot, UInt64(rel * 8))
+    }
+
+    /// A guest read of `width` bytes at `offset`: write-only bits read zero, clear-on-read bits
+    /// clear. Returns nil if no register covers the access.
+    public mutating func guestRead(_ offset: Int, width: Int) -> UInt64? {
+        guard let (slot, shift) = locate(offset, width) else { return nil }
+        let mask = width >= 8 ? ~UInt64(0) : (UInt64(1) << UInt64(width * 8)) - 1
+        let v = values[slot]
+        let result = ((v & ~writeOnly[slot]) >> shift) & mask
+        let cleared = readClear[slot] & (mask << shift)
+        if cleared != 0 { values[slot] = v & ~cleared }
+        return result
+    }
+
+    /// A guest write: rw and wo bits take the value, W1C bits clear where one is written, the
+    /// rest stay. Returns the register's offset (for side-effect dispatch), or nil if no
+    /// register covers the access.
+    @discardableResult
+    public mutating func guestWrite(_ offset: Int, width: Int, value: UInt64) -> Int? {
+        guard let (slot, shift) = locate(offset, width) else { return nil }
+        let mask = (width >= 8 ? ~UInt64(0) : (UInt64(1) << UInt64(width * 8)) - 1) << shift
+        let incoming = (value << shift) & mask
+        var v = values[slot]
+        let w = writable[slot] & mask
+        v = (v & ~w) | (incoming & w)
+        v &= ~(incoming & writeOneToClear[slot])
+        values[slot] = v
+        return slotOffset[slot]
+    }
+
+    /// The raw value of the register at `offset` (hardware view; 0 if none).
+    public func value(at offset: Int) -> UInt64 {
+        guard let (slot, _) = locate(offset, 1) else { return 0 }
+        return values[slot]
+    }
+
+    /// Sets the raw value of the register at `offset` (hardware side, no masks).
+    public mutating func set(_ offset: Int, _ value: UInt64) {
+        guard let (slot, _) = locate(offset, 1) else { return }
+        values[slot] = value
+    }
+
+    /// Sets bits (hardware side): `register |= bits`.
+    public mutating func setBits(_ offset: Int, _ bits: UInt64) {
+        guard let (slot, _) = locate(offset, 1) else { return }
+        values[slot] |= bits
+    }
+
+    /// Returns every register to its reset value.
+    public mutating func reset() { values = resetValues }
+}
