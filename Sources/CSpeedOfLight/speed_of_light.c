@@ -1,0 +1,1 @@
+#include "speed_of_light.h"
