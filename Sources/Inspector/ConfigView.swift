@@ -21,6 +21,27 @@ struct ConfigView {
     func dword(_ offset: Int) -> UInt32 { UInt32(word(offset)) | UInt32(word(offset + 2)) << 16 }
 }
 
+extension ConfigView {
+    /// Subsystem ids as Linux reports them in sysfs (and lspci 3.9 prints them): header fields
+    /// for type 0 and CardBus, the Bridge Subsystem ID capability for type 1, else zero.
+    var subsystemIDs: (vendor: UInt16, device: UInt16) {
+        switch byte(Header.headerType) & 0x7f {
+        case 0: return (word(Header.subsystemVendor), word(Header.subsystemDevice))
+        case 2: return (word(Header.cardbusSubsystemVendor), word(Header.cardbusSubsystemDevice))
+        case 1:
+            guard word(Header.status) & 0x10 != 0 else { return (0, 0) }
+            var visited = Set<Int>()
+            var offset = Int(byte(Header.capabilityPointer) & ~3)
+            while offset != 0, has(offset, 8), visited.insert(offset).inserted {
+                if byte(offset) == 0x0d { return (word(offset + 4), word(offset + 6)) }
+                offset = Int(byte(offset + 1) & ~3)
+            }
+            return (0, 0)
+        default: return (0, 0)
+        }
+    }
+}
+
 /// Standard header registers (PCI Local Bus 3.0 §6.1).
 enum Header {
     static let command = 0x04

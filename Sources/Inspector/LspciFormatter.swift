@@ -95,7 +95,7 @@ public struct LspciFormatter: Sendable {
         }
         out += "\n"
         guard options.verbosity > 0 else { return }
-        let (subVendor, subDevice) = subsystemIDs(view)
+        let (subVendor, subDevice) = view.subsystemIDs
         if subVendor != 0 && subVendor != 0xffff {
             let text =
                 names?.subsystemText(
@@ -103,15 +103,6 @@ public struct LspciFormatter: Sendable {
                     subsystemDevice: subDevice, style: options.nameStyle)
                 ?? (Fmt.hex(subVendor, 4) + ":" + Fmt.hex(subDevice, 4))
             out += "\tSubsystem: \(text)\n"
-        }
-    }
-
-    private func subsystemIDs(_ view: ConfigView) -> (UInt16, UInt16) {
-        switch view.byte(Header.headerType) & 0x7f {
-        case 0: return (view.word(Header.subsystemVendor), view.word(Header.subsystemDevice))
-        case 2 where view.has(0, 128):
-            return (view.word(Header.cardbusSubsystemVendor), view.word(Header.cardbusSubsystemDevice))
-        default: return (0xffff, 0xffff)
         }
     }
 

@@ -60,8 +60,9 @@ public struct SysfsExporter: Sendable {
         try write("0x\(Fmt.hex(snapshot.deviceID, 4))\n", "device", in: dir)
         try write("0x\(Fmt.hex(snapshot.classCode24, 6))\n", "class", in: dir)
         try write("0x\(Fmt.hex(view.byte(Header.revision), 2))\n", "revision", in: dir)
-        try write("0x\(Fmt.hex(view.word(Header.subsystemVendor), 4))\n", "subsystem_vendor", in: dir)
-        try write("0x\(Fmt.hex(view.word(Header.subsystemDevice), 4))\n", "subsystem_device", in: dir)
+        let subsystem = view.subsystemIDs
+        try write("0x\(Fmt.hex(subsystem.vendor, 4))\n", "subsystem_vendor", in: dir)
+        try write("0x\(Fmt.hex(subsystem.device, 4))\n", "subsystem_device", in: dir)
         try write("\(snapshot.reportedIRQ)\n", "irq", in: dir)
         if snapshot.isVirtualFunction, let pf = snapshot.physicalFunction {
             try link(dir.appendingPathComponent("physfn"), to: "../\(pf.sysfsName)")
