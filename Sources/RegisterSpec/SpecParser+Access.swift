@@ -14,7 +14,14 @@ extension SpecParser {
     }
 
     /// Reads a mapping with string keys, reporting unknown and duplicate keys.
-    mutating func mapping(_ node: Node, allowed: Set<String>, scope: Scope) -> [String: Node]? {
+    ///
+    /// With `naming`, the mapping's own `name:` value is put into the scope first, so problems
+    /// with a register's or field's keys name that register or field.
+    mutating func mapping(
+        _ node: Node, allowed: Set<String>, scope outer: Scope, naming: WritableKeyPath<Scope, String?>? = nil
+    ) -> [String: Node]? {
+        var scope = outer
+        if let naming, let name = node.mapping?["name"].flatMap(YAMLScalars.text) { scope[keyPath: naming] = name }
         guard let map = node.mapping else {
             let expected = "a mapping with keys " + allowed.sorted().joined(separator: ", ")
             report(.invalidValue(key: "entry", value: YAMLScalars.text(node) ?? "", expected: expected),

@@ -90,7 +90,7 @@ struct SpecParser {
 
     private mutating func parseRegister(_ node: Node) -> (RegisterDescriptor, String)? {
         var scope = Scope()
-        guard let map = mapping(node, allowed: Self.registerKeys, scope: scope) else { return nil }
+        guard let map = mapping(node, allowed: Self.registerKeys, scope: scope, naming: \.register) else { return nil }
         let name = string(map, "name", scope: scope)
         scope.register = name
         if let name, let line = YAMLScalars.line(node) { locations.registers[name] = line }
@@ -124,7 +124,7 @@ struct SpecParser {
 
     private mutating func parseField(_ node: Node, scope outer: Scope) -> FieldDescriptor? {
         var scope = outer
-        guard let map = mapping(node, allowed: Self.fieldKeys, scope: scope) else { return nil }
+        guard let map = mapping(node, allowed: Self.fieldKeys, scope: scope, naming: \.field) else { return nil }
         let name = string(map, "name", scope: scope)
         scope.field = name
         if let name, let register = scope.register, let line = YAMLScalars.line(node) {

@@ -8,6 +8,13 @@ public struct GeneratedFile: Sendable, Equatable {
     public let sourcePath: String
     /// The Swift source.
     public let contents: String
+
+    /// Creates a generated file record.
+    public init(path: String, sourcePath: String, contents: String) {
+        self.path = path
+        self.sourcePath = sourcePath
+        self.contents = contents
+    }
 }
 
 /// A generated file on disk that does not match its spec.
@@ -26,6 +33,12 @@ public struct StaleFile: Sendable, Equatable, CustomStringConvertible {
     public let path: String
     /// How it differs.
     public let reason: Reason
+
+    /// Creates a record.
+    public init(path: String, reason: Reason) {
+        self.path = path
+        self.reason = reason
+    }
 
     /// `outdated: Sources/PCIe/Generated/MSIXCapability.swift`.
     public var description: String { "\(reason.rawValue): \(path)" }
