@@ -1,0 +1,118 @@
+import Foundation
+import PCIe
+import Yams
+
+/// The kinds of device a profile can place.
+public enum DeviceKind: String, Codable, Sendable, CaseIterable {
+    /// A Type 0 host bridge function (Intel 440FX, as EC2 instances show at 00:00.0).
+    case hostBridge = "host-bridge"
+    /// The DeviceBench DMA engine (PF, optionally with SR-IOV VFs).
+    case dmaEngine = "dma-engine"
+}
+
+/// One device in a profile.
+public struct DeviceEntry: Codable, Sendable, Equatable {
+    /// What it is.
+    public var kind: DeviceKind
+    /// Where: `BB:DD.F`.
+    public var slot: String
+    /// SR-IOV: TotalVFs the PF offers (0: no SR-IOV capability).
+    public var totalVFs: Int?
+    /// SR-IOV: VFs the host enables at bring-up.
+    public var vfs: Int?
+    /// Device serial number (Device Serial Number capability).
+    public var serial: UInt64?
+
+    /// Creates an entry.
+    public init(kind: DeviceKind, slot: String, totalVFs: Int? = nil, vfs: Int? = nil, serial: UInt64? = nil) {
+        self.kind = kind
+        self.slot = slot
+        self.totalVFs = totalVFs
+        self.vfs = vfs
+        self.serial = serial
+    }
+}
+
+/// A virtual host topology: which devices sit where.
+public struct HostProfile: Codable, Sendable, Equatable {
+    /// Profile name.
+    public var name: String
+    /// One line saying what it models.
+    public var description: String
+    /// Devices.
+    public var devices: [DeviceEntry]
+
+    /// Creates a profile.
+    public init(name: String, description: String, devices: [DeviceEntry]) {
+        self.name = name
+        self.description = description
+        self.devices = devices
+    }
+
+    /// Parses a profile from YAML text.
+    public static func parse(yaml: String, source: String = "<profile>") throws(HostError) -> HostProfile {
+        do {
+            return try YAMLDecoder().decode(HostProfile.self, from: yaml)
+        } catch {
+            throw .invalidProfile(source, "\(error)")
+        }
+    }
+
+    /// Loads a profile from a YAML file.
+    public static func load(path: String) throws(HostError) -> HostProfile {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .invalidProfile(path, "cannot read: \(error.localizedDescription)")
+        }
+        return try parse(yaml: text, source: path)
+    }
+
+    /// A built-in profile by name, or a file path.
+    public static func named(_ nameOrPath: String) throws(HostError) -> HostProfile {
+        if let text = BuiltinProfiles.yaml[nameOrPath] { return try parse(yaml: text, source: "builtin:\(nameOrPath)") }
+        if FileManager.default.fileExists(atPath: nameOrPath) { return try load(path: nameOrPath) }
+        throw .unknownProfile(nameOrPath, BuiltinProfiles.names)
+    }
+
+    /// Checks slots, kinds and VF counts; returns the problems found.
+    public func validate() -> [String] {
+        var problems: [String] = []
+        var seen = Set<BDF>()
+        for d in devices {
+            guard let bdf = BDF(d.slot) else {
+                problems.append("slot '\(d.slot)' is not BB:DD.F")
+                continue
+            }
+            if !seen.insert(bdf).inserted { problems.append("slot \(bdf) used twice") }
+            let total = d.totalVFs ?? 0
+            let vfs = d.vfs ?? 0
+            if total < 0 || total > 255 { problems.append("\(bdf): totalVFs \(total) outside 0...255") }
+            if vfs < 0 || vfs > total { problems.append("\(bdf): vfs \(vfs) outside 0...totalVFs (\(total))") }
+            if d.kind == .hostBridge, total > 0 { problems.append("\(bdf): a host bridge has no SR-IOV") }
+        }
+        return problems
+    }
+}
+
+/// Errors building a host.
+public enum HostError: Error, Equatable, CustomStringConvertible {
+    /// The profile text is not a valid profile.
+    case invalidProfile(String, String)
+    /// No built-in profile or file with that name.
+    case unknownProfile(String, [String])
+    /// The profile is well-formed but inconsistent.
+    case inconsistentProfile([String])
+    /// The platform refused the configuration.
+    case platform(String)
+
+    public var description: String {
+        switch self {
+        case .invalidProfile(let src, let why): "invalid profile \(src): \(why)"
+        case .unknownProfile(let n, let known): "no profile '\(n)' (built in: \(known.joined(separator: ", ")); or give a YAML file path)"
+        case .inconsistentProfile(let p): "profile problems: \(p.joined(separator: "; "))"
+        case .platform(let s): "platform: \(s)"
+        }
+    }
+}

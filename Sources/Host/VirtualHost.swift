@@ -1,0 +1,77 @@
+import DMAEngine
+import Drivers
+import PCIe
+
+/// A virtual host built from a profile: bus, devices, firmware enumeration, drivers.
+public final class VirtualHost {
+    /// The profile it was built from.
+    public let profile: HostProfile
+    /// The bus.
+    public let bus: PCIBus
+    /// What firmware found and placed.
+    public let enumeration: EnumerationReport
+    /// Drivers bound to DMA engine functions (PFs and VFs), by function.
+    public private(set) var dmaEngines: [(bdf: BDF, driver: DMAEngineDriver<BusDeviceAccess>)] = []
+    /// Problems met during bring-up (a driver that failed to bind, VFs that did not appear).
+    public private(set) var bringUpProblems: [String] = []
+
+    /// Builds the host: creates every function, attaches it, runs firmware enumeration.
+    public init(profile: HostProfile) throws(HostError) {
+        let problems = profile.validate()
+        guard problems.isEmpty else { throw .inconsistentProfile(problems) }
+        self.profile = profile
+        bus = PCIBus()
+        for entry in profile.devices {
+            guard let bdf = BDF(entry.slot) else { continue }
+            let function: PCIFunction
+            do {
+                switch entry.kind {
+                case .hostBridge:
+                    function = try PCIFunction(HostBridge.configuration, at: bdf, services: bus.services)
+                case .dmaEngine:
+                    function = try DMAEngine.makePhysicalFunction(
+                        at: bdf, services: bus.services, totalVFs: UInt16(entry.totalVFs ?? 0),
+                        serial: entry.serial ?? 0x0012_3400_dbdb_0000 | UInt64(bdf.routingID))
+                }
+                try bus.attach(function)
+            } catch {
+                throw .platform("\(bdf): \(error)")
+            }
+        }
+        enumeration = Firmware(bus: bus).enumerateAndAssign()
+    }
+
+    /// Binds drivers, enables the VFs the profile asks for and binds their drivers.
+    public func bringUp() {
+        for entry in profile.devices where entry.kind == .dmaEngine {
+            guard let bdf = BDF(entry.slot) else { continue }
+            let access = bus.access(bdf)
+            do {
+                let driver = try DMAEngineDriver(device: access, ringEntries: 64)
+                dmaEngines.append((bdf, driver))
+                let vfs = entry.vfs ?? 0
+                guard vfs > 0 else { continue }
+                for vf in try access.enableVirtualFunctions(vfs) {
+                    guard bus.function(at: vf) != nil else {
+                        bringUpProblems.append("\(bdf): VF \(vf) did not appear")
+                        continue
+                    }
+                    dmaEngines.append((vf, try DMAEngineDriver(device: bus.access(vf), ringEntries: 64)))
+                }
+            } catch {
+                bringUpProblems.append("\(bdf): \(error)")
+            }
+        }
+    }
+
+    /// Every function as an inspector sees it, in bus order.
+    public var snapshots: [FunctionSnapshot] { bus.functions.map { $0.snapshot() } }
+}
+
+/// The Intel 440FX host bridge EC2 instances show at 00:00.0: config space only.
+public enum HostBridge {
+    /// 8086:1237 rev 02, class 060000.
+    public static let configuration = FunctionConfiguration(
+        identity: FunctionIdentity(vendorID: 0x8086, deviceID: 0x1237, revision: 2, classCode: 0x060000),
+        bars: [], capabilities: [])
+}
