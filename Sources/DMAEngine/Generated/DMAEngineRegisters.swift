@@ -286,24 +286,33 @@ public enum DMAEngineRegisters {
         public static let index = BitField(lsb: 16, width: 12)
         /// Named values of `Code`, already shifted down to bit 0.
         public enum CodeValue {
-            /// `none`
+            /// `none` = 0
             public static let none: UInt64 = 0
-            /// `badLength`
+            /// `badLength` = 1
             public static let badLength: UInt64 = 1
-            /// `sourceFault`
+            /// `sourceFault` = 2
             public static let sourceFault: UInt64 = 2
-            /// `destinationFault`
+            /// `destinationFault` = 3
             public static let destinationFault: UInt64 = 3
-            /// `writeBackFault`
+            /// `writeBackFault` = 4
             public static let writeBackFault: UInt64 = 4
-            /// `ringFault`
+            /// `ringFault` = 5
             public static let ringFault: UInt64 = 5
         }
         /// The register's descriptor: fields, access kinds and the masks derived from them.
         public static let descriptor = RegisterDescriptor(
             name: "LastError", offset: 0x30, width: 4, reset: 0x00000000,
             fields: [
-                FieldDescriptor(name: "Code", lsb: 0, width: 8, access: .ro, values: [FieldValue(name: "none", value: 0), FieldValue(name: "badLength", value: 1), FieldValue(name: "sourceFault", value: 2), FieldValue(name: "destinationFault", value: 3), FieldValue(name: "writeBackFault", value: 4), FieldValue(name: "ringFault", value: 5)]),
+                FieldDescriptor(
+                    name: "Code", lsb: 0, width: 8, access: .ro,
+                    values: [
+                        FieldValue(name: "none", value: 0),
+                        FieldValue(name: "badLength", value: 1),
+                        FieldValue(name: "sourceFault", value: 2),
+                        FieldValue(name: "destinationFault", value: 3),
+                        FieldValue(name: "writeBackFault", value: 4),
+                        FieldValue(name: "ringFault", value: 5),
+                    ]),
                 FieldDescriptor(name: "Index", lsb: 16, width: 12, access: .ro),
             ],
             specReference: "")

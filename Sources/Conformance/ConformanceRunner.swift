@@ -1,0 +1,21 @@
+import DMAEngine
+import PCIe
+
+/// Runs the suites that apply to each function of a bus.
+public enum ConformanceRunner {
+    /// Device suites first, then the PCI function suite on VFs before PFs, since a PF's FLR check
+    /// takes its VFs away. `include` filters functions (nil: all).
+    public static func run(bus: PCIBus, include: (PCIFunction) -> Bool = { _ in true }) -> [CheckResult] {
+        let chosen = bus.functions.filter(include)
+        var results: [CheckResult] = []
+        for f in chosen where f.model is DMAEngineDevice {
+            results += DMAEngineSuite(bus: bus, bdf: f.bdf).run()
+        }
+        let ordered = chosen.filter(\.isVirtualFunction) + chosen.filter { !$0.isVirtualFunction }
+        for f in ordered {
+            guard bus.function(at: f.bdf) === f, let suite = PCIFunctionSuite(bus: bus, bdf: f.bdf) else { continue }
+            results += suite.run()
+        }
+        return results
+    }
+}

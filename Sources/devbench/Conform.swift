@@ -1,0 +1,53 @@
+import ArgumentParser
+import Conformance
+import Foundation
+import Host
+import PCIe
+
+/// `devbench conform`: the conformance runner.
+struct Conform: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the conformance suites on every function of the host (or some of them).")
+
+    @OptionGroup var options: ProfileOptions
+
+    @Option(name: .long, help: "Only functions of this device kind (\(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))) or at this BB:DD.F.")
+    var device: String?
+
+    @Option(name: .long, help: "Write JUnit XML to this file.")
+    var junit: String?
+
+    func run() throws {
+        let host = try options.makeHost()
+        host.bringUp()
+        let filter = try selection(host)
+        let results = ConformanceRunner.run(bus: host.bus, include: filter)
+        guard !results.isEmpty else { throw ValidationError("no function matches --device \(device ?? "")") }
+        for r in results {
+            let verdict = !r.applicable ? "n/a " : r.passed ? "pass" : "FAIL"
+            print("\(verdict)  \(r.function)  \(r.suite): \(r.name)")
+            for f in r.failures { print("        \(f)") }
+        }
+        let failed = results.filter { !$0.passed }.count
+        let skipped = results.filter { !$0.applicable }.count
+        print("\(results.count) checks: \(results.count - failed - skipped) passed, \(failed) failed, \(skipped) not applicable")
+        if let junit {
+            do {
+                try JUnitReport.xml(results).write(toFile: junit, atomically: true, encoding: .utf8)
+            } catch {
+                throw ValidationError("cannot write \(junit): \(error.localizedDescription)")
+            }
+        }
+        if failed > 0 { throw ExitCode.failure }
+    }
+
+    private func selection(_ host: VirtualHost) throws -> (PCIFunction) -> Bool {
+        guard let device else { return { _ in true } }
+        if let bdf = BDF(device) { return { $0.bdf == bdf } }
+        guard let kind = DeviceKind(rawValue: device) else {
+            throw ValidationError("--device takes a device kind or BB:DD.F, not '\(device)'")
+        }
+        let slots = Set(host.profile.devices.filter { $0.kind == kind }.compactMap { BDF($0.slot) })
+        return { f in slots.contains(f.bdf) || (f.physicalFunction.map { slots.contains($0.bdf) } ?? false) }
+    }
+}

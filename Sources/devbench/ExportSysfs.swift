@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import Host
+import Inspector
+
+/// `devbench export-sysfs DIR`: the bus as a sysfs tree real lspci can read.
+struct ExportSysfs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-sysfs",
+        abstract: "Write the virtual bus as a sysfs-shaped tree.",
+        discussion: "Read it with: lspci -A linux-sysfs -O sysfs.path=DIR -vvv")
+
+    @OptionGroup var options: ProfileOptions
+
+    @Argument(help: "Directory to write (created if missing).")
+    var directory: String
+
+    func run() throws {
+        let host = try options.makeHost()
+        host.bringUp()
+        let snapshots = host.snapshots
+        do {
+            try SysfsExporter(root: URL(fileURLWithPath: directory)).export(snapshots)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        print("exported \(snapshots.count) functions to \(directory)")
+        print("read with: lspci -A linux-sysfs -O sysfs.path=\(directory) -vvv")
+    }
+}
