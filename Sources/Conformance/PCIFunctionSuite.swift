@@ -112,7 +112,7 @@ public struct PCIFunctionSuite {
                 guard let width = AccessWidth(rawValue: reg.width), width != .qword else { continue }
                 let fixed = reg.widthMask & ~reg.writableMask & ~reg.writeOneToClearMask
                 guard fixed != 0 else { continue }
-                for n in 0..<reg.count {
+                for n in 0..<reg.count where !isUpperHalfOf64BitBAR(block, reg, n) {
                     let at = base.advanced(by: reg.offset(ofInstance: n))
                     let before = read(at, width)
                     // Keep writable bits as they are, write 0 to W1C bits, flip every fixed bit.
@@ -126,6 +126,19 @@ public struct PCIFunctionSuite {
             }
         }
         return true
+    }
+
+    /// The upper dword of a 64-bit BAR is all address bits, not the table's BAR layout.
+    func isUpperHalfOf64BitBAR(_ block: RegisterBlock, _ reg: RegisterDescriptor, _ n: Int) -> Bool {
+        let defs: [BARDefinition?]
+        if block.name == PCIType0Header.block.name, reg.name == "BAR" {
+            defs = function.configuration.bars
+        } else if block.name == SRIOVCapability.block.name, reg.name == "VFBAR", let p = function.configuration.sriov {
+            defs = p.vfBARs
+        } else {
+            return false
+        }
+        return n > 0 && n - 1 < defs.count && defs[n - 1]?.kind == .memory64
     }
 
     private func writeOneToClearBits(_ r: inout CheckRecorder) -> Bool {
