@@ -118,7 +118,7 @@ public struct ConfigOffset: Hashable, Comparable, Sendable, CustomStringConverti
     @inlinable public init(integerLiteral value: Int) { self.value = value }
     /// The offset `bytes` further on.
     @inlinable public func advanced(by bytes: Int) -> ConfigOffset { .init(value + bytes) }
-    public var description: String { "0x" + hex(UInt64(value), 3) }
+    public var description: String { (value < 0 ? "-0x" : "0x") + hex(value.magnitude, 3) }
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.value < rhs.value }
 }
 
