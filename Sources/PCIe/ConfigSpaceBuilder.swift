@@ -84,9 +84,9 @@ public struct ConfigSpaceBuilder {
             let fixed = H.Command.memorySpaceEnable.mask | H.Command.ioSpaceEnable.mask
             space.setMasks(command, width: .word, writable: space.writableMask(command, width: .word) & ~fixed)
         }
-        if !c.capabilities.isEmpty {
-            space.set(ConfigOffset(H.Status.offset), width: .word, field: H.Status.capabilitiesList, to: 1)
-        }
+        // The spec's reset value has Capabilities List set; a function without capabilities must clear it.
+        space.set(ConfigOffset(H.Status.offset), width: .word, field: H.Status.capabilitiesList,
+            to: c.capabilities.isEmpty ? 0 : 1)
     }
 
     /// Sets BAR flag bits and sizing masks for six consecutive BAR registers at `base`
