@@ -170,9 +170,12 @@ public struct ConfigSpaceBuilder {
         typealias C = PCIExpressCapability
         // Version 2, device/port type 0 (PCI Express Endpoint).
         space.set(at.advanced(by: C.PCIeCapabilities.offset), width: .word, value: 0x0002)
-        var devcap = C.DeviceCapabilities.maxPayloadSizeSupported.insert(UInt64(p.maxPayloadSupported), into: UInt64(0))
+        // Start from the spec's reset value (Role-Based Error Reporting must stay set, PCIe Base §7.5.3.3).
+        let devcapAt = at.advanced(by: C.DeviceCapabilities.offset)
+        var devcap = C.DeviceCapabilities.maxPayloadSizeSupported.insert(
+            UInt64(p.maxPayloadSupported), into: UInt64(space.read32(devcapAt)))
         devcap = C.DeviceCapabilities.functionLevelResetCapability.insert(p.functionLevelReset ? 1 : 0, into: devcap)
-        space.set(at.advanced(by: C.DeviceCapabilities.offset), width: .dword, value: devcap)
+        space.set(devcapAt, width: .dword, value: devcap)
         guard !p.isVirtualFunction else { return }
         var link = C.LinkCapabilities.maxLinkSpeed.insert(UInt64(p.maxLinkSpeed), into: UInt64(0))
         link = C.LinkCapabilities.maximumLinkWidth.insert(UInt64(p.maxLinkWidth), into: link)
