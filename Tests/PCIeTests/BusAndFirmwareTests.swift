@@ -1,0 +1,161 @@
+import PCIe
+import Testing
+
+/// A bus with two identical functions at 00:03.0 and 00:04.0.
+struct TwoFunctionBench {
+    let bus = PCIBus()
+    let a: PCIFunction
+    let b: PCIFunction
+    let modelA = ScratchModel()
+    let modelB = ScratchModel()
+
+    init() throws {
+        a = try PCIFunction(Fixtures.fullConfiguration(), at: BDF(bus: 0, device: 3, function: 0), services: bus.services)
+        b = try PCIFunction(Fixtures.fullConfiguration(), at: BDF(bus: 0, device: 4, function: 0), services: bus.services)
+        a.model = modelA
+        b.model = modelB
+        try bus.attach(a)
+        try bus.attach(b)
+    }
+}
+
+@Suite("Firmware enumeration and MMIO routing")
+struct BusAndFirmwareTests {
+    @Test("Enumeration finds every function, places BARs naturally aligned without overlap and enables decode")
+    func enumerateAndAssign() throws {
+        let t = try TwoFunctionBench()
+        let report = Firmware(bus: t.bus).enumerateAndAssign()
+        #expect(report.functions == [t.a.bdf, t.b.bdf])
+        #expect(report.unplaced.isEmpty)
+        // Per function: 3 memory BARs (I/O is not placed) and 2 VF BARs.
+        #expect(report.placements.count == 10)
+        var ranges: [ClosedRange<UInt64>] = []
+        for p in report.placements {
+            let total = p.isVFBAR ? p.size * 8 : p.size
+            #expect(p.base % p.size == 0, "\(p.function) BAR\(p.bar) at 0x\(String(p.base, radix: 16)) not aligned")
+            ranges.append(p.base...(p.base + total - 1))
+        }
+        for i in ranges.indices {
+            for j in ranges.indices where j > i { #expect(!ranges[i].overlaps(ranges[j])) }
+        }
+        for f in [t.a, t.b] {
+            #expect(f.memoryDecodeEnabled)
+            #expect(f.decodedWindows.count == 3)
+            for w in f.decodedWindows {
+                let placement = try #require(report.placements.first { $0.function == f.bdf && !$0.isVFBAR && $0.bar == w.bar.value })
+                #expect(w.start == placement.base)
+                // 64-bit prefetchable BARs go above 4 GiB, the others below.
+                #expect((w.start >= 1 << 32) == (w.bar.value == 2))
+            }
+        }
+    }
+
+    @Test("MMIO of every width reaches the model at the BAR offset")
+    func mmioWidths() throws {
+        let t = try TwoFunctionBench()
+        Firmware(bus: t.bus).enumerateAndAssign()
+        let base = try #require(t.a.barAddress(0))
+        for (i, width) in AccessWidth.allCases.enumerated() {
+            let offset = UInt64(0x100 + 8 * i)
+            t.bus.mmioWrite(BusAddress(base + offset), width: width, value: 0x1122_3344_5566_7788)
+            #expect(t.modelA.storage[offset] == 0x1122_3344_5566_7788 & width.allOnes)
+            #expect(t.bus.mmioRead(BusAddress(base + offset), width: width) == 0x1122_3344_5566_7788 & width.allOnes)
+        }
+        #expect(t.modelB.writes == 0, "the other function saw nothing")
+        #expect(t.bus.services.guestErrors.total == 0)
+    }
+
+    @Test("Unmapped MMIO reads all ones, drops writes and is recorded")
+    func unmapped() throws {
+        let t = try TwoFunctionBench()
+        Firmware(bus: t.bus).enumerateAndAssign()
+        let hole = BusAddress(0x1000)
+        #expect(t.bus.mmioRead(hole, width: .dword) == 0xffff_ffff)
+        #expect(t.bus.mmioRead(hole, width: .qword) == ~0)
+        t.bus.mmioWrite(hole, width: .word, value: 0)
+        #expect(t.bus.unmappedTotal == 3)
+        let last = try #require(t.bus.unmappedAccesses.last)
+        #expect(last.address == hole && last.width == .word && last.isWrite)
+        #expect(t.bus.services.guestErrors.counts[.unmappedMMIO] == 3)
+        #expect(t.modelA.reads + t.modelA.writes + t.modelB.reads + t.modelB.writes == 0)
+    }
+
+    @Test("Misaligned or window-straddling MMIO is refused and recorded against the function")
+    func misaligned() throws {
+        let t = try TwoFunctionBench()
+        Firmware(bus: t.bus).enumerateAndAssign()
+        let base = try #require(t.a.barAddress(0))
+        #expect(t.bus.mmioRead(BusAddress(base + 2), width: .dword) == 0xffff_ffff)
+        #expect(t.bus.mmioRead(BusAddress(base + 0xffc), width: .qword) == ~0, "misaligned and past the end")
+        #expect(t.modelA.reads == 0)
+        let errors = t.bus.services.guestErrors.entries
+        #expect(errors.count == 2)
+        #expect(errors.allSatisfy { $0.kind == .badMMIOAccess && $0.function == t.a.bdf })
+    }
+
+    @Test("Memory decode off: BARs read all ones")
+    func decodeOff() throws {
+        let t = try TwoFunctionBench()
+        Firmware(bus: t.bus).enumerateAndAssign()
+        let base = try #require(t.a.barAddress(0))
+        t.bus.mmioWrite(BusAddress(base), width: .dword, value: 7)
+        #expect(t.bus.mmioRead(BusAddress(base), width: .dword) == 7)
+        t.bus.configWrite(t.a.bdf, 4, width: .word, value: 0)
+        #expect(t.a.decodedWindows.isEmpty)
+        #expect(t.bus.mmioRead(BusAddress(base), width: .dword) == 0xffff_ffff)
+        t.bus.configWrite(t.a.bdf, 4, width: .word, value: 2)
+        #expect(t.bus.mmioRead(BusAddress(base), width: .dword) == 7)
+    }
+
+    @Test("A BAR programmed over another function's BAR is not decoded and is recorded as barOverlap")
+    func overlap() throws {
+        let t = try TwoFunctionBench()
+        Firmware(bus: t.bus).enumerateAndAssign()
+        let aBase = try #require(t.a.barAddress(0))
+        let bOld = try #require(t.b.barAddress(0))
+        t.bus.configWrite(t.b.bdf, 0x10, width: .dword, value: UInt32(aBase))
+        let overlaps = t.bus.services.guestErrors.entries.filter { $0.kind == .barOverlap }
+        #expect(overlaps.count == 1)
+        #expect(overlaps.first?.function == t.b.bdf)
+        t.bus.mmioWrite(BusAddress(aBase), width: .dword, value: 0xa)
+        #expect(t.modelA.storage[0] == 0xa)
+        #expect(t.modelB.writes == 0)
+        #expect(!t.bus.windows.contains { $0.function == t.b.bdf && $0.bar.value == 0 })
+        #expect(t.bus.mmioRead(BusAddress(bOld), width: .dword) == 0xffff_ffff, "the old window is gone")
+        // Moving it back decodes it again.
+        t.bus.configWrite(t.b.bdf, 0x10, width: .dword, value: UInt32(bOld))
+        t.bus.mmioWrite(BusAddress(bOld), width: .dword, value: 0xb)
+        #expect(t.modelB.storage[0] == 0xb)
+    }
+
+    @Test("Scan finds functions 1-7 only behind a multi-function function 0")
+    func multiFunctionScan() throws {
+        let bus = PCIBus()
+        var single = FunctionConfiguration(identity: Fixtures.identity, bars: [], capabilities: [])
+        try bus.attach(PCIFunction(single, at: BDF(bus: 0, device: 1, function: 0), services: bus.services))
+        try bus.attach(PCIFunction(single, at: BDF(bus: 0, device: 1, function: 2), services: bus.services))
+        single.multiFunction = true
+        try bus.attach(PCIFunction(single, at: BDF(bus: 0, device: 2, function: 0), services: bus.services))
+        try bus.attach(PCIFunction(single, at: BDF(bus: 0, device: 2, function: 5), services: bus.services))
+        try bus.attach(PCIFunction(single, at: BDF(bus: 0, device: 9, function: 1), services: bus.services))
+        #expect(Firmware(bus: bus).scan() == [BDF(bus: 0, device: 1, function: 0), BDF(bus: 0, device: 2, function: 0),
+            BDF(bus: 0, device: 2, function: 5)])
+        #expect(throws: PCIBus.Error.occupied(BDF(bus: 0, device: 1, function: 0))) {
+            try bus.attach(PCIFunction(single, at: BDF(bus: 0, device: 1, function: 0), services: bus.services))
+        }
+    }
+
+    @Test("BARs that do not fit the window are reported unplaced")
+    func windowTooSmall() throws {
+        let t = try TwoFunctionBench()
+        let report = Firmware(bus: t.bus).enumerateAndAssign(
+            ResourceWindows(low: 0xe000_0000...0xe001_ffff, high: 0x80_0000_0000...0x80_0000_ffff))
+        #expect(!report.unplaced.isEmpty)
+        for p in report.placements {
+            let total = p.isVFBAR ? p.size * 8 : p.size
+            let inLow = p.base >= 0xe000_0000 && p.base + total - 1 <= 0xe001_ffff
+            let inHigh = p.base >= 0x80_0000_0000 && p.base + total - 1 <= 0x80_0000_ffff
+            #expect(inLow || inHigh)
+        }
+    }
+}
