@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "devbench",
             dependencies: [
-                "PCIe", "Host", "Inspector", "Conformance", "Bench",
+                "PCIe", "Host", "Inspector", "Conformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "PCIe", "DMAEngine"], swiftSettings: strict),
         .testTarget(name: "BenchTests", dependencies: ["Bench"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host", "PCIe"], swiftSettings: strict),
-        .testTarget(name: "DevbenchTests", dependencies: ["Host"], swiftSettings: strict),
+        .testTarget(name: "DevbenchTests", dependencies: ["devbench", "Host", "Inspector", "PCIe"], swiftSettings: strict),
         .testTarget(name: "RegisterSpecTests", dependencies: ["RegisterSpec", "RegisterModel"], swiftSettings: strict),
         .testTarget(name: "PCIeTests", dependencies: ["PCIe"], swiftSettings: strict),
     ],

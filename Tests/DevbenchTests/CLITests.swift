@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+@Suite("devbench command line")
+struct CLITests {
+    @Test("no arguments: default profile runs, lists PF and VFs, passes")
+    func defaultRun() throws {
+        let r = try CLI.run([])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("profile default"))
+        #expect(r.stdout.contains("00:00.0 Host bridge: Intel Corporation 440FX - 82441FX PMC [Natoma] (rev 02)"))
+        for bdf in ["00:03.0", "00:13.0", "00:13.2"] { #expect(r.stdout.contains("\(bdf) DMA controller")) }
+        #expect(r.stdout.contains("smoke 3/3 passed"))
+        #expect(r.stdout.contains("Result: PASS"))
+    }
+
+    @Test("the run is deterministic: two runs print the same")
+    func deterministic() throws {
+        let a = try CLI.run(["--verbose"])
+        let b = try CLI.run(["--verbose"])
+        #expect(a.stdout == b.stdout)
+        #expect(a.stdout.contains("Capabilities: [160] Single Root I/O Virtualization (SR-IOV)"))
+    }
+
+    @Test("unknown profile: non-zero exit naming the built-in profiles")
+    func unknownProfile() throws {
+        let r = try CLI.run(["--profile", "no-such-profile"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("no profile 'no-such-profile'"))
+        #expect(r.stderr.contains("sriov-64"))
+    }
+
+    @Test("a profile file describes a custom topology")
+    func profileFile() throws {
+        let dir = try CLI.temporaryDirectory("profile")
+        let file = dir.appendingPathComponent("two-engines.yaml")
+        try """
+            name: two-engines
+            description: two DMA engines, one with 4 VFs
+            devices:
+              - { kind: dma-engine, slot: "00:04.0" }
+              - { kind: dma-engine, slot: "00:05.0", totalVFs: 4, vfs: 4 }
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["--profile", file.path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("smoke 6/6 passed"))
+        #expect(r.stdout.contains("6 functions (2 physical, 4 virtual)"))
+    }
+
+    @Test("an inconsistent profile is refused with the reason")
+    func inconsistentProfile() throws {
+        let dir = try CLI.temporaryDirectory("bad")
+        let file = dir.appendingPathComponent("bad.yaml")
+        try """
+            name: bad
+            description: more VFs than TotalVFs
+            devices:
+              - { kind: dma-engine, slot: "00:04.0", totalVFs: 2, vfs: 3 }
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["--profile", file.path])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("vfs 3 outside 0...totalVFs (2)"))
+    }
+
+    @Test("profiles lists the built-ins and prints one as YAML")
+    func profiles() throws {
+        let list = try CLI.run(["profiles"])
+        #expect(list.status == 0)
+        #expect(list.stdout.contains("default"))
+        #expect(list.stdout.contains("sriov-64"))
+        let one = try CLI.run(["profiles", "sriov-64"])
+        #expect(one.stdout.contains("vfs: 64"))
+    }
+}
