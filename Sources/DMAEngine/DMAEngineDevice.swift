@@ -105,9 +105,9 @@ public final class DMAEngineDevice: PCIDeviceModel {
             let result = process(IOVA(ring &+ UInt64(head * DMAEngineDescriptor.size)), index: head)
             descriptorsProcessed &+= 1
             if result.code != .none { fail(result.code, index: head) }
+            failed = failed || result.code != .none
             if result.code == .ringFault { break }
             completion = completion || (result.interrupt && result.code == .none)
-            failed = failed || result.code != .none
             head = (head + 1) & (entries - 1)
         }
         registers.set(R.RingHead.offset, UInt64(head))
