@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "devbench",
             dependencies: [
-                "PCIe", "Host", "Inspector", "Conformance",
+                "PCIe", "Host", "Inspector", "Conformance", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
