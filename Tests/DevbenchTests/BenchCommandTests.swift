@@ -1,0 +1,26 @@
+import Foundation
+import Testing
+
+@Suite("devbench bench")
+struct BenchCommandTests {
+    @Test("--json reports each selected workload with its speed-of-light ratio")
+    func jsonReport() throws {
+        let r = try CLI.run(["bench", "--json", "--repetitions", "2", "--filter", "mmio-read,dma-copy-64B"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
+        let report = try #require(object as? [String: Any])
+        let results = try #require(report["results"] as? [[String: Any]])
+        #expect(Set(results.compactMap { $0["workload"] as? String }) == ["mmio-read", "dma-copy-64B"])
+        for result in results {
+            let ratio = try #require(result["ratio"] as? Double)
+            #expect(ratio > 0)
+        }
+    }
+
+    @Test("a filter matching nothing is an error")
+    func emptyFilter() throws {
+        let r = try CLI.run(["bench", "--filter", "no-such-workload"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("no workload matches"))
+    }
+}
