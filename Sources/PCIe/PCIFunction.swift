@@ -98,6 +98,9 @@ public final class PCIFunction {
         let touched = offset.value..<(offset.value + width.rawValue)
         let before = SideEffectState(self)
         config.guestWrite(offset, width: width, value: value)
+        if let at = capabilities.powerManagement {
+            keepSupportedPowerState(at, touched, previous: before.powerState)
+        }
         var effects = ConfigWriteEffects()
         let after = SideEffectState(self)
         if before.command != after.command {
@@ -133,6 +136,19 @@ public final class PCIFunction {
         return effects
     }
 
+    /// A write of an unsupported power state (D1/D2 without support) completes but changes
+    /// nothing (PCI PM 1.2 §7.1.3, PMCSR PowerState).
+    private func keepSupportedPowerState(_ at: ConfigOffset, _ touched: Range<Int>, previous: UInt16) {
+        typealias PM = PowerManagementCapability
+        let pmcsr = at.advanced(by: PM.PMCSR.offset)
+        guard touches(touched, pmcsr.value, 2) else { return }
+        let pmc = config.read16(at.advanced(by: PM.PMC.offset))
+        let state = PM.PMCSR.powerState.extract(from: config.read16(pmcsr))
+        let supported = state == 0 || state == 3 || (state == 1 && PM.PMC.d1Support.isSet(in: pmc))
+            || (state == 2 && PM.PMC.d2Support.isSet(in: pmc))
+        if !supported { config.set(pmcsr, width: .word, field: PM.PMCSR.powerState, to: UInt64(previous)) }
+    }
+
     private func touches(_ range: Range<Int>, _ start: Int, _ length: Int) -> Bool {
         range.overlaps(start..<(start + length))
     }
@@ -166,10 +182,17 @@ struct SideEffectState {
     let memoryDecode: Bool
     let sriovControl: UInt16
     let numVFs: UInt16
+    let powerState: UInt16
 
     init(_ f: PCIFunction) {
         command = f.config.read16(ConfigOffset(PCIType0Header.Command.offset))
         memoryDecode = f.memoryDecodeEnabled
+        if let at = f.capabilities.powerManagement {
+            let pmcsr = f.config.read16(at.advanced(by: PowerManagementCapability.PMCSR.offset))
+            powerState = PowerManagementCapability.PMCSR.powerState.extract(from: pmcsr)
+        } else {
+            powerState = 0
+        }
         if let at = f.capabilities.sriov {
             sriovControl = f.config.read16(at.advanced(by: SRIOVCapability.SRIOVControl.offset))
             numVFs = f.config.read16(at.advanced(by: SRIOVCapability.NumVFs.offset))
