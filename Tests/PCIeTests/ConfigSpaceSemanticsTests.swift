@@ -103,7 +103,12 @@ struct ConfigSpaceSemanticsTests {
         #expect(b.read(0x42, .word) == 0x4823)
         #expect(b.writeRead(0x42, .word, 0xffff) == 0x4823)
         #expect(b.writeRead(0x44, .word, 3) == 3)
+        #expect(b.writeRead(0x44, .word, 1) == 3, "D1 is not supported: the write is discarded")
+        #expect(b.writeRead(0x44, .word, 0x0102) == 0x0103, "D2 is not supported; PME Enable still takes")
         #expect(b.writeRead(0x44, .word, 0) == 0)
+        b.function.updateConfig { $0.set(ConfigOffset(0x42), width: .word, value: 0x4823 | 0x0200) }
+        #expect(b.writeRead(0x44, .word, 1) == 1, "D1 is accepted once PMC advertises it")
+        b.write(0x44, .word, 0)
         b.function.updateConfig { $0.set(ConfigOffset(0x44), width: .word, value: 0x8000) }
         #expect(b.writeRead(0x44, .word, 0) == 0x8000)
         #expect(b.writeRead(0x44, .word, 0x8000) == 0)
