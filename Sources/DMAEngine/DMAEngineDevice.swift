@@ -36,6 +36,7 @@ public final class DMAEngineDevice: PCIDeviceModel {
 
     public func barRead(_ bar: BARIndex, offset: UInt64, width: AccessWidth) -> UInt64 {
         guard bar == Self.registerBAR, let v = registers.guestRead(Int(offset), width: width.rawValue) else {
+            report(.badMMIOAccess, "\(width.rawValue)-byte read of \(bar)+0x\(String(offset, radix: 16)): no register there")
             return 0
         }
         return v
@@ -43,7 +44,10 @@ public final class DMAEngineDevice: PCIDeviceModel {
 
     public func barWrite(_ bar: BARIndex, offset: UInt64, width: AccessWidth, value: UInt64) {
         guard bar == Self.registerBAR, let register = registers.guestWrite(Int(offset), width: width.rawValue, value: value)
-        else { return }
+        else {
+            report(.badMMIOAccess, "\(width.rawValue)-byte write of \(bar)+0x\(String(offset, radix: 16)): no register there; dropped")
+            return
+        }
         switch register {
         case R.Control.offset:
             if R.Control.softReset.isSet(in: value) {

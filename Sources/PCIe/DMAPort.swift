@@ -26,8 +26,8 @@ public final class DMAPort {
 
     /// Host pointer for a checked access of `length` bytes at `address`; records a fault on error.
     ///
-    /// The access may span several IOMMU mappings only if they are contiguous in guest memory as
-    /// well; otherwise use ``read(_:into:)`` / ``write(_:from:)``, which walk mappings.
+    /// The whole range must lie inside one IOMMU mapping and one guest memory region; a range
+    /// that spans two mappings faults as unmapped (devices split such transfers themselves).
     public func hostPointer(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError) -> UnsafeMutableRawPointer {
         guard busMasterEnabled else { throw fault(address, length, access, .busMasterDisabled) }
         let gpa: GuestPhysicalAddress

@@ -97,6 +97,7 @@ public final class PCIFunction {
         }
         let touched = offset.value..<(offset.value + width.rawValue)
         let before = SideEffectState(self)
+        recordIfReadOnlyWrite(offset, width: width, value: value)
         config.guestWrite(offset, width: width, value: value)
         if let at = capabilities.powerManagement {
             keepSupportedPowerState(at, touched, previous: before.powerState)
@@ -147,6 +148,24 @@ public final class PCIFunction {
         let supported = state == 0 || state == 3 || (state == 1 && PM.PMC.d1Support.isSet(in: pmc))
             || (state == 2 && PM.PMC.d2Support.isSet(in: pmc))
         if !supported { config.set(pmcsr, width: .word, field: PM.PMCSR.powerState, to: UInt64(previous)) }
+    }
+
+    /// Records a write that tries to change a register with no guest-writable bit at all
+    /// (an id, a capability pointer, TotalVFs...). The write is still ignored, as hardware does;
+    /// rewriting the same value (a read-modify-write of a wider register) is not an error, and
+    /// BARs are exempt because sizing writes all ones to unimplemented ones.
+    private func recordIfReadOnlyWrite(_ offset: ConfigOffset, width: AccessWidth, value: UInt32) {
+        let bars = PCIType0Header.BAR.offset..<(PCIType0Header.ExpansionROMBase.offset + 4)
+        if bars.contains(offset.value) { return }
+        if let at = capabilities.sriov {
+            let vfBARs = at.value + SRIOVCapability.VFBAR.offset
+            if (vfBARs..<(vfBARs + SRIOVCapability.VFBAR.stride * SRIOVCapability.VFBAR.count)).contains(offset.value) { return }
+        }
+        guard config.writableMask(offset, width: width) == 0, config.writeOneToClearMask(offset, width: width) == 0,
+            UInt64(value) != config.read(offset, width: width)
+        else { return }
+        recordGuestError(.readOnlyWrite,
+            "write of 0x\(String(value, radix: 16)) to read-only config \(offset) (holds 0x\(String(config.read(offset, width: width), radix: 16)))")
     }
 
     private func touches(_ range: Range<Int>, _ start: Int, _ length: Int) -> Bool {
