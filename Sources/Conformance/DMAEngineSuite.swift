@@ -38,7 +38,9 @@ public struct DMAEngineSuite {
         return CheckResult(suite: Self.name, name: name, function: bdf, failures: r.failures)
     }
 
-    private func buffers(_ driver: DMAEngineDriver<BusDeviceAccess>, _ n: Int, _ r: inout CheckRecorder) -> (DMABuffer, DMABuffer)? {
+    private func buffers(_ driver: DMAEngineDriver<BusDeviceAccess>, _ n: Int, _ r: inout CheckRecorder) -> (
+        DMABuffer, DMABuffer
+    )? {
         do {
             return (try driver.device.allocateDMA(n), try driver.device.allocateDMA(n))
         } catch {
@@ -98,7 +100,8 @@ public struct DMAEngineSuite {
         r.expect(foreign.host.load(as: UInt32.self) == 0x600d_f00d, "foreign memory was written")
         let fault = bus.services.faults.faults.last
         r.expect(bus.services.faults.total == faultsBefore + 1, "fault log did not record exactly one fault")
-        r.expect(fault?.function == bdf && fault?.address == IOVA(foreign.base.value) && fault?.access == .write,
+        r.expect(
+            fault?.function == bdf && fault?.address == IOVA(foreign.base.value) && fault?.access == .write,
             "fault record \(fault.map { "\($0)" } ?? "none") does not name \(bdf), the address and write")
     }
 }

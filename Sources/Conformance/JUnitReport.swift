@@ -11,7 +11,8 @@ public enum JUnitReport {
             let cases = suites[name] ?? []
             let failed = cases.filter { !$0.passed }.count
             let skipped = cases.filter { !$0.applicable }.count
-            out += "  <testsuite name=\"\(escape(name))\" tests=\"\(cases.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\">\n"
+            out +=
+                "  <testsuite name=\"\(escape(name))\" tests=\"\(cases.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\">\n"
             for c in cases {
                 out += "    <testcase classname=\"\(escape(name)).\(c.function)\" name=\"\(escape(c.name))\""
                 if c.passed && c.applicable {
@@ -22,7 +23,8 @@ public enum JUnitReport {
                 if !c.applicable { out += "      <skipped message=\"not applicable to this function\"/>\n" }
                 if !c.passed {
                     let message = c.failures.first ?? ""
-                    out += "      <failure message=\"\(escape(message))\">\(escape(c.failures.joined(separator: "\n")))</failure>\n"
+                    out +=
+                        "      <failure message=\"\(escape(message))\">\(escape(c.failures.joined(separator: "\n")))</failure>\n"
                 }
                 out += "    </testcase>\n"
             }

@@ -14,7 +14,8 @@ extension PCIFunctionSuite {
         typealias C = MSIXCapability.MessageControl
         let controlAt = cap.advanced(by: C.offset)
         let savedControl = bus.configRead(function.bdf, controlAt, width: .word)
-        bus.configWrite(function.bdf, controlAt, width: .word,
+        bus.configWrite(
+            function.bdf, controlAt, width: .word,
             value: C.msixEnable.insert(UInt32(1), into: C.functionMask.insert(UInt32(0), into: savedControl)))
         let v = msix.vectorCount - 1
         let entry = msix.tableOffset + UInt64(v * MSIXController.entrySize)
@@ -52,7 +53,8 @@ extension PCIFunctionSuite {
         let control = pcie.advanced(by: E.DeviceControl.offset)
         let dc = bus.configRead(bdf, control, width: .word)
         bus.configWrite(bdf, control, width: .word, value: E.DeviceControl.maxPayloadSize.insert(UInt32(1), into: dc))
-        bus.configWrite(bdf, control, width: .word,
+        bus.configWrite(
+            bdf, control, width: .word,
             value: E.DeviceControl.initiateFunctionLevelReset.insert(UInt32(1), into: bus.configRead(bdf, control, width: .word)))
         for (block, base) in blocks {
             for reg in block.registers {
@@ -65,7 +67,8 @@ extension PCIFunctionSuite {
                 for n in 0..<reg.count where mask != 0 {
                     let at = base.advanced(by: reg.offset(ofInstance: n))
                     let value = UInt64(bus.configRead(bdf, at, width: width))
-                    r.expect(value & mask == reg.reset & mask,
+                    r.expect(
+                        value & mask == reg.reset & mask,
                         "\(block.name).\(reg.name)[\(n)] after FLR: \(hex(value & mask)), spec reset \(hex(reg.reset & mask))")
                 }
             }

@@ -101,7 +101,9 @@ public struct PCIFunctionSuite {
             ("ARI", 0x8000 | ARICapability.capabilityID, c.ari), ("SR-IOV", 0x8000 | SRIOVCapability.capabilityID, c.sriov),
         ]
         for (name, id, offset) in expected {
-            r.expect(found[id] == offset?.value, "\(name): chain has \(found[id].map(hex) ?? "none"), built at \(offset.map { hex($0.value) } ?? "none")")
+            r.expect(
+                found[id] == offset?.value,
+                "\(name): chain has \(found[id].map(hex) ?? "none"), built at \(offset.map { hex($0.value) } ?? "none")")
         }
         return true
     }
@@ -119,8 +121,10 @@ public struct PCIFunctionSuite {
                     let probe = (before & reg.writableMask & ~reg.writeOnlyMask) | (~before & fixed)
                     write(at, width, probe)
                     let after = read(at, width)
-                    r.expect(after & fixed == before & fixed,
-                        "\(block.name).\(reg.name)[\(n)] at \(at): fixed bits \(hex(before & fixed)) became \(hex(after & fixed))")
+                    r.expect(
+                        after & fixed == before & fixed,
+                        "\(block.name).\(reg.name)[\(n)] at \(at): fixed bits \(hex(before & fixed)) became \(hex(after & fixed))"
+                    )
                     write(at, width, before & ~reg.writeOneToClearMask & ~reg.writeOnlyMask)
                 }
             }

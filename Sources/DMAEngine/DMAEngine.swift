@@ -29,7 +29,10 @@ public enum DMAEngine {
         var caps: [PlacedCapability] = [
             .init(.powerManagement, at: 0x40),
             .init(.msi(vectors: 1), at: 0x50),
-            .init(.msix(vectors: pfVectors, table: BARIndex(clamping: 3), tableOffset: 0, pba: BARIndex(clamping: 3), pbaOffset: 0x2000), at: 0x70),
+            .init(
+                .msix(
+                    vectors: pfVectors, table: BARIndex(clamping: 3), tableOffset: 0, pba: BARIndex(clamping: 3),
+                    pbaOffset: 0x2000), at: 0x70),
             .init(.pciExpress(PCIExpressProperties()), at: 0xa0),
             .init(.advancedErrorReporting, at: 0x100),
             .init(.deviceSerialNumber(serial), at: 0x140),
@@ -38,16 +41,22 @@ public enum DMAEngine {
         if totalVFs > 0 {
             let vfBAR = BARDefinition(.memory64, size: registerBARSize, prefetchable: true)
             let msixBAR = BARDefinition(.memory64, size: msixBARSize, prefetchable: true)
-            caps.append(.init(.sriov(SRIOVProperties(
-                initialVFs: totalVFs, totalVFs: totalVFs, firstVFOffset: 0x80, vfStride: 2,
-                firstVFOffsetWithoutARI: 0x180, vfStrideWithoutARI: 2, vfDeviceID: vfDeviceID,
-                vfBARs: [vfBAR, nil, nil, msixBAR, nil, nil])), at: 0x160))
+            caps.append(
+                .init(
+                    .sriov(
+                        SRIOVProperties(
+                            initialVFs: totalVFs, totalVFs: totalVFs, firstVFOffset: 0x80, vfStride: 2,
+                            firstVFOffsetWithoutARI: 0x180, vfStrideWithoutARI: 2, vfDeviceID: vfDeviceID,
+                            vfBARs: [vfBAR, nil, nil, msixBAR, nil, nil])), at: 0x160))
         }
         return FunctionConfiguration(
-            identity: FunctionIdentity(vendorID: vendorID, deviceID: deviceID, revision: 1, classCode: classCode,
+            identity: FunctionIdentity(
+                vendorID: vendorID, deviceID: deviceID, revision: 1, classCode: classCode,
                 subsystemVendorID: vendorID, subsystemID: 0x0001, interruptPin: 1),
-            bars: [BARDefinition(.memory64, size: registerBARSize), nil, nil,
-                BARDefinition(.memory64, size: msixBARSize), nil, nil],
+            bars: [
+                BARDefinition(.memory64, size: registerBARSize), nil, nil,
+                BARDefinition(.memory64, size: msixBARSize), nil, nil,
+            ],
             capabilities: caps)
     }
 
@@ -56,10 +65,14 @@ public enum DMAEngine {
         var pcie = PCIExpressProperties()
         pcie.isVirtualFunction = true
         return .virtualFunction(
-            identity: FunctionIdentity(vendorID: vendorID, deviceID: vfDeviceID, revision: 1, classCode: classCode,
+            identity: FunctionIdentity(
+                vendorID: vendorID, deviceID: vfDeviceID, revision: 1, classCode: classCode,
                 subsystemVendorID: vendorID, subsystemID: 0x0002),
             capabilities: [
-                .init(.msix(vectors: vfVectors, table: BARIndex(clamping: 3), tableOffset: 0, pba: BARIndex(clamping: 3), pbaOffset: 0x2000), at: 0x70),
+                .init(
+                    .msix(
+                        vectors: vfVectors, table: BARIndex(clamping: 3), tableOffset: 0, pba: BARIndex(clamping: 3),
+                        pbaOffset: 0x2000), at: 0x70),
                 .init(.pciExpress(pcie), at: 0xa0),
                 .init(.advancedErrorReporting, at: 0x100),
                 .init(.ari(nextFunction: 0), at: 0x150),
@@ -67,8 +80,10 @@ public enum DMAEngine {
     }()
 
     /// Builds a PF at `bdf` with its model attached.
-    public static func makePhysicalFunction(at bdf: BDF, services: PlatformServices, totalVFs: UInt16 = 0,
-        serial: UInt64 = 0x0012_34ff_ffdb_0100) throws(ConfigurationError) -> PCIFunction {
+    public static func makePhysicalFunction(
+        at bdf: BDF, services: PlatformServices, totalVFs: UInt16 = 0,
+        serial: UInt64 = 0x0012_34ff_ffdb_0100
+    ) throws(ConfigurationError) -> PCIFunction {
         let f = try PCIFunction(physicalFunctionConfiguration(totalVFs: totalVFs, serial: serial), at: bdf, services: services)
         f.model = DMAEngineDevice(function: f)
         return f

@@ -45,7 +45,9 @@ public final class DMAEngineDevice: PCIDeviceModel {
     public func barWrite(_ bar: BARIndex, offset: UInt64, width: AccessWidth, value: UInt64) {
         guard bar == Self.registerBAR, let register = registers.guestWrite(Int(offset), width: width.rawValue, value: value)
         else {
-            report(.badMMIOAccess, "\(width.rawValue)-byte write of \(bar)+0x\(String(offset, radix: 16)): no register there; dropped")
+            report(
+                .badMMIOAccess,
+                "\(width.rawValue)-byte write of \(bar)+0x\(String(offset, radix: 16)): no register there; dropped")
             return
         }
         switch register {

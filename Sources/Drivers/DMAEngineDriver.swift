@@ -72,7 +72,9 @@ public final class DMAEngineDriver<Access: DeviceAccess> {
 
     /// Writes a copy descriptor into the ring (no doorbell). Returns its index.
     @discardableResult
-    public func post(from source: IOVA, to destination: IOVA, length: UInt32, interrupt: Bool = false) throws(DMAEngineDriverError) -> Int {
+    public func post(from source: IOVA, to destination: IOVA, length: UInt32, interrupt: Bool = false)
+        throws(DMAEngineDriverError) -> Int
+    {
         guard inFlight < entries - 1 else { throw .ringFull }
         let index = tail
         let d = ring.host.baseAddress.map { $0 + index * D.size }
@@ -116,8 +118,10 @@ public final class DMAEngineDriver<Access: DeviceAccess> {
     }
 
     /// Copies `length` bytes and waits for the completion interrupt.
-    public func copy(from source: IOVA, to destination: IOVA, length: UInt32,
-        timeout: VirtualDuration = .milliseconds(10)) throws(DMAEngineDriverError) {
+    public func copy(
+        from source: IOVA, to destination: IOVA, length: UInt32,
+        timeout: VirtualDuration = .milliseconds(10)
+    ) throws(DMAEngineDriverError) {
         let index = try post(from: source, to: destination, length: length, interrupt: true)
         ringDoorbell()
         _ = device.waitForInterrupt(vector: 0, timeout: timeout)
@@ -128,7 +132,9 @@ public final class DMAEngineDriver<Access: DeviceAccess> {
 
     /// Clears the interrupt cause register.
     public func acknowledgeInterrupt() {
-        device.write32(bar, UInt64(R.InterruptCause.offset), UInt32(truncatingIfNeeded: R.InterruptCause.completion.mask | R.InterruptCause.error.mask))
+        device.write32(
+            bar, UInt64(R.InterruptCause.offset),
+            UInt32(truncatingIfNeeded: R.InterruptCause.completion.mask | R.InterruptCause.error.mask))
     }
 
     /// Reads a register by offset (for statistics).

@@ -60,7 +60,8 @@ extension DeviceAccess {
         write32(bar, entry + 4, UInt32(truncatingIfNeeded: address >> 32))
         write32(bar, entry + 8, data)
         write32(bar, entry + 12, 0)
-        configWrite(cap.advanced(by: C.MessageControl.offset), width: .word,
+        configWrite(
+            cap.advanced(by: C.MessageControl.offset), width: .word,
             value: C.MessageControl.msixEnable.insert(1, into: C.MessageControl.functionMask.insert(0, into: control)))
         return true
     }
@@ -110,7 +111,8 @@ extension DeviceAccess {
         let control = cap.advanced(by: C.SRIOVControl.offset)
         configWrite(control, width: .word, value: 0)
         guard count > 0 else { return [] }
-        configWrite(control, width: .word,
+        configWrite(
+            control, width: .word,
             value: ariCapableHierarchy ? UInt32(truncatingIfNeeded: C.SRIOVControl.ariCapableHierarchy.mask) : 0)
         configWrite(cap.advanced(by: C.NumVFs.offset), width: .word, value: UInt32(count))
         var value = configRead(control, width: .word)

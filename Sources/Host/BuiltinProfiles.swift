@@ -6,19 +6,19 @@ public enum BuiltinProfiles {
     /// Built-in profile texts by name.
     public static let yaml: [String: String] = [
         "default": """
-            name: default
-            description: EC2-like host - 440FX host bridge and an SR-IOV device whose VFs the instance drives
-            devices:
-              - { kind: host-bridge, slot: "00:00.0" }
-              - { kind: dma-engine, slot: "00:03.0", totalVFs: 8, vfs: 2, serial: 0x00123400dbdb0003 }
-            """,
+        name: default
+        description: EC2-like host - 440FX host bridge and an SR-IOV device whose VFs the instance drives
+        devices:
+          - { kind: host-bridge, slot: "00:00.0" }
+          - { kind: dma-engine, slot: "00:03.0", totalVFs: 8, vfs: 2, serial: 0x00123400dbdb0003 }
+        """,
         "sriov-64": """
-            name: sriov-64
-            description: A host with one SR-IOV PF and all 64 of its VFs enabled
-            devices:
-              - { kind: host-bridge, slot: "00:00.0" }
-              - { kind: dma-engine, slot: "00:03.0", totalVFs: 64, vfs: 64, serial: 0x00123400dbdb0064 }
-            """,
+        name: sriov-64
+        description: A host with one SR-IOV PF and all 64 of its VFs enabled
+        devices:
+          - { kind: host-bridge, slot: "00:00.0" }
+          - { kind: dma-engine, slot: "00:03.0", totalVFs: 64, vfs: 64, serial: 0x00123400dbdb0064 }
+        """,
     ]
 
     /// Built-in names, sorted.

@@ -110,7 +110,8 @@ public enum HostError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidProfile(let src, let why): "invalid profile \(src): \(why)"
-        case .unknownProfile(let n, let known): "no profile '\(n)' (built in: \(known.joined(separator: ", ")); or give a YAML file path)"
+        case .unknownProfile(let n, let known):
+            "no profile '\(n)' (built in: \(known.joined(separator: ", ")); or give a YAML file path)"
         case .inconsistentProfile(let p): "profile problems: \(p.joined(separator: "; "))"
         case .platform(let s): "platform: \(s)"
         }

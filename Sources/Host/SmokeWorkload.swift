@@ -24,7 +24,9 @@ extension VirtualHost {
         dmaEngines.map { smokeDMAEngine($0.bdf, $0.driver, chunks: chunks, chunkSize: chunkSize) }
     }
 
-    private func smokeDMAEngine(_ bdf: BDF, _ driver: DMAEngineDriver<BusDeviceAccess>, chunks: Int, chunkSize: Int) -> SmokeResult {
+    private func smokeDMAEngine(_ bdf: BDF, _ driver: DMAEngineDriver<BusDeviceAccess>, chunks: Int, chunkSize: Int)
+        -> SmokeResult
+    {
         let role = bus.function(at: bdf)?.isVirtualFunction == true ? "dma-engine VF" : "dma-engine PF"
         func fail(_ why: String) -> SmokeResult { SmokeResult(function: bdf, subject: role, passed: false, detail: why) }
         let total = chunks * chunkSize
@@ -45,7 +47,8 @@ extension VirtualHost {
         let completedBefore = driver.completedCount
         do {
             for c in 0..<chunks {
-                try driver.copy(from: src.deviceAddress(at: c * chunkSize), to: dst.deviceAddress(at: c * chunkSize),
+                try driver.copy(
+                    from: src.deviceAddress(at: c * chunkSize), to: dst.deviceAddress(at: c * chunkSize),
                     length: UInt32(chunkSize))
             }
         } catch {
@@ -57,7 +60,8 @@ extension VirtualHost {
         guard completed == UInt32(chunks), interrupts == UInt64(chunks) else {
             return fail("counters: \(completed) completions, \(interrupts) interrupts for \(chunks) descriptors")
         }
-        return SmokeResult(function: bdf, subject: role, passed: true,
+        return SmokeResult(
+            function: bdf, subject: role, passed: true,
             detail: "copied \(total / 1024) KiB in \(chunks) descriptors, \(interrupts) MSI-X interrupts, verified")
     }
 }

@@ -171,7 +171,8 @@ public final class PCINameDatabase: @unchecked Sendable {
             return call(handle, base, buf.count) == 1
         }
         let name: String? =
-            found ? buffer.withUnsafeBufferPointer { buf in
+            found
+            ? buffer.withUnsafeBufferPointer { buf in
                 buf.baseAddress.map { String(cString: $0) }
             } : nil
         cache[key] = .some(name)

@@ -124,7 +124,10 @@ public struct ConfigOffset: Hashable, Comparable, Sendable, CustomStringConverti
 
 /// The width of a register access in bytes.
 public enum AccessWidth: Int, Sendable, CaseIterable {
-    case byte = 1, word = 2, dword = 4, qword = 8
+    case byte = 1
+    case word = 2
+    case dword = 4
+    case qword = 8
     /// All ones of this width.
     @inlinable public var allOnes: UInt64 { self == .qword ? ~0 : (UInt64(1) << UInt64(rawValue * 8)) - 1 }
 }

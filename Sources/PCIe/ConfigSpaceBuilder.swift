@@ -53,7 +53,9 @@ public struct ConfigSpaceBuilder {
     private var nextExtended = 0x100
 
     /// Builds the space for `configuration`.
-    public static func build(_ configuration: FunctionConfiguration) throws(ConfigurationError) -> (ConfigSpace, CapabilityOffsets) {
+    public static func build(_ configuration: FunctionConfiguration) throws(ConfigurationError) -> (
+        ConfigSpace, CapabilityOffsets
+    ) {
         var b = ConfigSpaceBuilder()
         try b.header(configuration)
         for placed in configuration.capabilities { try b.add(placed) }
@@ -85,13 +87,16 @@ public struct ConfigSpaceBuilder {
             space.setMasks(command, width: .word, writable: space.writableMask(command, width: .word) & ~fixed)
         }
         // The spec's reset value has Capabilities List set; a function without capabilities must clear it.
-        space.set(ConfigOffset(H.Status.offset), width: .word, field: H.Status.capabilitiesList,
+        space.set(
+            ConfigOffset(H.Status.offset), width: .word, field: H.Status.capabilitiesList,
             to: c.capabilities.isEmpty ? 0 : 1)
     }
 
     /// Sets BAR flag bits and sizing masks for six consecutive BAR registers at `base`
     /// (the header's BARs, or SR-IOV's VF BARs).
-    static func programBARs(_ space: inout ConfigSpace, _ bars: [BARDefinition?], at base: ConfigOffset) throws(ConfigurationError) {
+    static func programBARs(_ space: inout ConfigSpace, _ bars: [BARDefinition?], at base: ConfigOffset)
+        throws(ConfigurationError)
+    {
         var i = 0
         while i < 6 {
             let at = base.advanced(by: 4 * i)
@@ -135,31 +140,39 @@ public struct ConfigSpaceBuilder {
             offsets.msix = at
             let n = UInt64(max(1, min(vectors, 2048)) - 1)
             space.set(at.advanced(by: MSIXCapability.MessageControl.offset), width: .word, value: n)
-            space.set(at.advanced(by: MSIXCapability.TableOffsetBIR.offset), width: .dword,
+            space.set(
+                at.advanced(by: MSIXCapability.TableOffsetBIR.offset), width: .dword,
                 value: UInt64(tableOffset & ~7) | UInt64(table.value))
-            space.set(at.advanced(by: MSIXCapability.PBAOffsetBIR.offset), width: .dword,
+            space.set(
+                at.advanced(by: MSIXCapability.PBAOffsetBIR.offset), width: .dword,
                 value: UInt64(pbaOffset & ~7) | UInt64(pba.value))
         case .pciExpress(let p):
             let at = try placeClassic(PCIExpressCapability.block, id: PCIExpressCapability.capabilityID, placed.offset)
             offsets.pciExpress = at
             programPCIExpress(at, p)
         case .advancedErrorReporting:
-            offsets.aer = try placeExtended(AERCapability.block, id: AERCapability.capabilityID,
+            offsets.aer = try placeExtended(
+                AERCapability.block, id: AERCapability.capabilityID,
                 version: AERCapability.capabilityVersion, placed.offset)
         case .deviceSerialNumber(let serial):
-            let at = try placeExtended(DeviceSerialNumberCapability.block, id: DeviceSerialNumberCapability.capabilityID,
+            let at = try placeExtended(
+                DeviceSerialNumberCapability.block, id: DeviceSerialNumberCapability.capabilityID,
                 version: DeviceSerialNumberCapability.capabilityVersion, placed.offset)
             offsets.deviceSerialNumber = at
-            space.set(at.advanced(by: DeviceSerialNumberCapability.SerialNumberLow.offset), width: .dword, value: serial & 0xffff_ffff)
+            space.set(
+                at.advanced(by: DeviceSerialNumberCapability.SerialNumberLow.offset), width: .dword, value: serial & 0xffff_ffff)
             space.set(at.advanced(by: DeviceSerialNumberCapability.SerialNumberHigh.offset), width: .dword, value: serial >> 32)
         case .ari(let next):
-            let at = try placeExtended(ARICapability.block, id: ARICapability.capabilityID,
+            let at = try placeExtended(
+                ARICapability.block, id: ARICapability.capabilityID,
                 version: ARICapability.capabilityVersion, placed.offset)
             offsets.ari = at
-            space.set(at.advanced(by: ARICapability.ARICapabilityRegister.offset), width: .word,
+            space.set(
+                at.advanced(by: ARICapability.ARICapabilityRegister.offset), width: .word,
                 field: ARICapability.ARICapabilityRegister.nextFunctionNumber, to: UInt64(next))
         case .sriov(let p):
-            let at = try placeExtended(SRIOVCapability.block, id: SRIOVCapability.capabilityID,
+            let at = try placeExtended(
+                SRIOVCapability.block, id: SRIOVCapability.capabilityID,
                 version: SRIOVCapability.capabilityVersion, placed.offset)
             offsets.sriov = at
             try programSRIOV(at, p)
@@ -185,9 +198,11 @@ public struct ConfigSpaceBuilder {
         status = C.LinkStatus.negotiatedLinkWidth.insert(UInt64(p.maxLinkWidth), into: status)
         space.set(at.advanced(by: C.LinkStatus.offset), width: .word, value: status)
         let speeds = (UInt64(1) << UInt64(min(p.maxLinkSpeed, 7))) - 1
-        space.set(at.advanced(by: C.LinkCapabilities2.offset), width: .dword,
+        space.set(
+            at.advanced(by: C.LinkCapabilities2.offset), width: .dword,
             field: C.LinkCapabilities2.supportedLinkSpeedsVector, to: speeds)
-        space.set(at.advanced(by: C.LinkControl2.offset), width: .word,
+        space.set(
+            at.advanced(by: C.LinkControl2.offset), width: .word,
             field: C.LinkControl2.targetLinkSpeed, to: UInt64(p.maxLinkSpeed))
     }
 
@@ -203,7 +218,9 @@ public struct ConfigSpaceBuilder {
         try Self.programBARs(&space, p.vfBARs, at: at.advanced(by: C.VFBAR.offset))
     }
 
-    private mutating func placeClassic(_ block: RegisterBlock, id: UInt16, _ fixed: ConfigOffset?) throws(ConfigurationError) -> ConfigOffset {
+    private mutating func placeClassic(_ block: RegisterBlock, id: UInt16, _ fixed: ConfigOffset?) throws(ConfigurationError)
+        -> ConfigOffset
+    {
         let at = fixed ?? ConfigOffset((nextClassic + 3) & ~3)
         try claim(block, at, limit: 0x100)
         space.install(block, at: at)
@@ -215,7 +232,9 @@ public struct ConfigSpaceBuilder {
         return at
     }
 
-    private mutating func placeExtended(_ block: RegisterBlock, id: UInt16, version: UInt8, _ fixed: ConfigOffset?) throws(ConfigurationError) -> ConfigOffset {
+    private mutating func placeExtended(_ block: RegisterBlock, id: UInt16, version: UInt8, _ fixed: ConfigOffset?)
+        throws(ConfigurationError) -> ConfigOffset
+    {
         let at = fixed ?? ConfigOffset((nextExtended + 3) & ~3)
         guard at.value >= 0x100 else { throw .capabilityPlacement(block.name, at) }
         try claim(block, at, limit: ConfigSpace.size)

@@ -104,7 +104,8 @@ public struct Firmware {
             }
             bus.configWrite(r.function, r.register, width: .dword, value: UInt32(truncatingIfNeeded: base))
             if r.is64 {
-                bus.configWrite(r.function, r.register.advanced(by: 4), width: .dword, value: UInt32(truncatingIfNeeded: base >> 32))
+                bus.configWrite(
+                    r.function, r.register.advanced(by: 4), width: .dword, value: UInt32(truncatingIfNeeded: base >> 32))
             }
             if high { nextHigh = base + r.total } else { nextLow = base + r.total }
             report.placements.append(.init(function: r.function, bar: r.bar, isVFBAR: r.isVFBAR, size: r.unit, base: base))
@@ -112,7 +113,8 @@ public struct Firmware {
         for f in report.functions {
             let cmd = ConfigOffset(PCIType0Header.Command.offset)
             let value = bus.configRead(f, cmd, width: .word)
-            bus.configWrite(f, cmd, width: .word,
+            bus.configWrite(
+                f, cmd, width: .word,
                 value: value | UInt32(truncatingIfNeeded: PCIType0Header.Command.memorySpaceEnable.mask))
         }
         return report
@@ -144,8 +146,10 @@ public struct Firmware {
                 let unit = ~mask &+ 1
                 let (total, overflow) = unit.multipliedReportingOverflow(by: multiplier)
                 if !overflow {
-                    out.append(Request(function: f, bar: i, register: reg, is64: is64, prefetchable: probe & 8 != 0,
-                        isVFBAR: isVF, unit: unit, total: total))
+                    out.append(
+                        Request(
+                            function: f, bar: i, register: reg, is64: is64, prefetchable: probe & 8 != 0,
+                            isVFBAR: isVF, unit: unit, total: total))
                 }
             }
             i += is64 ? 2 : 1

@@ -90,7 +90,8 @@ public final class PCIBus {
     @inline(__always)
     public func mmioRead(_ address: BusAddress, width: AccessWidth) -> UInt64 {
         let a = address.value
-        guard let e = mmio.lookup(a), a & UInt64(width.rawValue - 1) == 0, a - e.start + UInt64(width.rawValue) - 1 <= e.last - e.start,
+        guard let e = mmio.lookup(a), a & UInt64(width.rawValue - 1) == 0,
+            a - e.start + UInt64(width.rawValue) - 1 <= e.last - e.start,
             let f = slots[Int(e.value.routingID)]
         else {
             recordBadMMIO(address, width, isWrite: false)
@@ -103,7 +104,8 @@ public final class PCIBus {
     @inline(__always)
     public func mmioWrite(_ address: BusAddress, width: AccessWidth, value: UInt64) {
         let a = address.value
-        guard let e = mmio.lookup(a), a & UInt64(width.rawValue - 1) == 0, a - e.start + UInt64(width.rawValue) - 1 <= e.last - e.start,
+        guard let e = mmio.lookup(a), a & UInt64(width.rawValue - 1) == 0,
+            a - e.start + UInt64(width.rawValue) - 1 <= e.last - e.start,
             let f = slots[Int(e.value.routingID)]
         else {
             recordBadMMIO(address, width, isWrite: true)
@@ -121,9 +123,10 @@ public final class PCIBus {
             if unmappedAccesses.count == 1024 { unmappedAccesses.removeFirst() }
             unmappedAccesses.append(UnmappedAccess(address: address, width: width, isWrite: isWrite))
         }
-        services.guestErrors.record(GuestError(
-            function: function, kind: kind,
-            detail: "\(isWrite ? "write" : "read") of \(width.rawValue) bytes at \(address)", time: services.clock.now))
+        services.guestErrors.record(
+            GuestError(
+                function: function, kind: kind,
+                detail: "\(isWrite ? "write" : "read") of \(width.rawValue) bytes at \(address)", time: services.clock.now))
     }
 
     /// The windows currently decoded, for inspection: (function, BAR, first, last address).
@@ -138,7 +141,8 @@ public final class PCIBus {
         mmio.removeAll { $0.routingID == rid }
         for w in f.decodedWindows {
             if let clash = mmio.insert(w.start, w.start + (w.size - 1), MMIOTarget(routingID: rid, bar: w.bar)) {
-                f.recordGuestError(.barOverlap,
+                f.recordGuestError(
+                    .barOverlap,
                     "\(w.bar) at 0x\(String(w.start, radix: 16)) size 0x\(String(w.size, radix: 16)) overlaps "
                         + "\(BDF(routingID: clash.value.routingID)) \(clash.value.bar); not decoded")
             }

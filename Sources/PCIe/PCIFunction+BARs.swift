@@ -77,7 +77,8 @@ extension PCIFunction {
         let defs = barDefinitions
         for i in 0..<min(6, defs.count) {
             guard let def = defs[i], let base = barAddress(i) else { continue }
-            resources[i] = base == 0
+            resources[i] =
+                base == 0
                 ? ResourceWindow(start: 0, end: def.size - 1, flags: def.resourceFlags)
                 : ResourceWindow(start: base, end: base &+ (def.size - 1), flags: def.resourceFlags)
         }

@@ -55,9 +55,11 @@ extension PCIFunction {
         }
         if let p = configuration.sriov, ari.isSet(in: control) != ari.isSet(in: before.sriovControl) {
             let useARI = ari.isSet(in: control)
-            config.set(at.advanced(by: C.FirstVFOffset.offset), width: .word,
+            config.set(
+                at.advanced(by: C.FirstVFOffset.offset), width: .word,
                 value: UInt64(useARI ? p.firstVFOffset : p.firstVFOffsetWithoutARI))
-            config.set(at.advanced(by: C.VFStride.offset), width: .word, value: UInt64(useARI ? p.vfStride : p.vfStrideWithoutARI))
+            config.set(
+                at.advanced(by: C.VFStride.offset), width: .word, value: UInt64(useARI ? p.vfStride : p.vfStrideWithoutARI))
         }
         let nowEnabled = C.SRIOVControl.vfEnable.isSet(in: control)
         if nowEnabled, !wasEnabled {

@@ -92,7 +92,8 @@ public final class PCIFunction {
     /// A guest config write: masks, then side effects. Returns what the bus must act on.
     public func guestConfigWrite(_ offset: ConfigOffset, width: AccessWidth, value: UInt32) -> ConfigWriteEffects {
         guard ConfigSpace.isValidAccess(offset, width: width) else {
-            recordGuestError(.badConfigAccess, "config write of \(width.rawValue) bytes at \(offset) value 0x\(String(value, radix: 16))")
+            recordGuestError(
+                .badConfigAccess, "config write of \(width.rawValue) bytes at \(offset) value 0x\(String(value, radix: 16))")
             return []
         }
         let touched = offset.value..<(offset.value + width.rawValue)
@@ -145,7 +146,8 @@ public final class PCIFunction {
         guard touches(touched, pmcsr.value, 2) else { return }
         let pmc = config.read16(at.advanced(by: PM.PMC.offset))
         let state = PM.PMCSR.powerState.extract(from: config.read16(pmcsr))
-        let supported = state == 0 || state == 3 || (state == 1 && PM.PMC.d1Support.isSet(in: pmc))
+        let supported =
+            state == 0 || state == 3 || (state == 1 && PM.PMC.d1Support.isSet(in: pmc))
             || (state == 2 && PM.PMC.d2Support.isSet(in: pmc))
         if !supported { config.set(pmcsr, width: .word, field: PM.PMCSR.powerState, to: UInt64(previous)) }
     }
@@ -164,8 +166,10 @@ public final class PCIFunction {
         guard config.writableMask(offset, width: width) == 0, config.writeOneToClearMask(offset, width: width) == 0,
             UInt64(value) != config.read(offset, width: width)
         else { return }
-        recordGuestError(.readOnlyWrite,
-            "write of 0x\(String(value, radix: 16)) to read-only config \(offset) (holds 0x\(String(config.read(offset, width: width), radix: 16)))")
+        recordGuestError(
+            .readOnlyWrite,
+            "write of 0x\(String(value, radix: 16)) to read-only config \(offset) (holds 0x\(String(config.read(offset, width: width), radix: 16)))"
+        )
     }
 
     private func touches(_ range: Range<Int>, _ start: Int, _ length: Int) -> Bool {

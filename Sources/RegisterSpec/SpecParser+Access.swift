@@ -24,7 +24,8 @@ extension SpecParser {
         if let naming, let name = node.mapping?["name"].flatMap(YAMLScalars.text) { scope[keyPath: naming] = name }
         guard let map = node.mapping else {
             let expected = "a mapping with keys " + allowed.sorted().joined(separator: ", ")
-            report(.invalidValue(key: "entry", value: YAMLScalars.text(node) ?? "", expected: expected),
+            report(
+                .invalidValue(key: "entry", value: YAMLScalars.text(node) ?? "", expected: expected),
                 at: node, scope: scope)
             return nil
         }
@@ -90,7 +91,8 @@ extension SpecParser {
             return nil
         }
         guard let list = node.sequence else {
-            report(.invalidValue(key: key, value: YAMLScalars.text(node) ?? "", expected: "a list"),
+            report(
+                .invalidValue(key: key, value: YAMLScalars.text(node) ?? "", expected: "a list"),
                 at: node, scope: scope)
             return nil
         }
@@ -107,7 +109,8 @@ extension SpecParser {
 
     private mutating func number(_ text: String, _ key: String, node: Node?, scope: Scope) -> UInt64? {
         guard let value = YAMLScalars.unsigned(text) else {
-            report(.invalidValue(key: key, value: text, expected: "an unsigned number (0x.., 0b.. or decimal)"),
+            report(
+                .invalidValue(key: key, value: text, expected: "an unsigned number (0x.., 0b.. or decimal)"),
                 at: node, scope: scope)
             return nil
         }

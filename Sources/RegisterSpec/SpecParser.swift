@@ -81,7 +81,8 @@ struct SpecParser {
         }
         let versionLimit: UInt64 = extended ? 0xF : 0xFF
         guard version <= versionLimit else {
-            report(.invalidValue(key: "version", value: "\(version)", expected: "at most \(versionLimit)"),
+            report(
+                .invalidValue(key: "version", value: "\(version)", expected: "at most \(versionLimit)"),
                 at: map["version"])
             return nil
         }
@@ -111,7 +112,8 @@ struct SpecParser {
             return nil
         }
         if stride == 0 {
-            report(.invalidValue(key: "stride", value: "0", expected: "a positive byte distance"),
+            report(
+                .invalidValue(key: "stride", value: "0", expected: "a positive byte distance"),
                 at: map["stride"], scope: scope)
             return nil
         }
@@ -136,7 +138,8 @@ struct SpecParser {
         let values = map["values"].map { parseValues($0, scope: scope) } ?? []
         guard let name, let bitsText, let accessText, let summary else { return nil }
         guard let bits = YAMLScalars.bits(bitsText) else {
-            report(.invalidValue(key: "bits", value: bitsText, expected: "\"msb:lsb\" or a bit number below 64"),
+            report(
+                .invalidValue(key: "bits", value: bitsText, expected: "\"msb:lsb\" or a bit number below 64"),
                 at: map["bits"], scope: scope)
             return nil
         }
@@ -159,8 +162,10 @@ struct SpecParser {
             guard let name = YAMLScalars.text(keyNode), let text = YAMLScalars.text(valueNode),
                 let value = YAMLScalars.unsigned(text)
             else {
-                report(.invalidValue(key: "values", value: YAMLScalars.text(valueNode) ?? "",
-                    expected: "name: unsigned number"), at: valueNode, scope: scope)
+                report(
+                    .invalidValue(
+                        key: "values", value: YAMLScalars.text(valueNode) ?? "",
+                        expected: "name: unsigned number"), at: valueNode, scope: scope)
                 continue
             }
             values.append(FieldValue(name: name, value: value))

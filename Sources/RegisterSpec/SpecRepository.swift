@@ -73,8 +73,10 @@ public struct SpecRepository: Sendable {
         var outputs: [String: String] = [:]
         for spec in specs {
             if let other = outputs[spec.outputPath] {
-                problems.append(SpecProblem(file: spec.sourcePath,
-                    kind: .duplicateOutput(path: spec.outputPath, otherSpec: other)))
+                problems.append(
+                    SpecProblem(
+                        file: spec.sourcePath,
+                        kind: .duplicateOutput(path: spec.outputPath, otherSpec: other)))
             }
             outputs[spec.outputPath] = spec.sourcePath
         }

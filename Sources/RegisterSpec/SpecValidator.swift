@@ -50,7 +50,9 @@ private struct Checker {
 
     mutating func checkBlock(_ spec: DeviceSpec) {
         if !SwiftNaming.isTypeName(spec.block.name) {
-            add(.invalidName(spec.block.name, reason: "a block name must be a Swift type name (A-Z first, then letters, digits, _)"))
+            add(
+                .invalidName(
+                    spec.block.name, reason: "a block name must be a Swift type name (A-Z first, then letters, digits, _)"))
         }
         if !SwiftNaming.isTypeName(spec.module) {
             add(.invalidName(spec.module, reason: "a module name must be a Swift module name"))
@@ -67,7 +69,8 @@ private struct Checker {
     mutating func checkRegister(_ register: RegisterDescriptor, blockSize: Int) {
         let name = register.name
         if !SwiftNaming.isTypeName(name) {
-            add(.invalidName(name, reason: "a register name must be a Swift type name (A-Z first, then letters, digits, _)"),
+            add(
+                .invalidName(name, reason: "a register name must be a Swift type name (A-Z first, then letters, digits, _)"),
                 register: name)
         }
         guard SpecValidator.allowedWidths.contains(register.width) else {
@@ -94,19 +97,22 @@ private struct Checker {
         for (index, field) in register.fields.enumerated() {
             let identifier = SwiftNaming.fieldIdentifier(field.name)
             if !SwiftNaming.isIdentifierText(field.name) || SwiftNaming.forbiddenNames.contains(identifier) {
-                add(.invalidName(field.name, reason: "a field name must use only letters, digits and _"),
+                add(
+                    .invalidName(field.name, reason: "a field name must use only letters, digits and _"),
                     register: register.name, field: field.name)
             } else if !identifiers.insert(identifier).inserted {
                 add(.duplicateName(field.name), register: register.name, field: field.name)
             }
             let msb = field.lsb + field.width - 1
             if field.lsb < 0 || field.width < 1 || msb >= bits {
-                add(.fieldOutsideRegister(msb: msb, lsb: field.lsb, registerBits: bits),
+                add(
+                    .fieldOutsideRegister(msb: msb, lsb: field.lsb, registerBits: bits),
                     register: register.name, field: field.name)
                 continue
             }
             for other in register.fields[..<index] where other.mask & field.mask != 0 {
-                add(.overlappingFields(other: other.name, bits: other.mask & field.mask),
+                add(
+                    .overlappingFields(other: other.name, bits: other.mask & field.mask),
                     register: register.name, field: field.name)
             }
             checkValues(of: field, register: register.name)
@@ -118,13 +124,15 @@ private struct Checker {
         for value in field.values {
             let identifier = SwiftNaming.lowerCamel(value.name)
             if !SwiftNaming.isIdentifierText(value.name) || SwiftNaming.forbiddenNames.contains(identifier) {
-                add(.invalidName(value.name, reason: "a value name must use only letters, digits and _"),
+                add(
+                    .invalidName(value.name, reason: "a value name must use only letters, digits and _"),
                     register: register, field: field.name)
             } else if !names.insert(identifier).inserted {
                 add(.duplicateName(value.name), register: register, field: field.name)
             }
             if field.width < 64, value.value >> UInt64(field.width) != 0 {
-                add(.valueTooWide(name: value.name, value: value.value, fieldWidth: field.width),
+                add(
+                    .valueTooWide(name: value.name, value: value.value, fieldWidth: field.width),
                     register: register, field: field.name)
             }
         }
@@ -142,7 +150,8 @@ private struct Checker {
                     for b in 0..<register.count {
                         let bStart = register.offset(ofInstance: b)
                         if aStart < bStart + register.width, bStart < aStart + earlier.width {
-                            add(.overlappingRegisters(other: describe(earlier, a), offset: max(aStart, bStart)),
+                            add(
+                                .overlappingRegisters(other: describe(earlier, a), offset: max(aStart, bStart)),
                                 register: describe(register, b))
                             continue pairs
                         }

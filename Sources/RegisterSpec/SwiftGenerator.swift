@@ -76,7 +76,9 @@ public enum SwiftGenerator {
             let bits = field.width == 1 ? "bit \(field.lsb)" : "bits \(field.lsb + field.width - 1):\(field.lsb)"
             let text = field.summary.isEmpty ? "" : " " + field.summary
             out.doc("`\(field.name)`, \(bits), \(field.access.rawValue).\(text)")
-            out.line("public static let \(SwiftNaming.fieldIdentifier(field.name)) = BitField(lsb: \(field.lsb), width: \(field.width))")
+            out.line(
+                "public static let \(SwiftNaming.fieldIdentifier(field.name)) = BitField(lsb: \(field.lsb), width: \(field.width))"
+            )
         }
         for field in register.fields where !field.values.isEmpty {
             out.doc("Named values of `\(field.name)`, already shifted down to bit 0.")
@@ -94,8 +96,9 @@ public enum SwiftGenerator {
     }
 
     private static func writeDescriptorArguments(_ register: RegisterDescriptor, to out: inout SourceWriter) {
-        out.line("name: \(literal(register.name)), offset: \(hexLiteral(register.offset, digits: 2)), "
-            + "width: \(register.width), reset: \(hexLiteral(register.reset, digits: register.width * 2)),")
+        out.line(
+            "name: \(literal(register.name)), offset: \(hexLiteral(register.offset, digits: 2)), "
+                + "width: \(register.width), reset: \(hexLiteral(register.reset, digits: register.width * 2)),")
         if register.fields.isEmpty {
             out.line("fields: [],")
         } else {

@@ -11,7 +11,11 @@ struct Conform: ParsableCommand {
 
     @OptionGroup var options: ProfileOptions
 
-    @Option(name: .long, help: "Only functions of this device kind (\(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))) or at this BB:DD.F.")
+    @Option(
+        name: .long,
+        help:
+            "Only functions of this device kind (\(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))) or at this BB:DD.F."
+    )
     var device: String?
 
     @Option(name: .long, help: "Write JUnit XML to this file.")

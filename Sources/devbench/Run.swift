@@ -24,7 +24,9 @@ struct Run: ParsableCommand {
         print("")
         print("Smoke:")
         for s in smoke {
-            print("  \(s.function)  \(s.subject.padding(toLength: 14, withPad: " ", startingAt: 0))  \(s.passed ? "pass" : "FAIL")  \(s.detail)")
+            print(
+                "  \(s.function)  \(s.subject.padding(toLength: 14, withPad: " ", startingAt: 0))  \(s.passed ? "pass" : "FAIL")  \(s.detail)"
+            )
         }
         for p in host.bringUpProblems { print("  bring-up problem: \(p)") }
         let summary = RunSummary(host: host, smoke: smoke)

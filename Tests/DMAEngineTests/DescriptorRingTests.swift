@@ -98,7 +98,8 @@ struct DescriptorRingTests {
         #expect(s.t.functions[0].msix?.isPending(0) == false)
     }
 
-    @Test("Bad lengths fail with code badLength, are counted and the engine keeps working",
+    @Test(
+        "Bad lengths fail with code badLength, are counted and the engine keeps working",
         arguments: [UInt32(0), D.maxLength + 1, .max])
     func badLength(length: UInt32) throws {
         let s = try Setup(interrupts: true)
@@ -227,9 +228,10 @@ struct DescriptorRingTests {
         s.driver.write(R.Scratch.offset, 0x1234)
         s.driver.copy(from: s.source.deviceAddress, to: s.destination.deviceAddress, length: 8)
         s.driver.write(R.Control.offset, 0x2)
-        for register in [R.Control.offset, R.Status.offset, R.RingBaseLow.offset, R.RingSize.offset, R.RingHead.offset,
-            R.RingTail.offset, R.CompletedCount.offset, R.Scratch.offset]
-        {
+        for register in [
+            R.Control.offset, R.Status.offset, R.RingBaseLow.offset, R.RingSize.offset, R.RingHead.offset,
+            R.RingTail.offset, R.CompletedCount.offset, R.Scratch.offset,
+        ] {
             #expect(s.driver.read(register) == 0, "register 0x\(String(register, radix: 16))")
         }
         #expect(s.driver.access.read64(EngineDriver.bar, UInt64(R.BytesCopied.offset)) == 0)

@@ -47,7 +47,8 @@ struct ResetAndGarbageTests {
         for f in t.functions { #expect(t.bus.access(f.bdf).read32(EngineDriver.bar, UInt64(R.Scratch.offset)) == 0) }
     }
 
-    @Test("Random register writes and random descriptor bytes never crash; after Reset the engine copies correctly",
+    @Test(
+        "Random register writes and random descriptor bytes never crash; after Reset the engine copies correctly",
         arguments: [UInt64(1), 2, 3, 0xdead_beef])
     func garbage(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
@@ -88,7 +89,8 @@ struct ResetAndGarbageTests {
         let destination = try driver.access.allocateDMA(0x1000)
         source.fill(UInt8(truncatingIfNeeded: seed))
         for i in 0..<16 {
-            let n = driver.copy(from: source.deviceAddress(at: i * 0x100), to: destination.deviceAddress(at: i * 0x100), length: 0x100)
+            let n = driver.copy(
+                from: source.deviceAddress(at: i * 0x100), to: destination.deviceAddress(at: i * 0x100), length: 0x100)
             #expect(driver.status(n) == D.statusDone)
         }
         #expect(destination.bytes(0..<0x1000) == source.bytes(0..<0x1000))

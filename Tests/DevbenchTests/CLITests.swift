@@ -35,12 +35,12 @@ struct CLITests {
         let dir = try CLI.temporaryDirectory("profile")
         let file = dir.appendingPathComponent("two-engines.yaml")
         try """
-            name: two-engines
-            description: two DMA engines, one with 4 VFs
-            devices:
-              - { kind: dma-engine, slot: "00:04.0" }
-              - { kind: dma-engine, slot: "00:05.0", totalVFs: 4, vfs: 4 }
-            """.write(to: file, atomically: true, encoding: .utf8)
+        name: two-engines
+        description: two DMA engines, one with 4 VFs
+        devices:
+          - { kind: dma-engine, slot: "00:04.0" }
+          - { kind: dma-engine, slot: "00:05.0", totalVFs: 4, vfs: 4 }
+        """.write(to: file, atomically: true, encoding: .utf8)
         let r = try CLI.run(["--profile", file.path])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("smoke 6/6 passed"))
@@ -52,11 +52,11 @@ struct CLITests {
         let dir = try CLI.temporaryDirectory("bad")
         let file = dir.appendingPathComponent("bad.yaml")
         try """
-            name: bad
-            description: more VFs than TotalVFs
-            devices:
-              - { kind: dma-engine, slot: "00:04.0", totalVFs: 2, vfs: 3 }
-            """.write(to: file, atomically: true, encoding: .utf8)
+        name: bad
+        description: more VFs than TotalVFs
+        devices:
+          - { kind: dma-engine, slot: "00:04.0", totalVFs: 2, vfs: 3 }
+        """.write(to: file, atomically: true, encoding: .utf8)
         let r = try CLI.run(["--profile", file.path])
         #expect(r.status != 0)
         #expect(r.stderr.contains("vfs 3 outside 0...totalVFs (2)"))

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 @Suite("devbench conform")
@@ -12,8 +12,10 @@ struct ConformCommandTests {
         var testcases = 0
         var failures = 0
         var rootTests: Int?
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-            attributes: [String: String] = [:]) {
+        func parser(
+            _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+            attributes: [String: String] = [:]
+        ) {
             if name == "testcase" { testcases += 1 }
             if name == "failure" { failures += 1 }
             if name == "testsuites" { rootTests = attributes["tests"].flatMap { Int($0) } }

@@ -9,7 +9,8 @@ struct ExportSysfsTests {
     static let lspci = "/usr/bin/lspci"
 
     func realLspci(_ dir: URL, _ extra: [String]) throws -> String {
-        let r = try CLI.run(["-A", "linux-sysfs", "-O", "sysfs.path=\(dir.path)"] + extra, executable: URL(fileURLWithPath: Self.lspci))
+        let r = try CLI.run(
+            ["-A", "linux-sysfs", "-O", "sysfs.path=\(dir.path)"] + extra, executable: URL(fileURLWithPath: Self.lspci))
         #expect(r.status == 0, "lspci: \(r.stderr)")
         return r.stdout
     }
@@ -69,7 +70,8 @@ struct ExportSysfsTests {
         for (offset, title) in expected {
             let at = try #require(offset)
             let tag = at.value >= 0x100 ? "[\(String(at.value, radix: 16)) v" : "[\(String(at.value, radix: 16))] "
-            #expect(text.split(separator: "\n").contains { $0.contains("Capabilities: \(tag)") && $0.contains(title) },
+            #expect(
+                text.split(separator: "\n").contains { $0.contains("Capabilities: \(tag)") && $0.contains(title) },
                 "lspci -vvv has no '\(title)' at \(tag)")
         }
     }

@@ -46,10 +46,12 @@ struct HostTests {
     @Test("profile errors name the problem")
     func profileErrors() throws {
         #expect(throws: HostError.self) { try HostProfile.parse(yaml: "name: x\ndevices: 3") }
-        let p = HostProfile(name: "p", description: "", devices: [
-            DeviceEntry(kind: .dmaEngine, slot: "00:04.0"), DeviceEntry(kind: .dmaEngine, slot: "0:4.0"),
-            DeviceEntry(kind: .hostBridge, slot: "zz", totalVFs: 1),
-        ])
+        let p = HostProfile(
+            name: "p", description: "",
+            devices: [
+                DeviceEntry(kind: .dmaEngine, slot: "00:04.0"), DeviceEntry(kind: .dmaEngine, slot: "0:4.0"),
+                DeviceEntry(kind: .hostBridge, slot: "zz", totalVFs: 1),
+            ])
         let problems = p.validate()
         #expect(problems.contains("slot 00:04.0 used twice"))
         #expect(problems.contains("slot 'zz' is not BB:DD.F"))

@@ -59,7 +59,10 @@ enum Garbage {
             var bytes = random.config
             bytes[0x0e] = 0  // type 0 header: bridge windows are not decoded yet
             bytes[0x06] |= 0x10
-            if index % 2 == 0 { bytes[0] = 0x0f; bytes[1] = 0x1d }  // keep off vendor-specific decoders
+            if index % 2 == 0 {
+                bytes[0] = 0x0f
+                bytes[1] = 0x1d
+            }  // keep off vendor-specific decoders
             if index % 3 == 0 {  // a PCIe capability so the extended chain is walked
                 let at = Int(bytes[0x34] & 0xfc)
                 if at >= 0x40 { bytes[at] = 0x10 }

@@ -33,8 +33,9 @@ import Testing
         #expect(names.vendorDeviceText(vendor: 0xf00d, device: 0x1234) == "Device f00d:1234")
         #expect(names.vendorText(0xf00d) == "Vendor f00d")
         #expect(names.classText(0xee01) == "Class ee01")
-        #expect(names.vendorDeviceText(vendor: 0x1d0f, device: 0x7777, style: .mixed)
-            == "Amazon.com, Inc. Device [1d0f:7777]")
+        #expect(
+            names.vendorDeviceText(vendor: 0x1d0f, device: 0x7777, style: .mixed)
+                == "Amazon.com, Inc. Device [1d0f:7777]")
     }
 
     @Test func cachedLookupsAreStableAcrossThreads() async {

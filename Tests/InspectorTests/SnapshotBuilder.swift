@@ -50,7 +50,8 @@ struct ConfigBuilder {
     /// Appends an extended capability at `offset` (>= 0x100), linking the previous one to it.
     mutating func addExtended(_ id: UInt16, version: UInt8, at offset: Int, body: [UInt8] = []) {
         if let previous = lastExtendedHeader {
-            let header = UInt32(bytes[previous]) | UInt32(bytes[previous + 1]) << 8
+            let header =
+                UInt32(bytes[previous]) | UInt32(bytes[previous + 1]) << 8
                 | UInt32(bytes[previous + 2]) << 16 | UInt32(bytes[previous + 3]) << 24
             set32(previous, header & 0x000f_ffff | UInt32(offset) << 20)
         }

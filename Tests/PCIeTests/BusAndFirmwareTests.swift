@@ -42,7 +42,8 @@ struct BusAndFirmwareTests {
             #expect(f.memoryDecodeEnabled)
             #expect(f.decodedWindows.count == 3)
             for w in f.decodedWindows {
-                let placement = try #require(report.placements.first { $0.function == f.bdf && !$0.isVFBAR && $0.bar == w.bar.value })
+                let placement = try #require(
+                    report.placements.first { $0.function == f.bdf && !$0.isVFBAR && $0.bar == w.bar.value })
                 #expect(w.start == placement.base)
                 // 64-bit prefetchable BARs go above 4 GiB, the others below.
                 #expect((w.start >= 1 << 32) == (w.bar.value == 2))
@@ -138,8 +139,11 @@ struct BusAndFirmwareTests {
         try bus.attach(PCIFunction(single, at: BDF(bus: 0, device: 2, function: 0), services: bus.services))
         try bus.attach(PCIFunction(single, at: BDF(bus: 0, device: 2, function: 5), services: bus.services))
         try bus.attach(PCIFunction(single, at: BDF(bus: 0, device: 9, function: 1), services: bus.services))
-        #expect(Firmware(bus: bus).scan() == [BDF(bus: 0, device: 1, function: 0), BDF(bus: 0, device: 2, function: 0),
-            BDF(bus: 0, device: 2, function: 5)])
+        #expect(
+            Firmware(bus: bus).scan() == [
+                BDF(bus: 0, device: 1, function: 0), BDF(bus: 0, device: 2, function: 0),
+                BDF(bus: 0, device: 2, function: 5),
+            ])
         #expect(throws: PCIBus.Error.occupied(BDF(bus: 0, device: 1, function: 0))) {
             try bus.attach(PCIFunction(single, at: BDF(bus: 0, device: 1, function: 0), services: bus.services))
         }

@@ -58,8 +58,10 @@ struct CapabilityChainTests {
     func automaticPlacement() throws {
         let config = FunctionConfiguration(
             identity: Fixtures.identity, bars: [],
-            capabilities: [.init(.pciExpress(PCIExpressProperties())), .init(.msi(vectors: 1)), .init(.powerManagement),
-                .init(.ari(nextFunction: 0)), .init(.advancedErrorReporting)])
+            capabilities: [
+                .init(.pciExpress(PCIExpressProperties())), .init(.msi(vectors: 1)), .init(.powerManagement),
+                .init(.ari(nextFunction: 0)), .init(.advancedErrorReporting),
+            ])
         let b = try Bench(config)
         let walker = CapabilityWalker { b.read($0, $1) }
         let classic = try #require(walker.classic())

@@ -8,9 +8,10 @@ struct ConfigSpaceSemanticsTests {
     @Test("Header read-only registers ignore writes of all ones")
     func headerReadOnlyHolds() throws {
         let b = try Bench()
-        for (offset, width) in [(0x00, AccessWidth.word), (0x02, .word), (0x08, .byte), (0x09, .byte), (0x0a, .byte),
-            (0x0b, .byte), (0x0e, .byte), (0x2c, .word), (0x2e, .word), (0x34, .byte), (0x3d, .byte)]
-        {
+        for (offset, width) in [
+            (0x00, AccessWidth.word), (0x02, .word), (0x08, .byte), (0x09, .byte), (0x0a, .byte),
+            (0x0b, .byte), (0x0e, .byte), (0x2c, .word), (0x2e, .word), (0x34, .byte), (0x3d, .byte),
+        ] {
             let before = b.read(offset, width)
             #expect(b.writeRead(offset, width, 0xffff_ffff) == before, "offset 0x\(String(offset, radix: 16))")
         }
@@ -179,9 +180,12 @@ struct ConfigSpaceSemanticsTests {
         #expect(b.writeRead(0x0d, .byte, 0xff) == 0, "Latency Timer is hardwired zero on PCIe")
     }
 
-    @Test("Misaligned and out-of-range config accesses read all ones, drop writes and are recorded",
-        arguments: [(0x01, AccessWidth.word), (0x02, .dword), (0x03, .dword), (0xfff, .word), (0x1000, .byte),
-            (-4, .dword), (0x00, .qword)])
+    @Test(
+        "Misaligned and out-of-range config accesses read all ones, drop writes and are recorded",
+        arguments: [
+            (0x01, AccessWidth.word), (0x02, .dword), (0x03, .dword), (0xfff, .word), (0x1000, .byte),
+            (-4, .dword), (0x00, .qword),
+        ])
     func badConfigAccess(offset: Int, width: AccessWidth) throws {
         let b = try Bench()
         let before = b.function.config.guestVisibleBytes

@@ -15,7 +15,8 @@ struct DMAPortTests {
         /// A function with bus mastering on and a 16 KiB region; nothing mapped yet.
         init() throws {
             bus = PCIBus(memory: memory)
-            function = try PCIFunction(Fixtures.fullConfiguration(), at: BDF(bus: 0, device: 5, function: 0),
+            function = try PCIFunction(
+                Fixtures.fullConfiguration(), at: BDF(bus: 0, device: 5, function: 0),
                 services: bus.services, domain: domain)
             try bus.attach(function)
             bus.configWrite(function.bdf, 4, width: .word, value: 4)
@@ -101,11 +102,21 @@ struct DMAPortTests {
         let d = IOMMUDomain()
         let gpa = GuestPhysicalAddress(0x1_0000_0000)
         try d.map(IOVA(0x2000), size: 0x2000, to: gpa, permissions: .readWrite)
-        #expect(throws: IOMMUDomain.Error.overlap(IOVA(0x3fff), 1)) { try d.map(IOVA(0x3fff), size: 1, to: gpa, permissions: .read) }
-        #expect(throws: IOMMUDomain.Error.overlap(IOVA(0x1000), 0x1001)) { try d.map(IOVA(0x1000), size: 0x1001, to: gpa, permissions: .read) }
-        #expect(throws: IOMMUDomain.Error.overlap(IOVA(0), 0x10000)) { try d.map(IOVA(0), size: 0x10000, to: gpa, permissions: .read) }
-        #expect(throws: IOMMUDomain.Error.invalid(IOVA(0x9000), 0)) { try d.map(IOVA(0x9000), size: 0, to: gpa, permissions: .read) }
-        #expect(throws: IOMMUDomain.Error.invalid(IOVA(~0 - 0xf), 0x20)) { try d.map(IOVA(~0 - 0xf), size: 0x20, to: gpa, permissions: .read) }
+        #expect(throws: IOMMUDomain.Error.overlap(IOVA(0x3fff), 1)) {
+            try d.map(IOVA(0x3fff), size: 1, to: gpa, permissions: .read)
+        }
+        #expect(throws: IOMMUDomain.Error.overlap(IOVA(0x1000), 0x1001)) {
+            try d.map(IOVA(0x1000), size: 0x1001, to: gpa, permissions: .read)
+        }
+        #expect(throws: IOMMUDomain.Error.overlap(IOVA(0), 0x10000)) {
+            try d.map(IOVA(0), size: 0x10000, to: gpa, permissions: .read)
+        }
+        #expect(throws: IOMMUDomain.Error.invalid(IOVA(0x9000), 0)) {
+            try d.map(IOVA(0x9000), size: 0, to: gpa, permissions: .read)
+        }
+        #expect(throws: IOMMUDomain.Error.invalid(IOVA(~0 - 0xf), 0x20)) {
+            try d.map(IOVA(~0 - 0xf), size: 0x20, to: gpa, permissions: .read)
+        }
         try d.map(IOVA(0x1000), size: 0x1000, to: gpa, permissions: .read)
         try d.map(IOVA(0x4000), size: 0x1000, to: gpa, permissions: .read)
         #expect(d.mappings.map(\.iova) == [IOVA(0x1000), IOVA(0x2000), IOVA(0x4000)])

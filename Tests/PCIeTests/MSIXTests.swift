@@ -34,7 +34,8 @@ struct MSIXTests {
     func tableReadWrite() throws {
         let s = try Setup()
         for v in 0..<8 {
-            #expect(s.b.bus.mmioRead(BusAddress(s.table + UInt64(v * 16) + 12), width: .dword) == 1, "vector \(v) masked at reset")
+            #expect(
+                s.b.bus.mmioRead(BusAddress(s.table + UInt64(v * 16) + 12), width: .dword) == 1, "vector \(v) masked at reset")
         }
         s.program(3, address: 0x1_fee0_300f, data: 0x4433, masked: false)
         #expect(s.b.bus.mmioRead(BusAddress(s.table + 0x30), width: .qword) == 0x1_fee0_300c)

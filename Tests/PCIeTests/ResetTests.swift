@@ -47,8 +47,10 @@ struct ResetTests {
     func flrNotCapable() throws {
         var pcie = PCIExpressProperties()
         pcie.functionLevelReset = false
-        let b = try Bench(FunctionConfiguration(identity: Fixtures.identity, bars: Fixtures.bars,
-            capabilities: [.init(.pciExpress(pcie), at: 0x40)]))
+        let b = try Bench(
+            FunctionConfiguration(
+                identity: Fixtures.identity, bars: Fixtures.bars,
+                capabilities: [.init(.pciExpress(pcie), at: 0x40)]))
         b.enable()
         b.write(0x48, .word, 0x8000 | 0x2810)
         #expect(b.function.memoryDecodeEnabled)

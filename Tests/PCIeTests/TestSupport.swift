@@ -58,14 +58,19 @@ enum Fixtures {
     static let sriov = SRIOVProperties(
         initialVFs: 8, totalVFs: 8, firstVFOffset: 0x80, vfStride: 2, firstVFOffsetWithoutARI: 0x180,
         vfStrideWithoutARI: 2, vfDeviceID: 0x10ed,
-        vfBARs: [BARDefinition(.memory64, size: 0x4000, prefetchable: true), nil, BARDefinition(.memory32, size: 0x2000), nil, nil, nil])
+        vfBARs: [
+            BARDefinition(.memory64, size: 0x4000, prefetchable: true), nil, BARDefinition(.memory32, size: 0x2000), nil, nil,
+            nil,
+        ])
 
     /// A function with every capability the builder knows, at fixed offsets.
     static func fullConfiguration(sriov: Bool = true) -> FunctionConfiguration {
         var caps: [PlacedCapability] = [
             .init(.powerManagement, at: 0x40),
             .init(.msi(vectors: 4), at: 0x50),
-            .init(.msix(vectors: 8, table: BARIndex(clamping: 4), tableOffset: 0, pba: BARIndex(clamping: 4), pbaOffset: 0x2000), at: 0x70),
+            .init(
+                .msix(vectors: 8, table: BARIndex(clamping: 4), tableOffset: 0, pba: BARIndex(clamping: 4), pbaOffset: 0x2000),
+                at: 0x70),
             .init(.pciExpress(PCIExpressProperties()), at: 0xa0),
             .init(.advancedErrorReporting, at: 0x100),
             .init(.deviceSerialNumber(0x0011_2233_4455_6677), at: 0x140),
@@ -85,7 +90,9 @@ struct Bench {
     let model: ScratchModel
     var bdf: BDF { function.bdf }
 
-    init(_ configuration: FunctionConfiguration = Fixtures.fullConfiguration(), at bdf: BDF = BDF(bus: 0, device: 3, function: 0)) throws {
+    init(_ configuration: FunctionConfiguration = Fixtures.fullConfiguration(), at bdf: BDF = BDF(bus: 0, device: 3, function: 0))
+        throws
+    {
         bus = PCIBus()
         function = try PCIFunction(configuration, at: bdf, services: bus.services)
         model = ScratchModel()

@@ -42,10 +42,11 @@ struct GeneratedFilesTests {
             .write(to: orphan, atomically: true, encoding: .utf8)
         let handWritten = scratch.appendingPathComponent("Sources/TestModule/Generated/HandWritten.swift")
         try "// not generated\n".write(to: handWritten, atomically: true, encoding: .utf8)
-        #expect(try temporary.check() == [
-            StaleFile(path: "Sources/TestModule/Generated/Gone.swift", reason: .orphaned),
-            StaleFile(path: "Sources/TestModule/Generated/TestBlock.swift", reason: .outdated),
-        ])
+        #expect(
+            try temporary.check() == [
+                StaleFile(path: "Sources/TestModule/Generated/Gone.swift", reason: .orphaned),
+                StaleFile(path: "Sources/TestModule/Generated/TestBlock.swift", reason: .outdated),
+            ])
         try temporary.write()
         #expect(try temporary.check().isEmpty)
         #expect(!FileManager.default.fileExists(atPath: orphan.path))

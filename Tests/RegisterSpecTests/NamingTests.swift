@@ -42,9 +42,11 @@ struct NamingTests {
         #expect(!SwiftNaming.isTypeName("messageControl"))
         #expect(!SwiftNaming.isTypeName("Type"))
         #expect(!SwiftNaming.isTypeName("Bad-Name"))
-        let found = problems(loading: specYAML(registers: """
-              - { name: "Message Control", offset: 0x00, width: 2 }
-            """))
+        let found = problems(
+            loading: specYAML(
+                registers: """
+                      - { name: "Message Control", offset: 0x00, width: 2 }
+                    """))
         #expect(found.first?.description.contains("register Message Control: invalid name 'Message Control'") == true)
     }
 }

@@ -65,19 +65,21 @@ struct RoundTripTests {
     }
 
     @Test func numbersBitsAndValuesParse() throws {
-        let spec = try SpecLoader.load(yaml: specYAML(registers: """
-              - name: Control
-                offset: 0b100
-                width: 8
-                reset: 0x8000_0000_0000_0001
-                fields:
-                  - { name: Low, bits: 0, access: rw }
-                  - name: Mode
-                    bits: "62:60"
-                    access: rc
-                    values: { off: 0, fast: 0x3 }
-                  - { name: Top, bits: "63:63", access: hwinit }
-            """), path: "inline.yaml")
+        let spec = try SpecLoader.load(
+            yaml: specYAML(
+                registers: """
+                      - name: Control
+                        offset: 0b100
+                        width: 8
+                        reset: 0x8000_0000_0000_0001
+                        fields:
+                          - { name: Low, bits: 0, access: rw }
+                          - name: Mode
+                            bits: "62:60"
+                            access: rc
+                            values: { off: 0, fast: 0x3 }
+                          - { name: Top, bits: "63:63", access: hwinit }
+                    """), path: "inline.yaml")
         let control = try #require(spec.block.register("Control"))
         #expect(control.offset == 4)
         #expect(control.reset == 0x8000_0000_0000_0001)
@@ -113,11 +115,13 @@ struct RoundTripTests {
 
     @Test func arraysGetCountAndStride() throws {
         let source = SwiftGenerator.source(for: try load("DeviceSpecs/pci/type0-header.yaml"))
-        #expect(source.contains("""
-                    public static let count = 6
-                    /// Distance in bytes between instances.
-                    public static let stride = 4
-            """))
+        #expect(
+            source.contains(
+                """
+                        public static let count = 6
+                        /// Distance in bytes between instances.
+                        public static let stride = 4
+                """))
         #expect(!source.contains("capabilityID"))
     }
 }
