@@ -47,9 +47,11 @@ struct BenchRunner {
         }
         let emulatedIterations = calibrate(instance.emulated)
         let referenceIterations = calibrate(instance.speedOfLight)
-        let heapBefore = HeapProbe.bytesInUse()
         var emulated: [Double] = []
         var reference: [Double] = []
+        emulated.reserveCapacity(options.repetitions)
+        reference.reserveCapacity(options.repetitions)
+        let heapBefore = HeapProbe.bytesInUse()
         let perEmulated = Double(emulatedIterations * workload.operationsPerIteration)
         let perReference = Double(referenceIterations * workload.operationsPerIteration)
         for r in 0..<(options.warmUpRepetitions + options.repetitions) {
