@@ -26,14 +26,16 @@ extension BenchReport {
         let widths = header.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
         var out = rows.map { row in
             row.enumerated().map { c, cell in
-                c < 2 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                c < 2
+                    ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[c] - cell.count) + cell
             }.joined(separator: "  ")
         }
         out.insert(String(repeating: "-", count: out[0].count), at: 1)
         out.append("")
-        out.append("\(machine.cores) cores, \(machine.cpu), \(machine.buildConfiguration) build, "
-            + "\(repetitions) repetitions, \(machine.clock)")
+        out.append(
+            "\(machine.cores) cores, \(machine.cpu), \(machine.buildConfiguration) build, "
+                + "\(repetitions) repetitions, \(machine.clock)")
         out.append("ratio = emulated median / speed-of-light median (same memory work in C, same run)")
         if machine.buildConfiguration == "debug" { out.append("warning: debug build; figures are not representative") }
         for r in results {

@@ -18,9 +18,9 @@ public struct BenchMachine: Codable, Sendable, Equatable {
     /// The machine this process runs on.
     public static var current: BenchMachine {
         #if DEBUG
-        let configuration = "debug"
+            let configuration = "debug"
         #else
-        let configuration = "release"
+            let configuration = "release"
         #endif
         return BenchMachine(
             cores: ProcessInfo.processInfo.activeProcessorCount, cpu: cpuModel(),
@@ -90,9 +90,11 @@ public struct BenchResult: Codable, Sendable, Equatable {
     /// Why the workload failed or is suspect, if it did.
     public var failure: String?
 
-    init(workload w: BenchWorkload, emulated: BenchStatistics? = nil, speedOfLight: BenchStatistics? = nil,
+    init(
+        workload w: BenchWorkload, emulated: BenchStatistics? = nil, speedOfLight: BenchStatistics? = nil,
         iterationsPerRepetition: Int = 0, speedOfLightIterationsPerRepetition: Int = 0,
-        retainedHeapBytesPerOperation: Double? = nil, failure: String?) {
+        retainedHeapBytesPerOperation: Double? = nil, failure: String?
+    ) {
         workload = w.name
         operation = w.operation
         summary = w.summary

@@ -73,7 +73,8 @@ extension BenchWorkload {
     /// Write then read the DMA engine's Scratch register through ``BusDeviceAccess``.
     public static let mmioRoundTrip = BenchWorkload(
         name: "mmio-roundtrip", operation: "round trip",
-        summary: "write32 then read32 of DMA engine Scratch (BAR0+0x2C) via BusDeviceAccess: bus routing, function, model, register file",
+        summary:
+            "write32 then read32 of DMA engine Scratch (BAR0+0x2C) via BusDeviceAccess: bus routing, function, model, register file",
         speedOfLightSummary: "volatile 32-bit store then load of one word in a 16-word array (C)"
     ) {
         let state = DMAEngineBenchState(fixture: try DMAEngineFixture(), reference: HostBuffer(bytes: 64))
@@ -147,7 +148,8 @@ extension BenchWorkload {
                     for _ in 0..<n {
                         do {
                             for i in 0..<batch {
-                                try driver.post(from: source.deviceAddress(at: i &* payload),
+                                try driver.post(
+                                    from: source.deviceAddress(at: i &* payload),
                                     to: destination.deviceAddress(at: i &* payload), length: length)
                             }
                             driver.ringDoorbell()

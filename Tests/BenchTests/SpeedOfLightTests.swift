@@ -74,7 +74,7 @@ struct SpeedOfLightTests {
 
     @Test func heapProbeIsAvailableOnGlibc() {
         #if canImport(Glibc)
-        #expect(sol_heap_bytes_in_use() > 0)
+            #expect(sol_heap_bytes_in_use() > 0)
         #endif
     }
 }
