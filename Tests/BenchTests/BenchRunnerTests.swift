@@ -57,22 +57,4 @@ struct BenchRunnerTests {
         #expect(instance.failures() == 0)
         #expect(instance.speedOfLight(40) > 0)
     }
-
-    /// The heap probe is process-wide and tests of other suites may run concurrently, so each
-    /// workload gets a few attempts; a real per-operation leak (>= 16 bytes per operation) would
-    /// exceed the bound on every attempt.
-    @Test func hotPathsRetainNoHeap() throws {
-        for workload in [BenchWorkload.mmioRoundTrip, .dmaCopy(payload: 64, label: "64B")] {
-            let instance = try workload.make()
-            _ = instance.emulated(64)
-            let iterations = workload.operationsPerIteration == 1 ? 20_000 : 1_000
-            let operations = iterations * workload.operationsPerIteration
-            var smallest = Int.max
-            for _ in 0..<5 where smallest >= operations * 2 {
-                guard let retained = HeapProbe.retainedBytes({ _ = instance.emulated(iterations) }) else { return }
-                smallest = min(smallest, abs(retained))
-            }
-            #expect(smallest < operations * 2, "\(workload.name) retained \(smallest) bytes over \(operations) operations")
-        }
-    }
 }

@@ -17,6 +17,21 @@ struct BenchCommandTests {
         }
     }
 
+    /// In its own process the heap probe sees only the benchmark, so the figure is exact (the
+    /// in-process probe would count allocations of tests running in parallel).
+    @Test("hot paths (MMIO, descriptor processing) retain no heap per operation")
+    func hotPathsRetainNoHeap() throws {
+        let r = try CLI.run(["bench", "--json", "--repetitions", "3", "--filter", "mmio,dma-copy-64B"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
+        let results = try #require((object as? [String: Any])?["results"] as? [[String: Any]])
+        #expect(results.count == 3)
+        for result in results {
+            let retained = try #require(result["retainedHeapBytesPerOperation"] as? Double)
+            #expect(retained == 0, "\(result["workload"] ?? "?") retains \(retained) bytes per operation")
+        }
+    }
+
     @Test("a filter matching nothing is an error")
     func emptyFilter() throws {
         let r = try CLI.run(["bench", "--filter", "no-such-workload"])
