@@ -10,7 +10,7 @@ import RegisterModel
 /// cannot be read halts the engine until Reset. Nothing here traps on guest input.
 public final class DMAEngineDevice: PCIDeviceModel {
     private typealias R = DMAEngineRegisters
-    private var registers = RegisterFile(DMAEngineRegisters.block)
+    @exclusivity(unchecked) private var registers = RegisterFile(DMAEngineRegisters.block)
     private let dma: DMAPort
     private let msix: MSIXController?
     private let report: (GuestErrorKind, String) -> Void

@@ -14,7 +14,7 @@ public final class DMAPort {
     /// Where faults go.
     public let faults: DMAFaultLog
     /// Mirrors Command.BusMasterEnable; set by the platform.
-    public internal(set) var busMasterEnabled = false
+    @exclusivity(unchecked) public internal(set) var busMasterEnabled = false
 
     /// Creates a port.
     public init(function: BDF, domain: IOMMUDomain, memory: GuestMemory, faults: DMAFaultLog) {

@@ -78,7 +78,7 @@ public final class BusDeviceAccess: DeviceAccess {
     public let bus: PCIBus
     /// The function driven.
     public let bdf: BDF
-    private var barBases: [UInt64] = Array(repeating: 0, count: 6)
+    @exclusivity(unchecked) private var barBases: [UInt64] = Array(repeating: 0, count: 6)
     private let function: PCIFunction?
     private var nextIOVA: UInt64 = 0
 

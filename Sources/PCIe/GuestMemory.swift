@@ -50,7 +50,7 @@ public final class GuestMemory {
     }
 
     /// Regions sorted by base.
-    public private(set) var regions: [GuestMemoryRegion] = []
+    @exclusivity(unchecked) public private(set) var regions: [GuestMemoryRegion] = []
     private var nextFree: UInt64
 
     /// Empty guest memory; `allocate` hands out addresses from `allocationBase` upwards.

@@ -116,7 +116,7 @@ public final class IOMMUDomain {
     }
 
     /// Mappings sorted by IOVA.
-    public private(set) var mappings: [Mapping] = []
+    @exclusivity(unchecked) public private(set) var mappings: [Mapping] = []
 
     /// An empty domain: every DMA faults.
     public init() {}

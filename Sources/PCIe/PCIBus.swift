@@ -18,8 +18,8 @@ public struct UnmappedAccess: Sendable, Equatable {
 public final class PCIBus {
     /// Services shared by every function.
     public let services: PlatformServices
-    private var slots: [PCIFunction?] = Array(repeating: nil, count: 65536)
-    private var mmio = IntervalMap<MMIOTarget>()
+    @exclusivity(unchecked) private var slots: [PCIFunction?] = Array(repeating: nil, count: 65536)
+    @exclusivity(unchecked) private var mmio = IntervalMap<MMIOTarget>()
     /// MMIO accesses that hit no window (bounded; see `unmappedTotal`).
     public private(set) var unmappedAccesses: [UnmappedAccess] = []
     /// Unmapped accesses ever seen.

@@ -23,7 +23,7 @@ public final class PCIFunction {
     /// Bus-wide services.
     public let services: PlatformServices
     /// The device model; nil for a function with no behaviour beyond config space.
-    public var model: (any PCIDeviceModel)?
+    @exclusivity(unchecked) public var model: (any PCIDeviceModel)?
     /// For a VF: its physical function.
     public internal(set) weak var physicalFunction: PCIFunction?
     /// For a VF: its 0-based index.
