@@ -32,7 +32,8 @@ let package = Package(
             name: "CLibPCI",
             linkerSettings: [.linkedLibrary("pci")]),
         .target(name: "Inspector", dependencies: ["PCIe", "CLibPCI"], swiftSettings: strict),
-        .testTarget(name: "InspectorTests", dependencies: ["Inspector", "PCIe"], swiftSettings: strict),
+        .target(name: "TestSupport", swiftSettings: strict),
+        .testTarget(name: "InspectorTests", dependencies: ["Inspector", "PCIe", "TestSupport"], swiftSettings: strict),
         .target(name: "DMAEngine", dependencies: ["PCIe", "RegisterModel"], swiftSettings: strict),
         .target(name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine"], swiftSettings: strict),
         .target(name: "Conformance", dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine"], swiftSettings: strict),
@@ -49,14 +50,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "DMAEngineTests", dependencies: ["DMAEngine", "PCIe", "RegisterModel"], swiftSettings: strict),
+        .testTarget(
+            name: "DMAEngineTests", dependencies: ["DMAEngine", "PCIe", "RegisterModel", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DriversTests", dependencies: ["Drivers", "DMAEngine", "PCIe"], swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "PCIe", "DMAEngine"], swiftSettings: strict),
         .testTarget(name: "BenchTests", dependencies: ["Bench"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host", "PCIe"], swiftSettings: strict),
         .testTarget(name: "DevbenchTests", dependencies: ["devbench", "Host", "Inspector", "PCIe"], swiftSettings: strict),
         .testTarget(name: "RegisterSpecTests", dependencies: ["RegisterSpec", "RegisterModel"], swiftSettings: strict),
-        .testTarget(name: "PCIeTests", dependencies: ["PCIe"], swiftSettings: strict),
+        .testTarget(name: "PCIeTests", dependencies: ["PCIe", "TestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -89,29 +89,32 @@ public final class PCIBus {
     /// are recorded.
     @inline(__always)
     public func mmioRead(_ address: BusAddress, width: AccessWidth) -> UInt64 {
-        let a = address.value
-        guard let e = mmio.lookup(a), a & UInt64(width.rawValue - 1) == 0,
-            a - e.start + UInt64(width.rawValue) - 1 <= e.last - e.start,
-            let f = slots[Int(e.value.routingID)]
-        else {
+        guard let (f, bar, offset) = route(address, width) else {
             recordBadMMIO(address, width, isWrite: false)
             return width.allOnes
         }
-        return f.barRead(e.value.bar, offset: a - e.start, width: width)
+        return f.barRead(bar, offset: offset, width: width)
     }
 
     /// A guest MMIO write. Unmapped or misaligned writes are dropped and recorded.
     @inline(__always)
     public func mmioWrite(_ address: BusAddress, width: AccessWidth, value: UInt64) {
+        guard let (f, bar, offset) = route(address, width) else {
+            recordBadMMIO(address, width, isWrite: true)
+            return
+        }
+        f.barWrite(bar, offset: offset, width: width, value: value)
+    }
+
+    /// The function, BAR and offset a naturally aligned access lies in entirely, if any.
+    @inline(__always)
+    private func route(_ address: BusAddress, _ width: AccessWidth) -> (PCIFunction, BARIndex, UInt64)? {
         let a = address.value
         guard let e = mmio.lookup(a), a & UInt64(width.rawValue - 1) == 0,
             a - e.start + UInt64(width.rawValue) - 1 <= e.last - e.start,
             let f = slots[Int(e.value.routingID)]
-        else {
-            recordBadMMIO(address, width, isWrite: true)
-            return
-        }
-        f.barWrite(e.value.bar, offset: a - e.start, width: width, value: value)
+        else { return nil }
+        return (f, e.value.bar, a - e.start)
     }
 
     private func recordBadMMIO(_ address: BusAddress, _ width: AccessWidth, isWrite: Bool) {

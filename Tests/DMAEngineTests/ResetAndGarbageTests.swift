@@ -1,5 +1,6 @@
 import DMAEngine
 import PCIe
+import TestSupport
 import Testing
 
 @Suite("DMA engine resets and garbage input")

@@ -1,19 +1,8 @@
 import Foundation
 import Inspector
 import PCIe
+import TestSupport
 import Testing
-
-/// A deterministic generator (SplitMix64) so garbage inputs are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
 
 enum Garbage {
     /// A function with random config bytes (length 0...4096) and random windows.
@@ -31,7 +20,7 @@ enum Garbage {
 
 @Suite struct GarbageConfigTests {
     @Test func randomConfigNeverTrapsOrLoops() {
-        var rng = SplitMix64(state: 0x5eed)
+        var rng = SplitMix64(seed: 0x5eed)
         let snapshots = (0..<2000).map { Garbage.snapshot($0, &rng) }
         for verbosity in 0...3 {
             for style in [PCINameStyle.names, .numeric, .mixed] {
@@ -43,7 +32,7 @@ enum Garbage {
     }
 
     @Test func randomConfigExportsWithoutTrapping() throws {
-        var rng = SplitMix64(state: 0xbad)
+        var rng = SplitMix64(seed: 0xbad)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("garbage-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         try SysfsExporter(root: dir).export((0..<50).map { Garbage.snapshot($0, &rng) })
@@ -53,7 +42,7 @@ enum Garbage {
     /// formatter agree on the BAR and capability lines.
     @Test(.enabled(if: RealLspci.isAvailable))
     func randomType0ConfigMatchesLspci() throws {
-        var rng = SplitMix64(state: 0x1ced)
+        var rng = SplitMix64(seed: 0x1ced)
         let snapshots = (0..<200).map { index -> FunctionSnapshot in
             let random = Garbage.snapshot(index, &rng, size: 4096)
             var bytes = random.config

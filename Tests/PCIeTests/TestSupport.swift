@@ -1,19 +1,7 @@
 import PCIe
 import RegisterModel
+import TestSupport
 import Testing
-
-/// A deterministic 64-bit generator (SplitMix64) so randomised tests replay exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
 
 /// A device model with one 32-bit scratch register per dword of BAR0 and counters of accesses,
 /// so platform tests can see exactly which MMIO reached the model.
