@@ -6,8 +6,8 @@ import PCIe
 /// SR-IOV at the offsets an 82599 uses) so the platform's SR-IOV, MSI-X and IOMMU paths are
 /// exercised by a device whose whole behaviour fits in one file.
 public enum DMAEngine {
-    /// Vendor ID used by the engine (the id QEMU's test devices use; pci.ids names the vendor
-    /// "Technical Corp.").
+    /// Vendor ID used by the engine (the id QEMU's test devices use; pci.ids has no entry for
+    /// it, so lspci prints `Device 1234:db01`).
     public static let vendorID: UInt16 = 0x1234
     /// PF device ID.
     public static let deviceID: UInt16 = 0xdb01

@@ -47,6 +47,15 @@ struct CLITests {
         #expect(r.stdout.contains("6 functions (2 physical, 4 virtual)"))
     }
 
+    @Test("the example profile in Fixtures runs")
+    func exampleProfile() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Fixtures/profiles/two-engines.yaml").standardized
+        let r = try CLI.run(["--profile", file.path])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("7 functions (3 physical, 4 virtual)"))
+    }
+
     @Test("an inconsistent profile is refused with the reason")
     func inconsistentProfile() throws {
         let dir = try CLI.temporaryDirectory("bad")

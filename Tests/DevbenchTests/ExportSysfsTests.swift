@@ -33,6 +33,15 @@ struct ExportSysfsTests {
         #expect(theirs.contains("Capabilities: [160] Single Root I/O Virtualization (SR-IOV)"))
     }
 
+    @Test("real lspci -v of the default profile matches the golden fixture")
+    func goldenListing() throws {
+        let (dir, _) = try exportedHost("golden")
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Fixtures/golden/default-profile.lspci-v.txt").standardized
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        #expect(try realLspci(dir, ["-v"]) == expected)
+    }
+
     @Test("real lspci -xxxx dumps the same 4 KiB config space the platform built")
     func configBytesMatch() throws {
         let (dir, host) = try exportedHost("hex")
