@@ -146,7 +146,7 @@ public final class DMAEngineDevice: PCIDeviceModel {
         } else if let src = try? dma.hostPointer(IOVA(source), length: UInt64(length), access: .read) {
             if let dst = try? dma.hostPointer(IOVA(destination), length: UInt64(length), access: .write) {
                 dst.copyMemory(from: src, byteCount: Int(length))
-                registers.set(R.BytesCopied.offset, registers.value(at: R.BytesCopied.offset) &+ UInt64(length))
+                registers.increment(R.BytesCopied.offset, by: UInt64(length))
             } else {
                 code = .destinationFault
             }
@@ -159,13 +159,13 @@ public final class DMAEngineDevice: PCIDeviceModel {
             if code == .none { code = .writeBackFault }
         }
         if code == .none {
-            registers.set(R.CompletedCount.offset, (registers.value(at: R.CompletedCount.offset) &+ 1) & 0xffff_ffff)
+            registers.increment(R.CompletedCount.offset)
         }
         return Outcome(code: code, interrupt: flags & D.flagRequestInterrupt != 0)
     }
 
     private func fail(_ code: DMAEngineDescriptor.ErrorCode, index: Int) {
-        registers.set(R.ErrorCount.offset, (registers.value(at: R.ErrorCount.offset) &+ 1) & 0xffff_ffff)
+        registers.increment(R.ErrorCount.offset)
         let last = R.LastError.index.insert(UInt64(index), into: UInt64(code.rawValue))
         registers.set(R.LastError.offset, last)
         registers.setBits(R.InterruptCause.offset, R.InterruptCause.error.mask)

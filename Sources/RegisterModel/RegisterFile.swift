@@ -107,6 +107,14 @@ public struct RegisterFile: Sendable {
         values[slot] |= bits
     }
 
+    /// Adds `delta` to a counter register (hardware side), wrapping at the register's width.
+    public mutating func increment(_ offset: Int, by delta: UInt64 = 1) {
+        guard let (slot, _) = locate(offset, 1) else { return }
+        let width = slotWidth[slot]
+        let mask = width >= 8 ? ~UInt64(0) : (UInt64(1) << UInt64(width * 8)) - 1
+        values[slot] = (values[slot] &+ delta) & mask
+    }
+
     /// Returns every register to its reset value.
     public mutating func reset() { values = resetValues }
 }
