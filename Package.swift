@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "TestSupport", swiftSettings: strict),
         .testTarget(name: "InspectorTests", dependencies: ["Inspector", "PCIe", "TestSupport"], swiftSettings: strict),
         .target(name: "DMAEngine", dependencies: ["PCIe", "RegisterModel"], swiftSettings: strict),
+        .target(name: "Network", swiftSettings: strict),
+        .target(name: "Intel82599", dependencies: ["PCIe", "RegisterModel", "Network"], swiftSettings: strict),
         .target(name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine"], swiftSettings: strict),
         .target(name: "Conformance", dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine"], swiftSettings: strict),
         .target(name: "CSpeedOfLight"),
@@ -59,6 +61,10 @@ let package = Package(
         .testTarget(name: "DevbenchTests", dependencies: ["devbench", "Host", "Inspector", "PCIe"], swiftSettings: strict),
         .testTarget(name: "RegisterSpecTests", dependencies: ["RegisterSpec", "RegisterModel"], swiftSettings: strict),
         .testTarget(name: "PCIeTests", dependencies: ["PCIe", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "Intel82599Tests",
+            dependencies: ["Intel82599", "Network", "PCIe", "RegisterModel", "TestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

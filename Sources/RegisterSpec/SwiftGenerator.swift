@@ -71,6 +71,8 @@ public enum SwiftGenerator {
             out.line("public static let count = \(register.count)")
             out.doc("Distance in bytes between instances.")
             out.line("public static let stride = \(register.stride)")
+            out.doc("Byte offset of instance `index` (0 ..< count).")
+            out.line("@inlinable public static func offset(_ index: Int) -> Int { offset + index * stride }")
         }
         for field in register.fields {
             let bits = field.width == 1 ? "bit \(field.lsb)" : "bits \(field.lsb + field.width - 1):\(field.lsb)"

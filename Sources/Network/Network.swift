@@ -1,0 +1,2 @@
+/// Ethernet frames, wires, pcap capture and RSS hashing shared by the NIC models.
+public enum Network {}

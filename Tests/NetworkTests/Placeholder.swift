@@ -1,0 +1,4 @@
+import Network
+import Testing
+
+@Test func networkModuleLoads() { #expect(Network.self == Network.self) }
