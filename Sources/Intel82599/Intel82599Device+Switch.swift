@@ -1,0 +1,206 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Network
+import PCIe
+import RegisterModel
+
+/// What the switch learned about a frame once, for every pool it is delivered to.
+struct FrameFacts {
+    /// VLAN id of the 802.1Q tag in the frame, -1 if untagged.
+    var vlan: Int
+    /// RSS hash and type (0 when RSS is off).
+    var rssHash: UInt32 = 0
+    var rssType: UInt32 = 0
+    /// Packet type for the write-back (set when the frame was parsed for RSS).
+    var packetType: UInt32 = 0
+    /// Came through the internal switch from another pool.
+    var loopback: Bool
+}
+
+extension Intel82599Device {
+    /// A frame a pool transmitted (datasheet §7.10.3): default-VLAN insertion, anti-spoofing, then
+    /// the embedded switch delivers it to the local pools it is addressed to (with VT_LBEN) and
+    /// sends it out of the port unless it is unicast to a local pool.
+    func forward(_ input: UnsafeRawBufferPointer, fromPool source: Int, insertVLAN: Int, inScratch: Bool) {
+        guard input.count >= 14 else {
+            counters.txMalformedDescriptors &+= 1
+            report(.device, "pool \(source) sent a \(input.count)-byte frame (shorter than an Ethernet header); dropped")
+            return
+        }
+        var frame = input
+        var insert = insertVLAN
+        let sourceBit = UInt64(1) << UInt64(source)
+        if layout.virtualizationEnabled, filters.defaultVLAN[source] >= 0 { insert = Int(filters.defaultVLAN[source]) }
+        if insert >= 0 { frame = insertTag(frame, vlan: insert, inScratch: inScratch) }
+        let dst = Self.mac(frame, at: 0)
+        let vlan = Self.vlanID(frame)
+        if layout.virtualizationEnabled {
+            if filters.macAntiSpoofPools & sourceBit != 0, filters.macs.lookup(Self.mac(frame, at: 6)).pools & sourceBit == 0 {
+                counters.spoofedMAC &+= 1
+                registers.increment(R.SSVPC.offset)
+                return
+            }
+            if filters.vlanAntiSpoofPools & sourceBit != 0, vlan >= 0, filters.vlanPools[vlan] & sourceBit == 0 {
+                counters.spoofedVLAN &+= 1
+                registers.increment(R.SSVPC.offset)
+                return
+            }
+            registers.increment(R.PVFGPTC.offset(source))
+            addOctets(UInt64(frame.count), low: R.PVFGOTC_LSB.offset(source), high: R.PVFGOTC_MSB.offset(source))
+        }
+        countTransmitted(frame, destination: dst)
+        var facts = FrameFacts(vlan: vlan, loopback: true)
+        var toWire = true
+        if layout.virtualizationEnabled, filters.loopback {
+            var targets: UInt64
+            if dst & (UInt64(1) << 40) != 0 {
+                targets = multicastPools(dst)
+            } else {
+                let hit = filters.macs.lookup(dst)
+                targets = hit.pools
+                if hit.pools != 0 { toWire = false }
+            }
+            targets &= ~sourceBit & vlanPools(vlan) & filters.receiveEnabledPools
+            if targets != 0 {
+                hashIfNeeded(frame, &facts)
+                var t = targets
+                while t != 0 {
+                    counters.switchedLocally &+= 1
+                    deliver(frame, facts, toPool: t.trailingZeroBitCount)
+                    t &= t - 1
+                }
+            }
+        }
+        if toWire { sendToWire(frame) }
+    }
+
+    /// A frame from the far end of the wire (datasheet §7.1.2: L2 filters, then pool selection).
+    func receiveFromWire(_ frame: UnsafeRawBufferPointer) {
+        counters.receivedFromWire &+= 1
+        registers.increment(R.TPR.offset)
+        guard receiveEnabled, frame.count >= 14 else {
+            counters.rxQueueDisabled &+= 1
+            return
+        }
+        let dst = Self.mac(frame, at: 0)
+        var facts = FrameFacts(vlan: Self.vlanID(frame), loopback: false)
+        if layout.virtualizationEnabled {
+            var targets: UInt64
+            if dst & (UInt64(1) << 40) != 0 {
+                targets = multicastPools(dst)
+            } else {
+                targets = filters.macs.lookup(dst).pools
+                let disableDefault = R.PFVTCTL.disableDefaultPool.isSet(in: registers.value(at: R.PFVTCTL.offset))
+                if targets == 0, !disableDefault { targets = UInt64(1) << UInt64(layout.defaultPool) }
+            }
+            targets &= vlanPools(facts.vlan) & filters.receiveEnabledPools
+            guard targets != 0 else {
+                counters.unmatched &+= 1
+                return
+            }
+            hashIfNeeded(frame, &facts)
+            var t = targets
+            while t != 0 {
+                deliver(frame, facts, toPool: t.trailingZeroBitCount)
+                t &= t - 1
+            }
+        } else {
+            let accepted: Bool
+            if dst == 0xFFFF_FFFF_FFFF {
+                accepted = filters.acceptBroadcast
+            } else if dst & (UInt64(1) << 40) != 0 {
+                accepted = filters.multicastPromiscuous || filters.multicastTableHit(dst)
+            } else {
+                accepted = filters.unicastPromiscuous || filters.macs.lookup(dst).found
+            }
+            guard accepted else {
+                counters.unmatched &+= 1
+                return
+            }
+            hashIfNeeded(frame, &facts)
+            deliver(frame, facts, toPool: 0)
+        }
+    }
+
+    /// Pools a multicast or broadcast destination reaches (VMOLR.BAM/MPE/ROMPE with the MTA).
+    @inline(__always) private func multicastPools(_ dst: UInt64) -> UInt64 {
+        if dst == 0xFFFF_FFFF_FFFF { return filters.broadcastPools }
+        return filters.multicastPromiscuousPools | (filters.multicastTableHit(dst) ? filters.multicastTablePools : 0)
+    }
+
+    /// Pools that accept a frame's VLAN (VLVF membership) or, untagged, VMOLR.AUPE.
+    @inline(__always) private func vlanPools(_ vlan: Int) -> UInt64 {
+        vlan >= 0 ? filters.vlanPools[vlan] : filters.untaggedPools
+    }
+
+    private func hashIfNeeded(_ frame: UnsafeRawBufferPointer, _ facts: inout FrameFacts) {
+        guard rss.hashing, let headers = FrameHeaders.parse(frame) else { return }
+        let result = rss.hasher.rssHash(of: headers, fields: rss.fields)
+        facts.rssHash = result.hash
+        facts.rssType = UInt32(result.type.rawValue)
+        var type: UInt32 = 0
+        if headers.ipVersion == 4 { type |= AdvancedRxDescriptor.packetTypeIPv4 }
+        if headers.ipVersion == 6 { type |= AdvancedRxDescriptor.packetTypeIPv6 }
+        if headers.l4Protocol == 6 { type |= AdvancedRxDescriptor.packetTypeTCP }
+        if headers.l4Protocol == 17 { type |= AdvancedRxDescriptor.packetTypeUDP }
+        facts.packetType = type
+    }
+
+    /// Sends a frame out of the port (to the wire, or counted and dropped without a cable).
+    private func sendToWire(_ frame: UnsafeRawBufferPointer) {
+        counters.sentToWire &+= 1
+        guard linkUp else { return }
+        wire?.transmitFromPort(frame)
+    }
+
+    private func countTransmitted(_ frame: UnsafeRawBufferPointer, destination dst: UInt64) {
+        registers.increment(R.GPTC.offset)
+        registers.increment(R.TPT.offset)
+        addOctets(UInt64(frame.count), low: R.GOTCL.offset, high: R.GOTCH.offset)
+        if dst == 0xFFFF_FFFF_FFFF {
+            registers.increment(R.BPTC.offset)
+        } else if dst & (UInt64(1) << 40) != 0 {
+            registers.increment(R.MPTC.offset)
+        }
+    }
+
+    /// Adds to a 36-bit octet counter split over a low and a high register.
+    @inline(__always) func addOctets(_ n: UInt64, low: Int, high: Int) {
+        let total = (registers.value(at: high) << 32 | registers.value(at: low)) &+ n
+        registers.set(low, total & 0xFFFF_FFFF)
+        registers.set(high, (total >> 32) & 0xF)
+    }
+
+    /// Copies a frame into the scratch buffer with an 802.1Q tag after the source address.
+    private func insertTag(_ frame: UnsafeRawBufferPointer, vlan: Int, inScratch: Bool) -> UnsafeRawBufferPointer {
+        guard let base = frameScratch.baseAddress, frame.count + 4 <= frameScratch.count, let src = frame.baseAddress
+        else { return frame }
+        if inScratch {
+            _ = memmove(base + 16, src + 12, frame.count - 12)
+        } else {
+            base.copyMemory(from: src, byteCount: 12)
+            (base + 16).copyMemory(from: src + 12, byteCount: frame.count - 12)
+        }
+        base.storeBytes(of: UInt16(0x8100).bigEndian, toByteOffset: 12, as: UInt16.self)
+        base.storeBytes(of: UInt16(vlan & 0xFFF).bigEndian, toByteOffset: 14, as: UInt16.self)
+        return UnsafeRawBufferPointer(start: base, count: frame.count + 4)
+    }
+
+    /// The 48-bit address at `offset` (first octet in bits 47:40).
+    @inline(__always) static func mac(_ frame: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+        let hi = UInt32(bigEndian: frame.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        let lo = UInt16(bigEndian: frame.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self))
+        return UInt64(hi) << 16 | UInt64(lo)
+    }
+
+    /// The VLAN id of a single 802.1Q tag, or -1.
+    @inline(__always) static func vlanID(_ frame: UnsafeRawBufferPointer) -> Int {
+        guard frame.count >= 18, UInt16(bigEndian: frame.loadUnaligned(fromByteOffset: 12, as: UInt16.self)) == 0x8100 else {
+            return -1
+        }
+        return Int(UInt16(bigEndian: frame.loadUnaligned(fromByteOffset: 14, as: UInt16.self)) & 0xFFF)
+    }
+}

@@ -1,0 +1,284 @@
+import Network
+import PCIe
+import RegisterModel
+
+/// The Intel 82599 behind its physical function: the PF register file and everything the
+/// functions of the port share (queues, the internal switch, RSS, statistics, mailboxes).
+///
+/// VFs are thin windows (``Intel82599VFDevice``) onto this model: their queue registers are the
+/// PF's queue registers of their pool, their mailbox memory is PFMBMEM. Every value a guest
+/// writes is checked where it is used; bad rings, descriptors and mailbox use end as a counted
+/// drop, a recorded guest error or a DMA fault, and every other function keeps working.
+public final class Intel82599Device: PCIDeviceModel {
+    typealias R = Intel82599PFRegisters
+
+    @exclusivity(unchecked) var registers = RegisterFile(Intel82599PFRegisters.block)
+    @exclusivity(unchecked) var rxQueues = [RxQueue](repeating: RxQueue(), count: Intel82599.queueCount)
+    @exclusivity(unchecked) var txQueues = [TxQueue](repeating: TxQueue(), count: Intel82599.queueCount)
+    @exclusivity(unchecked) var interrupts = InterruptCauses()
+    /// EICR bits 30:16 (causes other than queues) and their enables.
+    @exclusivity(unchecked) var otherCauses: UInt32 = 0
+    @exclusivity(unchecked) var otherEnabled: UInt32 = 0
+    @exclusivity(unchecked) var mailboxes = [MailboxState](repeating: MailboxState(), count: Intel82599.poolCount)
+    @exclusivity(unchecked) var filters = SwitchFilters()
+    @exclusivity(unchecked) var layout = PoolLayout()
+    @exclusivity(unchecked) var rss = RSSState()
+    /// The VF models by VF index (pool), nil where the VF is not enabled.
+    @exclusivity(unchecked) var virtualFunctionDevices = [Intel82599VFDevice?](repeating: nil, count: Intel82599.poolCount)
+    /// Enabled VFs.
+    public internal(set) var enabledVirtualFunctions = 0
+    @exclusivity(unchecked) var receiveEnabled = false
+    @exclusivity(unchecked) var transmitEnabled = false
+    /// Gather buffer for frames that span several transmit descriptors or get a VLAN tag inserted.
+    let frameScratch: UnsafeMutableRawBufferPointer
+    /// Drops and errors the model counts beyond the datasheet's statistics registers.
+    public internal(set) var counters = Intel82599Counters()
+
+    let dma: DMAPort
+    let msix: MSIXController?
+    let clock: VirtualClock
+    let report: (GuestErrorKind, String) -> Void
+    /// Where frames leaving the port go (nil: the port has no cable; frames are counted and dropped).
+    public let wire: Wire?
+    /// The address in the EEPROM, loaded into receive address 0 at reset.
+    public let permanentAddress: MACAddress
+    /// The link partner is present: the link comes up after reset and auto-negotiation.
+    public var cablePlugged = true
+
+    /// Largest frame the port handles, in bytes (without FCS).
+    public static let maxFrameSize = 16 * 1024 - 4
+
+    /// Creates the model for `function`; frames leaving the port go to `wire`.
+    public init(function: PCIFunction, wire: Wire?, permanentAddress: MACAddress) {
+        dma = function.dma
+        msix = function.msix
+        clock = function.services.clock
+        self.wire = wire
+        self.permanentAddress = permanentAddress
+        report = { [unowned function] kind, detail in function.recordGuestError(kind, detail) }
+        frameScratch = .allocate(byteCount: Self.maxFrameSize + 8, alignment: 64)
+        frameScratch.initializeMemory(as: UInt8.self, repeating: 0)
+        wire?.connectPort(WirePort(self))
+        resetDevice(kind: .bus)
+    }
+
+    deinit { frameScratch.deallocate() }
+
+    // MARK: PCIDeviceModel
+
+    public func barRead(_ bar: BARIndex, offset: UInt64, width: AccessWidth) -> UInt64 {
+        guard bar == Intel82599.registerBAR else {
+            report(.badMMIOAccess, "read of \(bar)+0x\(String(offset, radix: 16)): the I/O BAR is not modelled")
+            return 0
+        }
+        let o = Self.canonical(Int(offset))
+        if let v = specialRead(o) { return v }
+        guard let v = registers.guestRead(o, width: width.rawValue) else {
+            report(.badMMIOAccess, "\(width.rawValue)-byte read of BAR0+0x\(String(o, radix: 16)): no register there")
+            return 0
+        }
+        return v
+    }
+
+    public func barWrite(_ bar: BARIndex, offset: UInt64, width: AccessWidth, value: UInt64) {
+        guard bar == Intel82599.registerBAR else {
+            report(.badMMIOAccess, "write of \(bar)+0x\(String(offset, radix: 16)): the I/O BAR is not modelled; dropped")
+            return
+        }
+        let o = Self.canonical(Int(offset))
+        if specialWrite(o, UInt32(truncatingIfNeeded: value)) { return }
+        guard let register = registers.guestWrite(o, width: width.rawValue, value: value) else {
+            report(.badMMIOAccess, "\(width.rawValue)-byte write of BAR0+0x\(String(o, radix: 16)): no register there; dropped")
+            return
+        }
+        registerWritten(register, UInt32(truncatingIfNeeded: value))
+    }
+
+    public func reset(_ kind: ResetKind) { resetDevice(kind: kind) }
+
+    public func makeVirtualFunction(index: Int, services: PlatformServices) -> PCIFunction? {
+        guard index >= 0, index < Intel82599.poolCount,
+            let vf = try? PCIFunction(Intel82599.virtualFunctionConfiguration, at: BDF(routingID: 0), services: services)
+        else { return nil }
+        let device = Intel82599VFDevice(function: vf, controller: self, index: index)
+        vf.model = device
+        virtualFunctionDevices[index] = device
+        return vf
+    }
+
+    public func virtualFunctionsChanged(count: Int) {
+        for i in count..<Intel82599.poolCount { virtualFunctionDevices[i] = nil }
+        enabledVirtualFunctions = count
+        var status = registers.value(at: R.STATUS.offset)
+        status = R.STATUS.numVFs.insert(UInt64(count), into: status)
+        status = R.STATUS.iovActive.insert(count > 0 ? 1 : 0, into: status)
+        registers.set(R.STATUS.offset, status)
+        updateQueueOwners()
+    }
+
+    // MARK: Decode
+
+    /// Folds register aliases onto the offsets the register file uses: SRRCTL(0-15) at 0x02100
+    /// and RAL/RAH(0-15) at 0x05400.
+    static func canonical(_ o: Int) -> Int {
+        switch o {
+        case 0x02100..<0x02140: QueueOffsets.rx((o - 0x02100) >> 2, .splitControl)
+        case 0x05400..<0x05480: R.RAL.offset + (o - 0x05400)
+        default: o
+        }
+    }
+
+    /// Registers whose reads the model computes.
+    private func specialRead(_ o: Int) -> UInt64? {
+        if let (q, r) = QueueOffsets.decodeRx(o), r == .head { return UInt64(rxQueues[q].head) }
+        if let (q, r) = QueueOffsets.decodeTx(o), r == .head { return UInt64(txQueues[q].head) }
+        switch o {
+        case R.EICR.offset: return UInt64(UInt32(truncatingIfNeeded: interrupts.pending & 0xFFFF) | otherCauses)
+        case R.EIMS.offset: return UInt64(UInt32(truncatingIfNeeded: interrupts.enabled & 0xFFFF) | otherEnabled)
+        case R.EIMS_EX.offset(0): return interrupts.enabled & 0xFFFF_FFFF
+        case R.EIMS_EX.offset(1): return interrupts.enabled >> 32
+        case R.VFLRE0.offset: return registers.value(at: R.VFLREC.offset(0))
+        case R.VFLRE1.offset: return registers.value(at: R.VFLREC.offset(1))
+        case R.PFMAILBOX.offset..<(R.PFMAILBOX.offset + 4 * R.PFMAILBOX.count):
+            return UInt64(mailboxes[(o - R.PFMAILBOX.offset) >> 2].readByPF())
+        default: return nil
+        }
+    }
+
+    /// Registers whose writes the model applies itself; returns true if `o` was one.
+    private func specialWrite(_ o: Int, _ v: UInt32) -> Bool {
+        let bits = UInt64(v)
+        switch o {
+        case R.EICR.offset:
+            interrupts.clear(bits & 0xFFFF)
+            otherCauses &= ~(v & 0x7FFF_0000)
+        case R.EICS.offset:
+            signal(interrupts.raise(bits & 0xFFFF))
+            raiseOther(v & 0x7FFF_0000)
+        case R.EIMS.offset:
+            signal(interrupts.enable(bits & 0xFFFF))
+            let newly = v & 0x7FFF_0000 & ~otherEnabled
+            otherEnabled |= v & 0x7FFF_0000
+            if otherCauses & newly != 0 { signalOtherVector() }
+        case R.EIMC.offset:
+            interrupts.disable(bits & 0xFFFF)
+            otherEnabled &= ~(v & 0x7FFF_0000)
+        case R.EIAC.offset:
+            interrupts.autoClear = (interrupts.autoClear & ~0xFFFF) | (bits & 0xFFFF)
+            registers.set(o, bits & 0xFFFF)
+        case R.EIAM.offset:
+            interrupts.autoMask = (interrupts.autoMask & ~0xFFFF) | (bits & 0xFFFF)
+            registers.set(o, bits)
+        case R.EICS_EX.offset(0): signal(interrupts.raise(bits))
+        case R.EICS_EX.offset(1): signal(interrupts.raise(bits << 32))
+        case R.EIMS_EX.offset(0): signal(interrupts.enable(bits))
+        case R.EIMS_EX.offset(1): signal(interrupts.enable(bits << 32))
+        case R.EIMC_EX.offset(0): interrupts.disable(bits)
+        case R.EIMC_EX.offset(1): interrupts.disable(bits << 32)
+        case R.EIAM_EX.offset(0):
+            interrupts.autoMask = (interrupts.autoMask & ~0xFFFF_FFFF) | bits
+            registers.set(o, bits)
+        case R.EIAM_EX.offset(1):
+            interrupts.autoMask = (interrupts.autoMask & 0xFFFF_FFFF) | bits << 32
+            registers.set(o, bits)
+        case R.PFMAILBOX.offset..<(R.PFMAILBOX.offset + 4 * R.PFMAILBOX.count):
+            pfMailboxWritten(vf: (o - R.PFMAILBOX.offset) >> 2, v)
+        case R.PFMBMEM.offset..<(R.PFMBMEM.offset + 4 * R.PFMBMEM.count):
+            pfMailboxMemoryWritten(o, v)
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// Side effects of a write the register file stored.
+    private func registerWritten(_ o: Int, _ v: UInt32) {
+        if let (q, r) = QueueOffsets.decodeRx(o) {
+            rxRegisterWritten(q, r)
+            return
+        }
+        if let (q, r) = QueueOffsets.decodeTx(o) {
+            txRegisterWritten(q, r)
+            return
+        }
+        switch o {
+        case R.CTRL.offset:
+            if R.CTRL.reset.isSet(in: UInt64(v)) {
+                softwareReset()
+            } else if R.CTRL.linkReset.isSet(in: UInt64(v)) {
+                restartLink()
+            }
+        case R.CTRL_EXT.offset:
+            if R.CTRL_EXT.pfResetDone.isSet(in: UInt64(v)) { pfResetDone() }
+        case R.AUTOC.offset:
+            if R.AUTOC.restartAN.isSet(in: UInt64(v)) { restartLink() }
+        case R.RXCTRL.offset:
+            receiveEnabled = R.RXCTRL.rxen.isSet(in: UInt64(v))
+        case R.DMATXCTL.offset:
+            transmitEnabled = R.DMATXCTL.te.isSet(in: UInt64(v))
+            if transmitEnabled { for q in 0..<txQueues.count where txQueues[q].enabled { transmit(queue: q) } }
+        case R.QDE.offset:
+            queueDropEnableWritten(v)
+        case R.GCR_EXT.offset, R.PFVTCTL.offset:
+            updateQueueOwners()
+        case R.MRQC.offset, R.RETA.offset..<(R.RETA.offset + 4 * R.RETA.count),
+            R.RSSRK.offset..<(R.RSSRK.offset + 4 * R.RSSRK.count):
+            rss.reload(from: registers)
+        case R.RAL.offset..<(R.RAL.offset + 8 * R.RAL.count), R.MPSAR_LO.offset..<(R.MPSAR_LO.offset + 8 * R.MPSAR_LO.count):
+            filters.rebuildAddresses(registers)
+        case R.VLVF.offset..<(R.VLVF.offset + 4 * R.VLVF.count), R.VLVFB.offset..<(R.VLVFB.offset + 4 * R.VLVFB.count):
+            filters.rebuildVLANs(registers)
+        case R.VMOLR.offset..<(R.VMOLR.offset + 4 * R.VMOLR.count), R.VMVIR.offset..<(R.VMVIR.offset + 4 * R.VMVIR.count),
+            R.PFVFRE.offset, R.PFVFRE.offset(1), R.PFVFTE.offset, R.PFVFTE.offset(1),
+            R.PFVFSPOOF.offset..<(R.PFVFSPOOF.offset + 4 * R.PFVFSPOOF.count), R.PFDTXGSWC.offset,
+            R.MTA.offset..<(R.MTA.offset + 4 * R.MTA.count), R.MCSTCTRL.offset, R.FCTRL.offset:
+            filters.rebuildPoolControls(registers)
+            if o == R.PFVFTE.offset || o == R.PFVFTE.offset(1) {
+                for q in 0..<txQueues.count where txQueues[q].enabled { transmit(queue: q) }
+            }
+        default:
+            break
+        }
+    }
+
+    /// Signals every vector set in `vectors`.
+    @inline(__always) func signal(_ vectors: UInt64) {
+        guard vectors != 0, let msix else { return }
+        var v = vectors
+        while v != 0 {
+            msix.signal(v.trailingZeroBitCount)
+            v &= v - 1
+        }
+    }
+
+    /// Sets causes in EICR 30:16 and signals the "other" vector if one of them is enabled.
+    func raiseOther(_ causes: UInt32) {
+        guard causes != 0 else { return }
+        otherCauses |= causes
+        if causes & otherEnabled != 0 { signalOtherVector() }
+    }
+
+    private func signalOtherVector() {
+        let entry = R.IVAR_MISC.other.extract(from: registers.value(at: R.IVAR_MISC.offset))
+        if let v = VectorAllocation.vector(entry, vectorMask: 0x3F) { msix?.signal(v) }
+    }
+
+    /// Raises the queue interrupt of RX (or TX) queue `q` for the function that owns it.
+    @inline(__always) func queueInterrupt(_ q: Int, tx: Bool) {
+        let owner = tx ? txQueues[q].owner : rxQueues[q].owner
+        if owner > 0 {
+            virtualFunctionDevices[owner - 1]?.queueInterrupt(q - layout.firstQueue(ofPool: owner - 1), tx: tx)
+            return
+        }
+        let entry = VectorAllocation.entry(in: registers.value(at: R.IVAR.offset(q >> 1)), queue: q, tx: tx)
+        guard let v = VectorAllocation.vector(entry, vectorMask: 0x3F) else { return }
+        signal(interrupts.raise(UInt64(1) << UInt64(v)))
+    }
+}
+
+/// The port's end of the wire: frames from the far side enter the receive path.
+final class WirePort: FrameSink {
+    weak var device: Intel82599Device?
+    init(_ device: Intel82599Device) { self.device = device }
+    func receive(_ frame: UnsafeRawBufferPointer) { device?.receiveFromWire(frame) }
+}

@@ -1,0 +1,163 @@
+import RegisterModel
+
+/// Receive-address lookup: MAC address to the set of pools (MPSAR) that own it, built from the
+/// 128 RAL/RAH/MPSAR entries. Open addressing in a fixed table, so a lookup is a few compares
+/// whatever the number of VFs, and never allocates.
+struct MACPoolTable {
+    private static let slots = 512
+    private static let empty = UInt64.max
+    private var keys = [UInt64](repeating: MACPoolTable.empty, count: MACPoolTable.slots)
+    private var pools = [UInt64](repeating: 0, count: MACPoolTable.slots)
+
+    /// Forgets every address.
+    mutating func removeAll() {
+        for i in 0..<keys.count { keys[i] = Self.empty }
+    }
+
+    /// Adds `poolMask` to the pools of `mac`.
+    mutating func add(_ mac: UInt64, pools poolMask: UInt64) {
+        var i = Self.slot(mac)
+        while keys[i] != Self.empty, keys[i] != mac { i = (i + 1) & (Self.slots - 1) }
+        if keys[i] == mac {
+            pools[i] |= poolMask
+        } else {
+            keys[i] = mac
+            pools[i] = poolMask
+        }
+    }
+
+    /// Pools that own `mac` (0 if none); `found` tells a listed address without pools from none.
+    @inline(__always) func lookup(_ mac: UInt64) -> (found: Bool, pools: UInt64) {
+        var i = Self.slot(mac)
+        while true {
+            let k = keys[i]
+            if k == mac { return (true, pools[i]) }
+            if k == Self.empty { return (false, 0) }
+            i = (i + 1) & (Self.slots - 1)
+        }
+    }
+
+    @inline(__always) private static func slot(_ mac: UInt64) -> Int {
+        Int(truncatingIfNeeded: (mac &* 0x9E37_79B9_7F4A_7C15) >> 55) & (slots - 1)
+    }
+}
+
+/// The filter state of the receive path and the internal switch, derived from the filter
+/// registers whenever one of them is written (datasheet §7.1.2 and §7.10.3.4).
+struct SwitchFilters {
+    typealias R = Intel82599PFRegisters
+
+    /// Receive addresses.
+    var macs = MACPoolTable()
+    /// Pools that are members of each VLAN id (VLVF/VLVFB).
+    var vlanPools = [UInt64](repeating: 0, count: 4096)
+    /// Pools accepting untagged frames (VMOLR.AUPE).
+    var untaggedPools: UInt64 = 0
+    /// Pools accepting broadcast (VMOLR.BAM).
+    var broadcastPools: UInt64 = 0
+    /// Pools accepting multicast that hits the MTA (VMOLR.ROMPE).
+    var multicastTablePools: UInt64 = 0
+    /// Multicast promiscuous pools (VMOLR.MPE).
+    var multicastPromiscuousPools: UInt64 = 0
+    /// Pools with receive enabled (PFVFRE).
+    var receiveEnabledPools: UInt64 = 0
+    /// Pools with transmit enabled (PFVFTE).
+    var transmitEnabledPools: UInt64 = 0
+    /// Pools with MAC anti-spoofing (PFVFSPOOF.MACAS).
+    var macAntiSpoofPools: UInt64 = 0
+    /// Pools with VLAN anti-spoofing (PFVFSPOOF.VLANAS).
+    var vlanAntiSpoofPools: UInt64 = 0
+    /// Default VLAN inserted on transmit per pool (VMVIR with "always insert"), -1 for none.
+    var defaultVLAN = [Int32](repeating: -1, count: Intel82599.poolCount)
+    /// PFDTXGSWC.VT_LBEN.
+    var loopback = false
+    /// Multicast table (4096 bits).
+    var multicastTable = [UInt32](repeating: 0, count: 128)
+    /// MCSTCTRL.MO.
+    var multicastOffset = 0
+    /// FCTRL bits for the non-virtualized receive path.
+    var unicastPromiscuous = false
+    var multicastPromiscuous = false
+    var acceptBroadcast = false
+
+    /// Rebuilds the receive-address table from RAL/RAH/MPSAR.
+    mutating func rebuildAddresses(_ r: RegisterFile) {
+        macs.removeAll()
+        for n in 0..<R.RAL.count {
+            let high = r.value(at: R.RAH.offset(n))
+            guard R.RAH.av.isSet(in: high) else { continue }
+            let low = r.value(at: R.RAL.offset(n))
+            let pools = r.value(at: R.MPSAR_LO.offset(n)) | r.value(at: R.MPSAR_HI.offset(n)) << 32
+            macs.add(Self.macValue(low: low, high: high), pools: pools)
+        }
+    }
+
+    /// The 48-bit address (first octet in bits 47:40) of a RAL/RAH pair.
+    static func macValue(low: UInt64, high: UInt64) -> UInt64 {
+        let ral = UInt32(truncatingIfNeeded: low).byteSwapped
+        let rah = UInt16(truncatingIfNeeded: high).byteSwapped
+        return UInt64(ral) << 16 | UInt64(rah)
+    }
+
+    /// Rebuilds VLAN membership from VLVF/VLVFB.
+    mutating func rebuildVLANs(_ r: RegisterFile) {
+        for i in 0..<vlanPools.count { vlanPools[i] = 0 }
+        for n in 0..<R.VLVF.count {
+            let entry = r.value(at: R.VLVF.offset(n))
+            guard R.VLVF.enable.isSet(in: entry) else { continue }
+            let vid = Int(R.VLVF.vlanid.extract(from: entry))
+            vlanPools[vid] |= r.value(at: R.VLVFB.offset(2 * n)) | r.value(at: R.VLVFB.offset(2 * n + 1)) << 32
+        }
+    }
+
+    /// Rebuilds the per-pool masks from VMOLR, PFVFRE/TE, PFVFSPOOF, VMVIR, PFDTXGSWC, MTA, FCTRL.
+    mutating func rebuildPoolControls(_ r: RegisterFile) {
+        untaggedPools = 0
+        broadcastPools = 0
+        multicastTablePools = 0
+        multicastPromiscuousPools = 0
+        for p in 0..<Intel82599.poolCount {
+            let vmolr = r.value(at: R.VMOLR.offset(p))
+            let bit = UInt64(1) << UInt64(p)
+            if R.VMOLR.aupe.isSet(in: vmolr) { untaggedPools |= bit }
+            if R.VMOLR.bam.isSet(in: vmolr) { broadcastPools |= bit }
+            if R.VMOLR.rompe.isSet(in: vmolr) { multicastTablePools |= bit }
+            if R.VMOLR.mpe.isSet(in: vmolr) { multicastPromiscuousPools |= bit }
+            let vmvir = r.value(at: R.VMVIR.offset(p))
+            let insert = R.VMVIR.vlanAction.extract(from: vmvir) == R.VMVIR.VLANActionValue.alwaysInsertDefault
+            defaultVLAN[p] = insert ? Int32(R.VMVIR.vlanTag.extract(from: vmvir) & 0xFFF) : -1
+        }
+        receiveEnabledPools = r.value(at: R.PFVFRE.offset(0)) | r.value(at: R.PFVFRE.offset(1)) << 32
+        transmitEnabledPools = r.value(at: R.PFVFTE.offset(0)) | r.value(at: R.PFVFTE.offset(1)) << 32
+        macAntiSpoofPools = 0
+        vlanAntiSpoofPools = 0
+        for n in 0..<R.PFVFSPOOF.count {
+            let v = r.value(at: R.PFVFSPOOF.offset(n))
+            macAntiSpoofPools |= R.PFVFSPOOF.macas.extract(from: v) << UInt64(8 * n)
+            vlanAntiSpoofPools |= R.PFVFSPOOF.vlanas.extract(from: v) << UInt64(8 * n)
+        }
+        loopback = R.PFDTXGSWC.loopbackEnable.isSet(in: r.value(at: R.PFDTXGSWC.offset))
+        for n in 0..<multicastTable.count { multicastTable[n] = UInt32(truncatingIfNeeded: r.value(at: R.MTA.offset(n))) }
+        multicastOffset = Int(R.MCSTCTRL.mo.extract(from: r.value(at: R.MCSTCTRL.offset)))
+        let fctrl = r.value(at: R.FCTRL.offset)
+        unicastPromiscuous = R.FCTRL.upe.isSet(in: fctrl)
+        multicastPromiscuous = R.FCTRL.mpe.isSet(in: fctrl)
+        acceptBroadcast = R.FCTRL.bam.isSet(in: fctrl)
+    }
+
+    /// Whether a multicast destination hits the MTA (datasheet §7.1.2.2: 12 address bits chosen
+    /// by MCSTCTRL.MO index 4096 table bits).
+    @inline(__always) func multicastTableHit(_ mac: UInt64) -> Bool {
+        let o4 = UInt16(truncatingIfNeeded: mac >> 8) & 0xFF
+        let o5 = UInt16(truncatingIfNeeded: mac) & 0xFF
+        let hash: UInt16
+        switch multicastOffset {
+        case 0: hash = (o4 >> 4) | (o5 << 4)
+        case 1: hash = (o4 >> 3) | (o5 << 5)
+        case 2: hash = (o4 >> 2) | (o5 << 6)
+        default: hash = o4 | (o5 << 8)
+        }
+        let h = Int(hash & 0xFFF)
+        return multicastTable[h >> 5] & (UInt32(1) << UInt32(h & 31)) != 0
+    }
+}

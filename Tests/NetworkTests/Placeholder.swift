@@ -1,4 +1,0 @@
-import Network
-import Testing
-
-@Test func networkModuleLoads() { #expect(Network.self == Network.self) }
