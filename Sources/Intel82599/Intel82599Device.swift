@@ -203,7 +203,7 @@ public final class Intel82599Device: PCIDeviceModel {
         }
         switch o {
         case R.CTRL.offset:
-            if R.CTRL.reset.isSet(in: UInt64(v)) {
+            if R.CTRL.resetField.isSet(in: UInt64(v)) {
                 softwareReset()
             } else if R.CTRL.linkReset.isSet(in: UInt64(v)) {
                 restartLink()

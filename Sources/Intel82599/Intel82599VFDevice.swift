@@ -106,7 +106,7 @@ public final class Intel82599VFDevice: PCIDeviceModel {
                 report(.badMMIOAccess, "\(width.rawValue)-byte write of VF BAR0+0x\(String(o, radix: 16)): no register there; dropped")
                 return
             }
-            if o == V.VFCTRL.offset, V.VFCTRL.reset.isSet(in: value) { resetVF() }
+            if o == V.VFCTRL.offset, V.VFCTRL.resetField.isSet(in: value) { resetVF() }
         }
     }
 
