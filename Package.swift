@@ -37,7 +37,8 @@ let package = Package(
         .target(name: "DMAEngine", dependencies: ["PCIe", "RegisterModel"], swiftSettings: strict),
         .target(name: "Network", swiftSettings: strict),
         .target(name: "Intel82599", dependencies: ["PCIe", "RegisterModel", "Network"], swiftSettings: strict),
-        .target(name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine"], swiftSettings: strict),
+        .target(
+            name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine", "Intel82599", "Network"], swiftSettings: strict),
         .target(name: "Conformance", dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine"], swiftSettings: strict),
         .target(name: "CSpeedOfLight"),
         .target(name: "Bench", dependencies: ["PCIe", "Drivers", "DMAEngine", "CSpeedOfLight"], swiftSettings: strict),
@@ -54,7 +55,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "DMAEngineTests", dependencies: ["DMAEngine", "PCIe", "RegisterModel", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "DriversTests", dependencies: ["Drivers", "DMAEngine", "PCIe"], swiftSettings: strict),
+        .testTarget(
+            name: "DriversTests", dependencies: ["Drivers", "DMAEngine", "Intel82599", "Network", "PCIe", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "PCIe", "DMAEngine"], swiftSettings: strict),
         .testTarget(name: "BenchTests", dependencies: ["Bench"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host", "PCIe"], swiftSettings: strict),
