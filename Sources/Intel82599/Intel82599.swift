@@ -1,5 +1,5 @@
-import PCIe
 import Network
+import PCIe
 
 /// Identity and PCI shape of the Intel 82599 10 GbE controller (82599ES, X520 adapters).
 ///

@@ -72,7 +72,8 @@ extension Intel82599Device {
             if rxQueues[q].enabled {
                 guard tail < rxQueues[q].entries else {
                     counters.badTailWrites &+= 1
-                    reportQueueError(owner: rxQueues[q].owner, "RX queue \(q): RDT \(tail) beyond a ring of \(rxQueues[q].entries); ignored")
+                    reportQueueError(
+                        owner: rxQueues[q].owner, "RX queue \(q): RDT \(tail) beyond a ring of \(rxQueues[q].entries); ignored")
                     return
                 }
                 rxQueues[q].tail = tail
@@ -115,7 +116,8 @@ extension Intel82599Device {
             }
             guard tail < txQueues[q].entries else {
                 counters.badTailWrites &+= 1
-                reportQueueError(owner: txQueues[q].owner, "TX queue \(q): TDT \(tail) beyond a ring of \(txQueues[q].entries); ignored")
+                reportQueueError(
+                    owner: txQueues[q].owner, "TX queue \(q): TDT \(tail) beyond a ring of \(txQueues[q].entries); ignored")
                 return
             }
             txQueues[q].tail = tail
@@ -134,7 +136,8 @@ extension Intel82599Device {
     private func ringEntries(length: UInt64, queue q: Int, kind: String, owner: Int) -> Int? {
         guard length != 0, length % 128 == 0 else {
             counters.badRingLengths &+= 1
-            reportQueueError(owner: owner, "\(kind) queue \(q): ring length \(length) is not a non-zero multiple of 128; queue not enabled")
+            reportQueueError(
+                owner: owner, "\(kind) queue \(q): ring length \(length) is not a non-zero multiple of 128; queue not enabled")
             return nil
         }
         return Int(length) / 16

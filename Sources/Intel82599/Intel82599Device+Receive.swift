@@ -58,7 +58,10 @@ extension Intel82599Device {
                 writeBack(d, info: info, hash: facts.rssHash, status: RD.statusDD | RD.statusEOP | RD.errorRXE, lengthAndVLAN: 0)
                 head = (head + 1) % entries
                 rxQueues[q].head = head
-                reportQueueError(owner: owner, "RX queue \(q) descriptor: buffer 0x\(String(address, radix: 16)) is outside the function's DMA mappings; frame dropped")
+                reportQueueError(
+                    owner: owner,
+                    "RX queue \(q) descriptor: buffer 0x\(String(address, radix: 16)) is outside the function's DMA mappings; frame dropped"
+                )
                 queueInterrupt(q, tx: false)
                 return
             }
@@ -87,7 +90,9 @@ extension Intel82599Device {
 
     /// Copies `count` bytes of the frame without its 802.1Q tag (bytes 12-15), starting at
     /// `frameOffset` of the untagged frame.
-    private static func copyStripped(from source: UnsafeRawPointer, frameOffset: Int, count: Int, to buffer: UnsafeMutableRawPointer) {
+    private static func copyStripped(
+        from source: UnsafeRawPointer, frameOffset: Int, count: Int, to buffer: UnsafeMutableRawPointer
+    ) {
         var out = 0
         var at = frameOffset
         if at < 12 {
@@ -122,6 +127,7 @@ extension Intel82599Device {
         rxQueues[q].enabled = false
         let at = QueueOffsets.rx(q, .control)
         registers.set(at, R.RXDCTL.enable.insert(0, into: registers.value(at: at)))
-        reportQueueError(owner: rxQueues[q].owner, "RX queue \(q): descriptor \(index) is outside the function's DMA mappings; queue disabled")
+        reportQueueError(
+            owner: rxQueues[q].owner, "RX queue \(q): descriptor \(index) is outside the function's DMA mappings; queue disabled")
     }
 }

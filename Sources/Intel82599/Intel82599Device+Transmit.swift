@@ -111,7 +111,8 @@ extension Intel82599Device {
             do {
                 try port.store(UInt32(head).littleEndian, to: IOVA(headWriteBack))
             } catch {
-                reportQueueError(owner: owner, "TX queue \(q): head write-back address 0x\(String(headWriteBack, radix: 16)) faulted")
+                reportQueueError(
+                    owner: owner, "TX queue \(q): head write-back address 0x\(String(headWriteBack, radix: 16)) faulted")
             }
         }
         if frames > 0 {
@@ -146,6 +147,7 @@ extension Intel82599Device {
         txQueues[q].enabled = false
         let at = QueueOffsets.tx(q, .control)
         registers.set(at, R.TXDCTL.enable.insert(0, into: registers.value(at: at)))
-        reportQueueError(owner: txQueues[q].owner, "TX queue \(q): descriptor \(index) is outside the function's DMA mappings; queue disabled")
+        reportQueueError(
+            owner: txQueues[q].owner, "TX queue \(q): descriptor \(index) is outside the function's DMA mappings; queue disabled")
     }
 }

@@ -103,7 +103,9 @@ public final class Intel82599VFDevice: PCIDeviceModel {
             controller.vfMailboxMemoryWritten(vf: index, word: (o - V.VFMBMEM.offset) >> 2, v)
         default:
             guard registers.guestWrite(o, width: width.rawValue, value: value) != nil else {
-                report(.badMMIOAccess, "\(width.rawValue)-byte write of VF BAR0+0x\(String(o, radix: 16)): no register there; dropped")
+                report(
+                    .badMMIOAccess,
+                    "\(width.rawValue)-byte write of VF BAR0+0x\(String(o, radix: 16)): no register there; dropped")
                 return
             }
             if o == V.VFCTRL.offset, V.VFCTRL.resetField.isSet(in: value) { resetVF() }

@@ -336,6 +336,8 @@ public enum AERCapability {
         public static let count = 4
         /// Distance in bytes between instances.
         public static let stride = 4
+        /// Byte offset of instance `index` (0 ..< count).
+        @inlinable public static func offset(_ index: Int) -> Int { offset + index * stride }
         /// `HeaderDWord`, bits 31:0, ro.
         public static let headerDWord = BitField(lsb: 0, width: 32)
         /// The register's descriptor: fields, access kinds and the masks derived from them.

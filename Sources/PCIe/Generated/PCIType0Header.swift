@@ -385,6 +385,8 @@ public enum PCIType0Header {
         public static let count = 6
         /// Distance in bytes between instances.
         public static let stride = 4
+        /// Byte offset of instance `index` (0 ..< count).
+        @inlinable public static func offset(_ index: Int) -> Int { offset + index * stride }
         /// `MemorySpaceIndicator`, bit 0, ro. 0 for a memory BAR, 1 for an I/O BAR.
         public static let memorySpaceIndicator = BitField(lsb: 0, width: 1)
         /// `MemoryType`, bits 2:1, ro.
