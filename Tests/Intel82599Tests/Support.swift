@@ -90,13 +90,14 @@ struct RxRing {
 
     /// The write-back of descriptor `i`.
     func writeBack(_ i: Int) -> (info: UInt32, hash: UInt32, status: UInt32, length: Int, vlan: UInt16) {
-        let d = descriptors.host.baseAddress! + i * 16
+        let d = descriptors.host
+        let at = i * 16
         return (
-            UInt32(littleEndian: d.loadUnaligned(fromByteOffset: 0, as: UInt32.self)),
-            UInt32(littleEndian: d.loadUnaligned(fromByteOffset: 4, as: UInt32.self)),
-            UInt32(littleEndian: d.loadUnaligned(fromByteOffset: 8, as: UInt32.self)),
-            Int(UInt16(littleEndian: d.loadUnaligned(fromByteOffset: 12, as: UInt16.self))),
-            UInt16(littleEndian: d.loadUnaligned(fromByteOffset: 14, as: UInt16.self))
+            UInt32(littleEndian: d.loadUnaligned(fromByteOffset: at, as: UInt32.self)),
+            UInt32(littleEndian: d.loadUnaligned(fromByteOffset: at + 4, as: UInt32.self)),
+            UInt32(littleEndian: d.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self)),
+            Int(UInt16(littleEndian: d.loadUnaligned(fromByteOffset: at + 12, as: UInt16.self))),
+            UInt16(littleEndian: d.loadUnaligned(fromByteOffset: at + 14, as: UInt16.self))
         )
     }
 
@@ -121,9 +122,8 @@ struct TxRing {
 
     /// Copies `frame` into buffer `i` and writes a data descriptor for it.
     func post(_ i: Int, _ frame: [UInt8], eop: Bool = true, rs: Bool = true, length: Int? = nil, address: UInt64? = nil) {
-        frame.withUnsafeBytes {
-            buffers.host.baseAddress!.advanced(by: i * Self.bufferSize).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
-        }
+        let start = i * Self.bufferSize
+        UnsafeMutableRawBufferPointer(rebasing: buffers.host[start..<(start + frame.count)]).copyBytes(from: frame)
         let n = UInt32(length ?? frame.count)
         var command = n | 0x0030_0000 | 0x2000_0000 | 0x0200_0000
         if eop { command |= 0x0100_0000 }
