@@ -16,6 +16,14 @@ public final class DMAPort {
     /// Mirrors Command.BusMasterEnable; set by the platform.
     @exclusivity(unchecked) public internal(set) var busMasterEnabled = false
 
+    // One-entry IOTLB: an IOVA range that lies inside one mapping and one guest memory region,
+    // its host base and the mapping's permissions, valid while the domain's generation holds.
+    @exclusivity(unchecked) private var cachedGeneration = UInt64.max
+    @exclusivity(unchecked) private var cachedBase: UInt64 = 0
+    @exclusivity(unchecked) private var cachedSize: UInt64 = 0
+    @exclusivity(unchecked) private var cachedHost: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) private var cachedPermissions = DMAPermissions()
+
     /// Creates a port.
     public init(function: BDF, domain: IOMMUDomain, memory: GuestMemory, faults: DMAFaultLog) {
         self.function = function
@@ -30,6 +38,20 @@ public final class DMAPort {
     /// that spans two mappings faults as unmapped (devices split such transfers themselves).
     public func hostPointer(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError) -> UnsafeMutableRawPointer {
         guard busMasterEnabled else { throw fault(address, length, access, .busMasterDisabled) }
+        let offset = address.value &- cachedBase
+        if cachedGeneration == domain.generation, let host = cachedHost, offset < cachedSize, length <= cachedSize - offset,
+            cachedPermissions.allows(access)
+        {
+            return host + Int(offset)
+        }
+        return try translateAndCache(address, length: length, access: access)
+    }
+
+    /// The IOTLB miss path: full translation, then the cache covers the mapping's overlap with
+    /// the guest memory region it landed in.
+    private func translateAndCache(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError)
+        -> UnsafeMutableRawPointer
+    {
         let gpa: GuestPhysicalAddress
         switch domain.translate(address, length: length, access: access) {
         case .success(let g): gpa = g
@@ -37,6 +59,19 @@ public final class DMAPort {
         }
         guard let p = memory.host(gpa, length: length) else {
             throw fault(address, length, access, .outsideGuestMemory(gpa, length: length))
+        }
+        if let m = domain.mapping(containing: address.value), let r = memory.region(containing: gpa.value) {
+            // Intersect [mapping] and [region] in IOVA terms.
+            let mapStartGPA = m.target.value
+            let startGPA = max(mapStartGPA, r.base.value)
+            let endGPA = min(mapStartGPA &+ m.size, r.base.value &+ r.size)
+            if endGPA > startGPA {
+                cachedBase = m.iova.value &+ (startGPA - mapStartGPA)
+                cachedSize = endGPA - startGPA
+                cachedHost = r.host + Int(startGPA - r.base.value)
+                cachedPermissions = m.permissions
+                cachedGeneration = domain.generation
+            }
         }
         return p
     }

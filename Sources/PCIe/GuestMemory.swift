@@ -77,6 +77,18 @@ public final class GuestMemory {
         return region
     }
 
+    /// The region holding `address`, if any.
+    func region(containing address: UInt64) -> GuestMemoryRegion? {
+        var lo = 0
+        var hi = regions.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if regions[mid].base.value <= address { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0, address - regions[lo - 1].base.value < regions[lo - 1].size else { return nil }
+        return regions[lo - 1]
+    }
+
     /// Host pointer for `[address, address+length)` if one region holds all of it.
     public func host(_ address: GuestPhysicalAddress, length: UInt64) -> UnsafeMutableRawPointer? {
         let a = address.value

@@ -117,6 +117,8 @@ public final class IOMMUDomain {
 
     /// Mappings sorted by IOVA.
     @exclusivity(unchecked) public private(set) var mappings: [Mapping] = []
+    /// Bumped by every map and unmap, so cached translations (``DMAPort``'s IOTLB) know to refill.
+    @exclusivity(unchecked) public private(set) var generation: UInt64 = 0
 
     /// An empty domain: every DMA faults.
     public init() {}
@@ -133,16 +135,21 @@ public final class IOMMUDomain {
             throw .overlap(iova, size)
         }
         mappings.insert(Mapping(iova: iova, size: size, target: target, permissions: permissions), at: index)
+        generation &+= 1
     }
 
     /// Removes the mapping that starts at `iova`.
     public func unmap(_ iova: IOVA) throws(Error) {
         guard let i = mappings.firstIndex(where: { $0.iova == iova }) else { throw .notMapped(iova) }
         mappings.remove(at: i)
+        generation &+= 1
     }
 
     /// Removes every mapping.
-    public func unmapAll() { mappings.removeAll() }
+    public func unmapAll() {
+        mappings.removeAll()
+        generation &+= 1
+    }
 
     private func insertionIndex(_ a: UInt64) -> Int {
         var lo = 0

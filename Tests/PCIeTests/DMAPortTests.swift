@@ -25,6 +25,22 @@ struct DMAPortTests {
         }
     }
 
+    @Test("The port's translation cache never outlives a mapping: unmap and remap take effect at once")
+    func translationCacheFollowsTheDomain() throws {
+        let s = try Setup()
+        try s.domain.map(IOVA(0x1000), size: 0x2000, to: s.region.base, permissions: [.read, .write])
+        try s.port.store(UInt32(7), to: IOVA(0x1800))
+        #expect(s.region.host.load(fromByteOffset: 0x800, as: UInt32.self) == 7)
+        try s.domain.unmap(IOVA(0x1000))
+        #expect(throws: DMAError.unmapped(IOVA(0x1800), length: 4)) { try s.port.store(UInt32(8), to: IOVA(0x1800)) }
+        try s.domain.map(IOVA(0x1000), size: 0x1000, to: s.region.base.advanced(by: 0x2000), permissions: .read)
+        #expect(throws: DMAError.permission(IOVA(0x1004), .write)) { try s.port.store(UInt32(9), to: IOVA(0x1004)) }
+        s.region.host.storeBytes(of: UInt32(0x55).littleEndian, toByteOffset: 0x2004, as: UInt32.self)
+        #expect(try s.port.load(UInt32.self, from: IOVA(0x1004)) == 0x55, "the new mapping's target, not the old one")
+        #expect(throws: DMAError.unmapped(IOVA(0x1ffe), length: 4)) { try s.port.load(UInt32.self, from: IOVA(0x1ffe)) }
+        #expect(s.region.host.load(fromByteOffset: 0x800, as: UInt32.self) == 7)
+    }
+
     @Test("A read-only mapping allows reads and refuses writes with a permission fault")
     func permission() throws {
         let s = try Setup()
