@@ -81,3 +81,46 @@ int64_t sol_heap_bytes_in_use(void) {
     return -1;
 #endif
 }
+
+uint64_t sol_switch_frames(void *tx_ring, void *rx_ring, uint32_t entries, uint32_t head, uint32_t count,
+                           const void *tx_buffers, void *rx_buffers, uint32_t length,
+                           const uint64_t *mac_table, uint32_t table_size) {
+    uint8_t *tx = tx_ring;
+    uint8_t *rx = rx_ring;
+    uint32_t mask = entries - 1;
+    uint64_t received = 0;
+    /* Driver: post the batch, RX descriptors point at their buffers. */
+    for (uint32_t i = 0, at = head; i < count; i++, at = (at + 1) & mask) {
+        uint8_t *d = tx + (size_t)at * 16;
+        store64(d, (uint64_t)(uintptr_t)((const uint8_t *)tx_buffers + (size_t)i * length));
+        store32(d + 8, length | 0x2b300000u);
+        store32(d + 12, length << 14);
+        store64(rx + (size_t)at * 16, (uint64_t)(uintptr_t)((uint8_t *)rx_buffers + (size_t)at * 2048));
+        store64(rx + (size_t)at * 16 + 8, 0);
+    }
+    /* Device: switch every frame. */
+    for (uint32_t i = 0, at = head; i < count; i++, at = (at + 1) & mask) {
+        uint8_t *d = tx + (size_t)at * 16;
+        const uint8_t *frame = (const uint8_t *)(uintptr_t)load64(d);
+        uint32_t len = load32(d + 8) & 0xffff;
+        uint64_t mac = 0;
+        for (int b = 0; b < 6; b++) mac = (mac << 8) | frame[b];
+        uint32_t slot = (uint32_t)((mac * 0x9E3779B97F4A7C15ull) >> 55) & (table_size - 1);
+        while (mac_table[slot] != mac && mac_table[slot] != UINT64_MAX) slot = (slot + 1) & (table_size - 1);
+        uint8_t *r = rx + (size_t)at * 16;
+        void *buffer = (void *)(uintptr_t)load64(r);
+        memcpy(buffer, frame, len);
+        store32(r, 0);
+        store32(r + 4, 0);
+        store32(r + 8, 0x3u | (mac_table[slot] == mac ? 0x40000u : 0));
+        store32(r + 12, len);
+        store32(d + 12, load32(d + 12) | 1u);
+    }
+    /* Driver: reap RX write-backs and TX completions. */
+    for (uint32_t i = 0, at = head; i < count; i++, at = (at + 1) & mask) {
+        const uint8_t *r = rx + (size_t)at * 16;
+        if (load32(r + 8) & 1u) received += load32(r + 12) & 0xffff;
+        if (!(load32(tx + (size_t)at * 16 + 12) & 1u)) received -= 1;
+    }
+    return received;
+}

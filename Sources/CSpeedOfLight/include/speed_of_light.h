@@ -41,6 +41,19 @@ uint64_t sol_register_roundtrip(volatile uint32_t *registers, uint32_t index, ui
 /// Returns the sum of the loads.
 uint64_t sol_register_read(const volatile uint32_t *registers, uint32_t index, uint64_t n);
 
+/// The speed of light of forwarding `count` frames from one NIC queue pair to another through a
+/// switch: the driver side writes 16-byte advanced TX descriptors {buffer address, length|EOP|RS,
+/// status} for frames of `length` bytes laid out back to back at `tx_buffers`; the "device" reads
+/// each TX descriptor and the frame's destination MAC, looks the MAC up in a table of
+/// `table_size` (a power of two) 64-bit keys, reads the next RX descriptor's buffer address,
+/// copies the frame there, writes the 16-byte RX write-back {info, hash, status DD|EOP, length}
+/// and sets DD in the TX descriptor; the driver side then reads the RX write-backs and the TX
+/// DD bits. Rings have `entries` (a power of two) descriptors; `rx_buffers` holds `entries`
+/// buffers of 2048 bytes. Returns the bytes received (keeps the work observable).
+uint64_t sol_switch_frames(void *tx_ring, void *rx_ring, uint32_t entries, uint32_t head, uint32_t count,
+                           const void *tx_buffers, void *rx_buffers, uint32_t length,
+                           const uint64_t *mac_table, uint32_t table_size);
+
 /// Heap bytes in use according to the C allocator (glibc: mallinfo2 uordblks + hblkhd), or -1
 /// where the allocator cannot tell. Used to check that a batch leaves the heap as it found it.
 int64_t sol_heap_bytes_in_use(void);
