@@ -33,7 +33,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary("pci")]),
         .target(name: "Inspector", dependencies: ["PCIe", "CLibPCI"], swiftSettings: strict),
         .target(name: "TestSupport", swiftSettings: strict),
-        .testTarget(name: "InspectorTests", dependencies: ["Inspector", "PCIe", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "InspectorTests", dependencies: ["Inspector", "Intel82599", "PCIe", "TestSupport"], swiftSettings: strict),
         .target(name: "DMAEngine", dependencies: ["PCIe", "RegisterModel"], swiftSettings: strict),
         .target(name: "Network", swiftSettings: strict),
         .target(name: "Intel82599", dependencies: ["PCIe", "RegisterModel", "Network"], swiftSettings: strict),
@@ -41,10 +42,14 @@ let package = Package(
             name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine", "Intel82599", "Network"], swiftSettings: strict),
         .target(name: "Conformance", dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine"], swiftSettings: strict),
         .target(name: "CSpeedOfLight"),
-        .target(name: "Bench", dependencies: ["PCIe", "Drivers", "DMAEngine", "CSpeedOfLight"], swiftSettings: strict),
+        .target(
+            name: "Bench", dependencies: ["PCIe", "Drivers", "DMAEngine", "Intel82599", "Network", "CSpeedOfLight"],
+            swiftSettings: strict),
         .target(
             name: "Host",
-            dependencies: ["PCIe", "DMAEngine", "Drivers", "Inspector", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "PCIe", "DMAEngine", "Intel82599", "Network", "Drivers", "Inspector", .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "devbench",

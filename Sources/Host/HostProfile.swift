@@ -8,6 +8,8 @@ public enum DeviceKind: String, Codable, Sendable, CaseIterable {
     case hostBridge = "host-bridge"
     /// The DeviceBench DMA engine (PF, optionally with SR-IOV VFs).
     case dmaEngine = "dma-engine"
+    /// An Intel 82599 10 GbE PF (up to 64 SR-IOV VFs) with its port cabled to a peer host.
+    case intel82599 = "intel-82599"
 }
 
 /// One device in a profile.
@@ -91,6 +93,7 @@ public struct HostProfile: Codable, Sendable, Equatable {
             if total < 0 || total > 255 { problems.append("\(bdf): totalVFs \(total) outside 0...255") }
             if vfs < 0 || vfs > total { problems.append("\(bdf): vfs \(vfs) outside 0...totalVFs (\(total))") }
             if d.kind == .hostBridge, total > 0 { problems.append("\(bdf): a host bridge has no SR-IOV") }
+            if d.kind == .intel82599, total > 64 { problems.append("\(bdf): an 82599 offers at most 64 VFs") }
         }
         return problems
     }

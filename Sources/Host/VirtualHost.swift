@@ -1,5 +1,7 @@
 import DMAEngine
 import Drivers
+import Intel82599
+import Network
 import PCIe
 
 /// A virtual host built from a profile: bus, devices, firmware enumeration, drivers.
@@ -12,6 +14,8 @@ public final class VirtualHost {
     public let enumeration: EnumerationReport
     /// Drivers bound to DMA engine functions (PFs and VFs), by function.
     public private(set) var dmaEngines: [(bdf: BDF, driver: DMAEngineDriver<BusDeviceAccess>)] = []
+    /// The cable of each 82599 port and the peer host at its far end.
+    public private(set) var networkPorts: [NetworkPort] = []
     /// Problems met during bring-up (a driver that failed to bind, VFs that did not appear).
     public private(set) var bringUpProblems: [String] = []
 
@@ -32,6 +36,13 @@ public final class VirtualHost {
                     function = try DMAEngine.makePhysicalFunction(
                         at: bdf, services: bus.services, totalVFs: UInt16(entry.totalVFs ?? 0),
                         serial: entry.serial ?? 0x0012_3400_dbdb_0000 | UInt64(bdf.routingID))
+                case .intel82599:
+                    let port = NetworkPort(bdf: bdf)
+                    function = try Intel82599.makePhysicalFunction(
+                        at: bdf, services: bus.services, totalVFs: UInt16(entry.totalVFs ?? 0),
+                        serial: entry.serial ?? 0x00a0_c9ff_ff00_0000 | UInt64(bdf.routingID), wire: port.wire,
+                        permanentAddress: MACAddress(0x00a0_c900_0000 | UInt64(bdf.routingID) << 8))
+                    networkPorts.append(port)
                 }
                 try bus.attach(function)
             } catch {
@@ -66,6 +77,29 @@ public final class VirtualHost {
 
     /// Every function as an inspector sees it, in bus order.
     public var snapshots: [FunctionSnapshot] { bus.functions.map { $0.snapshot() } }
+}
+
+/// An 82599 port's cable: a peer host that echoes what it receives, and a recorder of every
+/// frame that left the port.
+public final class NetworkPort {
+    /// The PF whose port this is.
+    public let bdf: BDF
+    /// The cable.
+    public let wire = Wire()
+    /// The host at the far end (echoes frames addressed to it).
+    public let peer: PeerHost
+    /// Every frame that left the port.
+    public let capture = FrameRecorder(capacity: 64)
+
+    /// The peer's address on the wire of the PF at `bdf`.
+    public static func peerAddress(_ bdf: BDF) -> MACAddress { MACAddress(0x0200_0000_0000 | UInt64(bdf.routingID) << 8 | 0xfe) }
+
+    init(bdf: BDF) {
+        self.bdf = bdf
+        peer = PeerHost(address: Self.peerAddress(bdf), echo: true)
+        peer.attach(to: wire)
+        wire.addFarEnd(capture)
+    }
 }
 
 /// The Intel 440FX host bridge EC2 instances show at 00:00.0: config space only.
