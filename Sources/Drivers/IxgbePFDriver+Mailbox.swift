@@ -1,0 +1,162 @@
+import Intel82599
+import PCIe
+import RegisterModel
+
+extension IxgbePFDriver {
+    /// Handles everything the VFs asked for since the last call (ixgbe's `ixgbe_msg_task`):
+    /// VF resets from VFLREC first (the VF's state is cleared and it must reset through the
+    /// mailbox again), then one request per VF from PFMBICR, VFs taken round robin. A request is
+    /// read under the PF lock, acknowledged, answered with ACK or NACK (plus CTS once the VF has
+    /// reset) and announced with PFMAILBOX.STS. Returns the number of resets and requests handled.
+    @discardableResult
+    public func serviceMailbox() -> Int {
+        guard vfCount > 0 else { return 0 }
+        write(R.EICR.offset, UInt32(truncatingIfNeeded: R.EICR.mailbox.mask))
+        var handled = 0
+        for half in 0..<R.VFLREC.count {
+            let events = read(R.VFLREC.offset(half))
+            guard events != 0 else { continue }
+            write(R.VFLREC.offset(half), events)
+            for bit in 0..<32 where events & (UInt32(1) << UInt32(bit)) != 0 {
+                let vf = half * 32 + bit
+                guard vf < vfCount else { continue }
+                virtualFunctionReset(vf)
+                handled += 1
+            }
+        }
+        for n in 0..<R.PFMBICR.count where n * 16 < vfCount {
+            let causes = read(R.PFMBICR.offset(n))
+            guard causes != 0 else { continue }
+            write(R.PFMBICR.offset(n), causes)
+            let requests = UInt32(truncatingIfNeeded: R.PFMBICR.vfreq.extract(from: UInt64(causes)))
+            for bit in 0..<16 where requests & (UInt32(1) << UInt32(bit)) != 0 {
+                let vf = n * 16 + bit
+                if vf < vfCount { vfs[vf].pendingRequest = true }
+            }
+        }
+        for i in 0..<vfCount {
+            let vf = (serviceStart + i) % vfCount
+            if let reply = vfs[vf].pendingReply {
+                guard send(reply, to: vf) else { continue }
+                vfs[vf].pendingReply = nil
+            }
+            guard vfs[vf].pendingRequest else { continue }
+            guard let request = receive(from: vf) else { continue }
+            vfs[vf].pendingRequest = false
+            let reply = handle(request, from: vf)
+            if reply.isAck { vfs[vf].counters.acked &+= 1 } else { vfs[vf].counters.nacked &+= 1 }
+            if !send(reply, to: vf) { vfs[vf].pendingReply = reply }
+            handled += 1
+        }
+        serviceStart = (serviceStart + 1) % vfCount
+        return handled
+    }
+
+    /// Runs ``serviceMailbox()`` every `interval` of virtual time from a clock timer, the way the
+    /// ixgbe PF services its mailbox interrupt while VF drivers wait for replies.
+    public func startMailboxService(interval: VirtualDuration = .microseconds(100)) {
+        stopMailboxService()
+        scheduleService(interval)
+    }
+
+    private func scheduleService(_ interval: VirtualDuration) {
+        serviceTimer = access.clock.schedule(after: interval) { [weak self] in
+            guard let self, self.serviceTimer != nil else { return }
+            self.serviceMailbox()
+            self.scheduleService(interval)
+        }
+    }
+
+    /// Stops the background service.
+    public func stopMailboxService() {
+        if let timer = serviceTimer { access.clock.cancel(timer) }
+        serviceTimer = nil
+    }
+
+    /// Whether the background service is running.
+    public var isMailboxServiceRunning: Bool { serviceTimer != nil }
+
+    /// Routes the "other" causes (mailbox, VFLR, link) to MSI-X vector `vector` (IVAR_MISC),
+    /// unmasks the mailbox cause (EIMS) and programs the vector. Returns false without MSI-X.
+    @discardableResult
+    public func enableMailboxInterrupt(vector: Int = 0) -> Bool {
+        guard vector >= 0, vector < 64, access.enableMSIXVector(vector, data: UInt32(access.bdf.routingID) << 8 | UInt32(vector))
+        else { return false }
+        var misc = UInt64(read(R.IVAR_MISC.offset))
+        misc = R.IVAR_MISC.other.insert(UInt64(vector) | 0x80, into: misc)
+        write(R.IVAR_MISC.offset, UInt32(truncatingIfNeeded: misc))
+        write(R.EIMS.offset, UInt32(truncatingIfNeeded: R.EICR.mailbox.mask))
+        mailboxVector = vector
+        return true
+    }
+
+    /// Waits (virtual time) for the mailbox interrupt; returns whether it came. Without
+    /// ``enableMailboxInterrupt(vector:)`` this only lets `timeout` pass.
+    public func waitForMailboxInterrupt(timeout: VirtualDuration) -> Bool {
+        guard let vector = mailboxVector else {
+            access.sleep(timeout)
+            return false
+        }
+        return access.waitForInterrupt(vector: vector, timeout: timeout)
+    }
+
+    // MARK: Transport
+
+    /// Takes the PF lock of VF `vf`'s buffer (PFMAILBOX.PFU, read back): false if the VF holds it.
+    private func lock(_ vf: Int) -> Bool {
+        write(R.PFMAILBOX.offset(vf), UInt32(truncatingIfNeeded: R.PFMAILBOX.pfu.mask))
+        if R.PFMAILBOX.pfu.isSet(in: read(R.PFMAILBOX.offset(vf))) { return true }
+        vfs[vf].counters.lockContention &+= 1
+        return false
+    }
+
+    /// Reads VF `vf`'s request and acknowledges it (PFMAILBOX.ACK, which also drops PFU).
+    private func receive(from vf: Int) -> IxgbeMailboxMessage? {
+        guard lock(vf) else { return nil }
+        var words = [UInt32](repeating: 0, count: IxgbeMailboxLayout.words)
+        for i in 0..<words.count { words[i] = read(R.PFMBMEM.offset(vf * IxgbeMailboxLayout.words + i)) }
+        write(R.PFMAILBOX.offset(vf), UInt32(truncatingIfNeeded: R.PFMAILBOX.ack.mask))
+        vfs[vf].counters.requests &+= 1
+        return IxgbeMailboxMessage(words: words)
+    }
+
+    /// Writes `message` to VF `vf`'s buffer and signals it (PFMAILBOX.STS, which drops PFU).
+    func send(_ message: IxgbeMailboxMessage, to vf: Int) -> Bool {
+        guard lock(vf) else { return false }
+        for i in 0..<IxgbeMailboxLayout.words { write(R.PFMBMEM.offset(vf * IxgbeMailboxLayout.words + i), message[i]) }
+        write(R.PFMAILBOX.offset(vf), UInt32(truncatingIfNeeded: R.PFMAILBOX.sts.mask))
+        return true
+    }
+
+    /// A VF reset (FLR or VFCTRL.RST, seen in VFLREC; ixgbe's `ixgbe_vf_reset_event`): its
+    /// VLANs, multicast hashes, extra MAC filters and offload settings go back to defaults, its
+    /// API to 1.0, and it is no longer clear to send until it sends RESET.
+    func virtualFunctionReset(_ vf: Int) {
+        var s = vfs[vf]
+        for vid in s.vlans { _ = setVLANMembership(vid, pool: vf, member: false) }
+        for (index, _) in s.extraAddresses { clearReceiveAddress(index) }
+        s.vlans = []
+        s.extraAddresses = [:]
+        s.multicastHashes = []
+        s.clearToSend = false
+        s.api = .version10
+        s.xcastMode = .multi
+        s.pendingRequest = false
+        s.pendingReply = nil
+        s.counters.resets &+= 1
+        vfs[vf] = s
+        setPoolEnabled(vf, false)
+        rebuildMulticastTable()
+        configurePool(ofVF: vf)
+        restoreSpoofCheck(vf)
+    }
+
+    /// PFVFSPOOF of VF `vf` as the policy wants it.
+    func restoreSpoofCheck(_ vf: Int) {
+        let reg = R.PFVFSPOOF.offset(vf / 8)
+        let mac = UInt64(1) << UInt64(R.PFVFSPOOF.macas.lsb + vf % 8)
+        let vlan = UInt64(1) << UInt64(R.PFVFSPOOF.vlanas.lsb + vf % 8)
+        clearBits(reg, mac | vlan)
+        if policy[vf].spoofCheck { setBits(reg, policy[vf].defaultVLAN != nil ? mac | vlan : mac) }
+    }
+}

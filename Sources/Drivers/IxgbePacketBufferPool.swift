@@ -1,0 +1,102 @@
+import PCIe
+
+/// A mempool in the style of ixy: `count` fixed-size buffers in one DMA allocation, handed out
+/// and taken back by index from a free stack. Nothing allocates after creation.
+///
+/// Buffers come back through ``free(_:)``; a buffer freed twice or one from another pool is
+/// ignored and counted in ``badFrees``.
+public final class PacketBufferPool {
+    /// Size of each buffer in bytes.
+    public let bufferSize: Int
+    /// Number of buffers.
+    public let count: Int
+    /// Identity carried in every ``PacketBuffer`` (the device address of the pool).
+    public let id: UInt64
+    /// The pool memory.
+    public let memory: DMABuffer
+    @usableFromInline let base: UInt
+    @usableFromInline let freeStack: UnsafeMutablePointer<Int32>
+    @usableFromInline let inUse: UnsafeMutablePointer<Bool>
+    @usableFromInline var freeCount: Int
+    /// Frees of buffers that were not allocated from this pool or already free.
+    public private(set) var badFrees = 0
+
+    /// Allocates `count` buffers of `bufferSize` bytes (a multiple of 1 KiB, as SRRCTL counts)
+    /// through `access`.
+    public init(access: some DeviceAccess, count: Int, bufferSize: Int = 2048) throws(DMAAllocationError) {
+        guard count > 0, count <= Int(Int32.max), bufferSize >= 1024, bufferSize % 1024 == 0, bufferSize <= 16 * 1024 else {
+            throw .invalidSize(count * bufferSize)
+        }
+        memory = try access.allocateDMA(count * bufferSize)
+        self.count = count
+        self.bufferSize = bufferSize
+        id = memory.deviceAddress.value
+        base = UInt(bitPattern: memory.host.baseAddress)
+        freeStack = .allocate(capacity: count)
+        inUse = .allocate(capacity: count)
+        inUse.initialize(repeating: false, count: count)
+        for i in 0..<count { (freeStack + i).initialize(to: Int32(count - 1 - i)) }
+        freeCount = count
+    }
+
+    deinit {
+        freeStack.deallocate()
+        inUse.deallocate()
+    }
+
+    /// Buffers available.
+    public var available: Int { freeCount }
+
+    /// The buffer value for index `i` with `length` bytes in use.
+    @inlinable public func buffer(at i: Int32, length: Int = 0) -> PacketBuffer {
+        PacketBuffer(
+            index: i, poolID: id, deviceAddress: id &+ UInt64(Int(i) &* bufferSize),
+            hostAddress: base &+ UInt(Int(i) &* bufferSize), length: length)
+    }
+
+    /// Takes one buffer, or nil when the pool is empty.
+    @inlinable public func allocate() -> PacketBuffer? {
+        guard freeCount > 0 else { return nil }
+        freeCount -= 1
+        let i = freeStack[freeCount]
+        inUse[Int(i)] = true
+        return buffer(at: i)
+    }
+
+    /// Takes up to `out.count` buffers; returns how many were written to `out`.
+    @inlinable public func allocate(into out: UnsafeMutableBufferPointer<PacketBuffer>) -> Int {
+        var n = 0
+        while n < out.count, let b = allocate() {
+            out[n] = b
+            n += 1
+        }
+        return n
+    }
+
+    /// Whether `buffer` belongs to this pool.
+    @inlinable public func owns(_ buffer: PacketBuffer) -> Bool {
+        buffer.poolID == id && buffer.index >= 0 && Int(buffer.index) < count
+    }
+
+    /// Returns a buffer to the pool.
+    @inlinable public func free(_ buffer: PacketBuffer) {
+        guard buffer.poolID == id else {
+            countBadFree()
+            return
+        }
+        free(index: buffer.index)
+    }
+
+    /// Returns buffer `index` to the pool.
+    @inlinable public func free(index: Int32) {
+        guard index >= 0, Int(index) < count, inUse[Int(index)] else {
+            countBadFree()
+            return
+        }
+        inUse[Int(index)] = false
+        freeStack[freeCount] = index
+        freeCount += 1
+    }
+
+    @usableFromInline func countBadFree() { badFrees += 1 }
+}

@@ -1,0 +1,143 @@
+import Intel82599
+import PCIe
+
+/// One advanced transmit descriptor ring and the pool buffers in flight on it (ixy's
+/// `ixgbe_tx_queue`). Shared by the PF and VF drivers.
+@usableFromInline
+final class IxgbeTxRing {
+    @usableFromInline typealias D = IxgbeTxDescriptorLayout
+
+    @usableFromInline let registers: IxgbeQueueRegisters
+    /// Descriptor memory.
+    @usableFromInline let descriptors: DMABuffer
+    /// Descriptors in the ring (a power of two).
+    @usableFromInline let entries: Int
+    /// Buffer index each descriptor sends (-1 when none).
+    @usableFromInline let buffers: UnsafeMutablePointer<Int32>
+    /// Next descriptor software fills (ixy's `tx_index`).
+    @usableFromInline var next = 0
+    /// Oldest descriptor not yet reclaimed (ixy's `clean_index`).
+    @usableFromInline var clean = 0
+    /// Descriptors reclaimed together once the last of them has DD (ixy's `TX_CLEAN_BATCH`).
+    @usableFromInline let cleanBatch: Int
+    /// Frames queued.
+    @usableFromInline var packets: UInt64 = 0
+    /// Bytes queued.
+    @usableFromInline var bytes: UInt64 = 0
+    /// Buffers refused because they do not belong to the driver's pool.
+    @usableFromInline var foreignBuffers: UInt64 = 0
+
+    init(registers: IxgbeQueueRegisters, descriptors: DMABuffer, entries: Int) {
+        self.registers = registers
+        self.descriptors = descriptors
+        self.entries = entries
+        cleanBatch = max(1, min(32, entries / 4))
+        buffers = .allocate(capacity: entries)
+        buffers.initialize(repeating: -1, count: entries)
+    }
+
+    deinit { buffers.deallocate() }
+
+    /// Programs the ring (datasheet §4.6.8): queue off, base, length, head = tail = 0, thresholds
+    /// as ixy sets them, queue on (polled). Returns false if the enable did not stick.
+    func start(_ access: some DeviceAccess, bar: BARIndex) -> Bool {
+        typealias R = Intel82599PFRegisters
+        access.write32(bar, registers.control, 0)
+        let base = descriptors.deviceAddress.value
+        access.write32(bar, registers.baseLow, UInt32(truncatingIfNeeded: base))
+        access.write32(bar, registers.baseHigh, UInt32(truncatingIfNeeded: base >> 32))
+        access.write32(bar, registers.length, UInt32(entries * D.size))
+        access.write32(bar, registers.head, 0)
+        access.write32(bar, registers.tail, 0)
+        descriptors.host.initializeMemory(as: UInt8.self, repeating: 0)
+        next = 0
+        clean = 0
+        var control: UInt32 = 0
+        control = R.TXDCTL.pthresh.insert(36, into: control)
+        control = R.TXDCTL.hthresh.insert(8, into: control)
+        control = R.TXDCTL.wthresh.insert(4, into: control)
+        control = R.TXDCTL.enable.insert(1, into: control)
+        access.write32(bar, registers.control, control)
+        return access.ixgbePoll(bar, Int(registers.control), timeout: .milliseconds(10)) { R.TXDCTL.enable.isSet(in: $0) }
+    }
+
+    /// Gives buffers still on the ring back to the pool (the queue must be stopped).
+    func releaseBuffers(to pool: PacketBufferPool) {
+        for i in 0..<entries where buffers[i] >= 0 {
+            pool.free(index: buffers[i])
+            buffers[i] = -1
+        }
+        next = 0
+        clean = 0
+    }
+
+    /// Descriptors posted and not yet reclaimed.
+    @inlinable var inFlight: Int { (next &- clean) & (entries &- 1) }
+
+    /// Reclaims sent descriptors: in batches of ``cleanBatch`` whose last descriptor has DD
+    /// (ixy's cleaning), or, with `all`, every leading descriptor that has DD.
+    @inlinable
+    @discardableResult
+    func reclaim(pool: PacketBufferPool, all: Bool = false) -> Int {
+        guard let ring = descriptors.host.baseAddress else { return 0 }
+        let mask = entries &- 1
+        let batch = all ? 1 : cleanBatch
+        var freed = 0
+        while inFlight >= batch {
+            let last = (clean &+ batch &- 1) & mask
+            let status = UInt32(
+                littleEndian: ring.advanced(by: last &* D.size).loadUnaligned(fromByteOffset: D.statusOffset, as: UInt32.self))
+            guard status & D.statusDD != 0 else { break }
+            var i = clean
+            while true {
+                if buffers[i] >= 0 {
+                    pool.free(index: buffers[i])
+                    buffers[i] = -1
+                }
+                freed &+= 1
+                if i == last { break }
+                i = (i &+ 1) & mask
+            }
+            clean = (last &+ 1) & mask
+        }
+        return freed
+    }
+
+    /// Queues up to `frames.count` buffers of `pool` (ixy's `ixgbe_tx_batch`): reclaims first,
+    /// writes one data descriptor per buffer with EOP|IFCS|RS|DEXT and PAYLEN, then moves the
+    /// tail once. Stops at a full ring or a buffer of another pool; returns how many were queued
+    /// (those now belong to the ring and return to the pool once sent).
+    @inlinable
+    func transmit<A: DeviceAccess>(
+        _ access: A, bar: BARIndex, pool: PacketBufferPool, frames: UnsafeBufferPointer<PacketBuffer>
+    ) -> Int {
+        reclaim(pool: pool)
+        guard let ring = descriptors.host.baseAddress else { return 0 }
+        let mask = entries &- 1
+        let command = D.typeData | D.commandEOP | D.commandIFCS | D.commandRS | D.commandDEXT
+        var sent = 0
+        for b in frames {
+            let following = (next &+ 1) & mask
+            if following == clean { break }
+            guard pool.owns(b) else {
+                foreignBuffers &+= 1
+                break
+            }
+            let d = ring.advanced(by: next &* D.size)
+            let length = UInt32(truncatingIfNeeded: b.length)
+            d.storeBytes(of: b.deviceAddress.littleEndian, toByteOffset: D.bufferAddressOffset, as: UInt64.self)
+            d.storeBytes(
+                of: (command | (length & D.lengthMask)).littleEndian, toByteOffset: D.commandTypeLengthOffset, as: UInt32.self)
+            d.storeBytes(of: (length << D.payloadLengthShift).littleEndian, toByteOffset: D.statusOffset, as: UInt32.self)
+            buffers[next] = b.index
+            bytes &+= UInt64(b.length)
+            next = following
+            sent &+= 1
+        }
+        if sent > 0 {
+            packets &+= UInt64(sent)
+            access.write32(bar, registers.tail, UInt32(truncatingIfNeeded: next))
+        }
+        return sent
+    }
+}
