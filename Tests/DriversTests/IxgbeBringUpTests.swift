@@ -1,0 +1,100 @@
+import DMAEngine
+import Intel82599
+import Network
+import PCIe
+import Testing
+
+@testable import Drivers
+
+@Suite("82599 PF and VF bring-up")
+struct IxgbeBringUpTests {
+    @Test("PF reset reads the permanent MAC and the link comes up")
+    func pfReset() throws {
+        let bus = PCIBus()
+        let bdf = BDF(bus: 0, device: 1, function: 0)
+        try bus.attach(
+            Intel82599.makePhysicalFunction(at: bdf, services: bus.services, permanentAddress: MACAddress(0x00a0_c9aa_bbcc)))
+        Firmware(bus: bus).enumerateAndAssign()
+        let pf = try PFDriver(access: bus.access(bdf))
+        try pf.reset()
+        #expect(pf.macAddress == MACAddress(0x00a0_c9aa_bbcc))
+        #expect(pf.waitForLink(timeout: .milliseconds(50)))
+        #expect(pf.linkUp)
+    }
+
+    @Test("the PF driver refuses a function that is not an 82599")
+    func probeRefusesOtherDevices() throws {
+        let (bus, engine, _) = try driverBus()
+        #expect(throws: IxgbeDriverError.notFound(vendorID: DMAEngine.vendorID, deviceID: DMAEngine.deviceID)) {
+            try PFDriver(access: bus.access(engine))
+        }
+    }
+
+    @Test("each VF gets its assigned MAC, API 1.4 and the two queues of its pool")
+    func vfsGetTheirConfiguration() throws {
+        let bench = try IxgbeBench(vfCount: 4)
+        for (i, vf) in bench.vfs.enumerated() {
+            #expect(vf.macAddress == bench.mac(i))
+            #expect(vf.api == .version14)
+            #expect(vf.receiveQueueCount == 2)
+            #expect(vf.transmitQueueCount == 2)
+            #expect(vf.clearToSend)
+            #expect(vf.linkUp)
+            #expect(try vf.getLinkState())
+            let state = try #require(bench.pf.vfState(i))
+            #expect(state.clearToSend)
+            #expect(state.api == .version14)
+            #expect(state.macAddress == bench.mac(i))
+        }
+        #expect(bench.pf.pfPool == 4)
+        #expect(bench.pf.queueBase == 8)
+    }
+
+    @Test("SR-IOV refuses 64 VFs (the PF needs a pool) and duplicate MACs")
+    func sriovLimits() throws {
+        let bus = PCIBus()
+        let bdf = BDF(bus: 0, device: 1, function: 0)
+        try bus.attach(Intel82599.makePhysicalFunction(at: bdf, services: bus.services))
+        Firmware(bus: bus).enumerateAndAssign()
+        let pf = try PFDriver(access: bus.access(bdf))
+        try pf.reset()
+        #expect(throws: IxgbeDriverError.self) { try pf.enableSRIOV(vfCount: 64, policy: .sequentialMACs(count: 64)) }
+        var dup = IxgbeVFPolicy.sequentialMACs(count: 2)
+        dup[1].macAddress = dup[0].macAddress
+        #expect(throws: IxgbeDriverError.self) { try pf.enableSRIOV(vfCount: 2, policy: dup) }
+        #expect(pf.vfCount == 0)
+    }
+
+    @Test("a VF without an assigned MAC gets RESET NACKed and a typed error")
+    func vfWithoutMAC() throws {
+        var policy = IxgbeVFPolicy.sequentialMACs(count: 2)
+        policy[1].macAddress = nil
+        let bench = try IxgbeBench(vfCount: 2, policy: policy, startVFs: false)
+        try bench.vfs[0].start()
+        #expect(throws: IxgbeDriverError.noMACAddress) { try bench.vfs[1].start() }
+        #expect(bench.pf.vfState(1)?.counters.nacked == 1)
+    }
+
+    @Test("without the PF's mailbox service the VF's RESET times out instead of hanging")
+    func mailboxTimeout() throws {
+        let bench = try IxgbeBench(
+            vfCount: 1, startVFs: false,
+            configuration: { _ in VFDriver.Configuration(ringSize: 64, mailboxTimeout: .milliseconds(5)) })
+        bench.pf.stopMailboxService()
+        #expect(throws: IxgbeDriverError.mailboxTimeout(.reset)) { try bench.vfs[0].start() }
+        bench.pf.startMailboxService()
+        try bench.vfs[0].start()
+        #expect(bench.vfs[0].macAddress == bench.mac(0))
+    }
+
+    @Test("VF statistics widen 32- and 36-bit counters across a wrap")
+    func counterWrap() {
+        var packets = IxgbeWrappingCounter(bits: 32, initial: 0xFFFF_FFF0)
+        packets.update(0xFFFF_FFFF)
+        packets.update(0x0000_0010)
+        #expect(packets.total == 0x20)
+        var octets = IxgbeWrappingCounter(bits: 36, initial: 0xF_FFFF_FF00)
+        octets.update(0x0_0000_0100)
+        #expect(octets.total == 0x200)
+    }
+}
