@@ -7,10 +7,11 @@ public enum BuiltinProfiles {
     public static let yaml: [String: String] = [
         "default": """
         name: default
-        description: EC2-like host - 440FX host bridge and an SR-IOV device whose VFs the instance drives
+        description: EC2-like host - 440FX host bridge, an Intel 82599 whose VFs instances drive (port cabled to a peer), and the DMA engine
         devices:
           - { kind: host-bridge, slot: "00:00.0" }
           - { kind: dma-engine, slot: "00:03.0", totalVFs: 8, vfs: 2, serial: 0x00123400dbdb0003 }
+          - { kind: intel-82599, slot: "00:05.0", totalVFs: 64, vfs: 3, serial: 0x00a0c9ffff000005 }
         """,
         "sriov-64": """
         name: sriov-64

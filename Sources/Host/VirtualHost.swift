@@ -16,6 +16,8 @@ public final class VirtualHost {
     public private(set) var dmaEngines: [(bdf: BDF, driver: DMAEngineDriver<BusDeviceAccess>)] = []
     /// The cable of each 82599 port and the peer host at its far end.
     public private(set) var networkPorts: [NetworkPort] = []
+    /// 82599 PFs and VFs bound to the reference drivers.
+    public internal(set) var nics: [BoundNIC] = []
     /// Problems met during bring-up (a driver that failed to bind, VFs that did not appear).
     public private(set) var bringUpProblems: [String] = []
 
@@ -54,6 +56,14 @@ public final class VirtualHost {
 
     /// Binds drivers, enables the VFs the profile asks for and binds their drivers.
     public func bringUp() {
+        for entry in profile.devices where entry.kind == .intel82599 {
+            guard let bdf = BDF(entry.slot) else { continue }
+            do {
+                nics.append(try bringUpIntel82599(entry, at: bdf))
+            } catch {
+                bringUpProblems.append("\(bdf): \(error)")
+            }
+        }
         for entry in profile.devices where entry.kind == .dmaEngine {
             guard let bdf = BDF(entry.slot) else { continue }
             let access = bus.access(bdf)

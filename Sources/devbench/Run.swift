@@ -25,7 +25,7 @@ struct Run: ParsableCommand {
         print("Smoke:")
         for s in smoke {
             print(
-                "  \(s.function)  \(s.subject.padding(toLength: 14, withPad: " ", startingAt: 0))  \(s.passed ? "pass" : "FAIL")  \(s.detail)"
+                "  \(s.function)  \(s.subject.padding(toLength: 16, withPad: " ", startingAt: 0))  \(s.passed ? "pass" : "FAIL")  \(s.detail)"
             )
         }
         for p in host.bringUpProblems { print("  bring-up problem: \(p)") }

@@ -10,7 +10,15 @@ struct CLITests {
         #expect(r.stdout.contains("profile default"))
         #expect(r.stdout.contains("00:00.0 Host bridge: Intel Corporation 440FX - 82441FX PMC [Natoma] (rev 02)"))
         for bdf in ["00:03.0", "00:13.0", "00:13.2"] { #expect(r.stdout.contains("\(bdf) DMA controller")) }
-        #expect(r.stdout.contains("smoke 3/3 passed"))
+        #expect(
+            r.stdout.contains("00:05.0 Ethernet controller: Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection"))
+        for bdf in ["00:15.0", "00:15.2", "00:15.4"] {
+            #expect(r.stdout.contains("\(bdf) Ethernet controller: Intel Corporation 82599 Ethernet Controller Virtual Function"))
+        }
+        #expect(r.stdout.contains("82599 VF0->VF1    pass  32 frames"))
+        #expect(r.stdout.contains("82599 VF1->VF0    pass"))
+        #expect(r.stdout.contains("82599 VF2->peer   pass  32 frames out of the port"))
+        #expect(r.stdout.contains("smoke 6/6 passed"))
         #expect(r.stdout.contains("Result: PASS"))
     }
 
