@@ -41,6 +41,7 @@ public struct BenchWorkload: Sendable {
             .dmaCopy(payload: 64, label: "64B"),
             .dmaCopy(payload: 2048, label: "2KiB"),
             .dmaCopy(payload: 65536, label: "64KiB"),
+            .vebForwarding(vfCount: 1), .vebForwarding(vfCount: 8), .vebForwarding(vfCount: 63),
         ]
     }
 

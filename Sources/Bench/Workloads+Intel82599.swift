@@ -1,0 +1,167 @@
+import CSpeedOfLight
+import Drivers
+import Intel82599
+import Network
+import PCIe
+
+/// An 82599 PF with `vfCount` VFs on a fresh bus, bound to the reference drivers exactly as
+/// `devbench` binds them; VF i's frames go to VF i+1 through the embedded switch (with one VF,
+/// to the PF's own queue).
+final class VEBFixture {
+    let bus = PCIBus()
+    let pf: IxgbePFDriver<BusDeviceAccess>
+    let vfs: [IxgbeVFDriver<BusDeviceAccess>]
+    let addresses: [MACAddress]
+    var transmitBatch: [PacketBuffer]
+    var receiveBatch: [PacketBuffer]
+    var sender = 0
+    var failures = 0
+    let batch: Int
+    static let frameLength = 60
+
+    init(vfCount: Int, batch: Int) throws {
+        self.batch = batch
+        let bdf = BDF(bus: 0, device: 3, function: 0)
+        do {
+            try bus.attach(try Intel82599.makePhysicalFunction(at: bdf, services: bus.services, totalVFs: 64))
+            Firmware(bus: bus).enumerateAndAssign()
+            pf = try IxgbePFDriver(access: bus.access(bdf))
+            try pf.reset()
+            guard pf.waitForLink() else { throw BenchSetupError(description: "82599 link did not come up") }
+            let policy = IxgbeVFPolicy(vfs: (0..<vfCount).map { .init(macAddress: MACAddress(0x0200_0000_1000 | UInt64($0))) })
+            let bdfs = try pf.enableSRIOV(vfCount: vfCount, policy: policy)
+            if vfCount == 1 { try pf.initialize(rxQueues: 1, txQueues: 1, ringSize: 512) }
+            pf.startMailboxService()
+            var drivers: [IxgbeVFDriver<BusDeviceAccess>] = []
+            for vf in bdfs {
+                let d = try IxgbeVFDriver(access: bus.access(vf), configuration: .init(ringSize: 512))
+                try d.start()
+                drivers.append(d)
+            }
+            vfs = drivers
+        } catch let e as BenchSetupError {
+            throw e
+        } catch {
+            throw BenchSetupError(description: "82599 with \(vfCount) VFs: \(error)")
+        }
+        addresses = vfs.map { $0.macAddress ?? MACAddress(0) }
+        let blank = PacketBuffer(index: 0, poolID: 0, deviceAddress: 0, hostAddress: 0, length: 0)
+        transmitBatch = [PacketBuffer](repeating: blank, count: batch)
+        receiveBatch = [PacketBuffer](repeating: blank, count: batch)
+        // Pre-fill every buffer with a UDP frame (ixy's pktgen does the same); per packet the
+        // sender only writes the two addresses.
+        let template = FrameBuilder.udp(
+            source: MACAddress(0), destination: MACAddress(0), sourceIP: 0x0a00_0001, destinationIP: 0x0a00_0002,
+            sourcePort: 1234, destinationPort: 4321, frameLength: Self.frameLength)
+        for d in vfs {
+            guard let pool = d.pool else { continue }
+            for i in 0..<pool.count { pool.buffer(at: Int32(i), length: template.count).bytes.copyBytes(from: template) }
+        }
+    }
+
+    /// One batch from the current sender to its neighbour; returns frames received.
+    func forwardOneBatch() -> Int {
+        let s = sender
+        sender = sender + 1 == vfs.count ? 0 : sender + 1
+        let tx = vfs[s]
+        guard let txPool = tx.pool else { return 0 }
+        let destination = vfs.count == 1 ? pf.macAddress : addresses[s + 1 == vfs.count ? 0 : s + 1]
+        let source = addresses[s]
+        let sent = transmitBatch.withUnsafeMutableBufferPointer { out -> Int in
+            let n = txPool.allocate(into: out)
+            for i in 0..<n {
+                out[i].length = Self.frameLength
+                if let p = UnsafeMutableRawPointer(bitPattern: out[i].hostAddress) {
+                    destination.store(to: p)
+                    source.store(to: p + 6)
+                }
+            }
+            let queued = tx.transmitBatch(queue: 0, UnsafeBufferPointer(rebasing: out[0..<n]))
+            for i in queued..<n { txPool.free(out[i]) }
+            return queued
+        }
+        let received = receiveBatch.withUnsafeMutableBufferPointer { out -> Int in
+            if vfs.count == 1 {
+                let n = pf.receiveBatch(queue: 0, into: out)
+                if let pool = pf.pool { for i in 0..<n { pool.free(out[i]) } }
+                return n
+            }
+            let rx = vfs[s + 1 == vfs.count ? 0 : s + 1]
+            let n = rx.receiveBatch(queue: 0, into: out)
+            if let pool = rx.pool { for i in 0..<n { pool.free(out[i]) } }
+            return n
+        }
+        if received != sent || sent != batch { failures += 1 }
+        return received
+    }
+}
+
+/// C-side state of the switching speed-of-light loop.
+final class SwitchReference {
+    static let entries: UInt32 = 256
+    let tx = HostBuffer(bytes: Int(entries) * 16)
+    let rx = HostBuffer(bytes: Int(entries) * 16)
+    let txBuffers: HostBuffer
+    let rxBuffers = HostBuffer(bytes: Int(entries) * 2048)
+    let table: UnsafeMutablePointer<UInt64>
+    let tableSize: UInt32 = 512
+    var head: UInt32 = 0
+
+    init(batch: Int, frameLength: Int) {
+        txBuffers = HostBuffer(bytes: batch * frameLength)
+        table = .allocate(capacity: Int(tableSize))
+        table.initialize(repeating: .max, count: Int(tableSize))
+        let dst: [UInt8] = [0x02, 0, 0, 0, 0x10, 0x01]
+        for i in 0..<batch { (txBuffers.pointer + i * frameLength).copyMemory(from: dst, byteCount: 6) }
+        let mac: UInt64 = 0x0200_0000_1001
+        var slot = Int(truncatingIfNeeded: (mac &* 0x9E37_79B9_7F4A_7C15) >> 55) & Int(tableSize - 1)
+        while table[slot] != .max { slot = (slot + 1) & Int(tableSize - 1) }
+        table[slot] = mac
+    }
+
+    deinit { table.deallocate() }
+
+    func run(batch: Int, frameLength: Int) -> UInt64 {
+        let r = sol_switch_frames(
+            tx.pointer, rx.pointer, Self.entries, head, UInt32(batch), txBuffers.pointer, rxBuffers.pointer,
+            UInt32(frameLength), table, tableSize)
+        head = (head &+ UInt32(batch)) & (Self.entries - 1)
+        return r
+    }
+}
+
+extension BenchWorkload {
+    /// Frames per batch in the VEB workloads (ixy's default batch).
+    public static let vebBatch = 32
+
+    /// VF-to-VF through the embedded switch: 64-byte frames (60 without FCS), batches of
+    /// ``vebBatch``, one core, with `vfCount` VFs enabled and every VF sending in turn.
+    public static func vebForwarding(vfCount: Int) -> BenchWorkload {
+        let batch = vebBatch
+        let frame = VEBFixture.frameLength
+        return BenchWorkload(
+            name: "veb-64B-\(vfCount)vf", operation: "frame",
+            summary: "82599 with \(vfCount) VF\(vfCount == 1 ? "" : "s"): ixgbevf-style tx_batch of \(batch) 64-byte frames "
+                + "(one VFTDT write), the model reads each advanced descriptor, anti-spoof and MAC lookup in the VEB, "
+                + "copies into the next \(vfCount == 1 ? "PF" : "VF")'s RX buffer with write-back; rx_batch on the receiver",
+            speedOfLightSummary: "C: write \(batch) TX descriptors, read each, look the MAC up, memcpy 60 B into an RX buffer, "
+                + "write RX write-back and TX DD, read them back",
+            operationsPerIteration: batch, bytesPerOperation: frame
+        ) {
+            let fixture = try VEBFixture(vfCount: vfCount, batch: batch)
+            let reference = SwitchReference(batch: batch, frameLength: frame)
+            return BenchInstance(
+                emulated: { n in
+                    var sum: UInt64 = 0
+                    for _ in 0..<n { sum &+= UInt64(fixture.forwardOneBatch()) }
+                    return sum
+                },
+                speedOfLight: { n in
+                    var sum: UInt64 = 0
+                    for _ in 0..<n { sum &+= reference.run(batch: batch, frameLength: frame) }
+                    return sum
+                },
+                failures: { fixture.failures }, owner: fixture)
+        }
+    }
+}
