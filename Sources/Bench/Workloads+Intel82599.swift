@@ -146,7 +146,7 @@ extension BenchWorkload {
                 + "copies into the next \(vfCount == 1 ? "PF" : "VF")'s RX buffer with write-back; rx_batch on the receiver",
             speedOfLightSummary: "C: write \(batch) TX descriptors, read each, look the MAC up, memcpy 60 B into an RX buffer, "
                 + "write RX write-back and TX DD, read them back",
-            operationsPerIteration: batch, bytesPerOperation: frame
+            operationsPerIteration: batch
         ) {
             let fixture = try VEBFixture(vfCount: vfCount, batch: batch)
             let reference = SwitchReference(batch: batch, frameLength: frame)

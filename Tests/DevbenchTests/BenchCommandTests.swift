@@ -32,6 +32,19 @@ struct BenchCommandTests {
         }
     }
 
+    @Test("VF-to-VF through the 82599 VEB: every frame of every batch arrives, no heap retained per frame")
+    func vebForwardingDeliversEveryFrame() throws {
+        let r = try CLI.run(["bench", "--json", "--repetitions", "2", "--filter", "veb-64B-8vf"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
+        let results = try #require((object as? [String: Any])?["results"] as? [[String: Any]])
+        let result = try #require(results.first)
+        #expect(result["workload"] as? String == "veb-64B-8vf")
+        #expect(result["failure"] == nil, "\(result)")
+        #expect(try #require(result["operationsPerIteration"] as? Int) == 32)
+        #expect(try #require(result["retainedHeapBytesPerOperation"] as? Double) == 0)
+    }
+
     @Test("a filter matching nothing is an error")
     func emptyFilter() throws {
         let r = try CLI.run(["bench", "--filter", "no-such-workload"])
