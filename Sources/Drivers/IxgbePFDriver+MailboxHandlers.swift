@@ -111,13 +111,18 @@ extension IxgbePFDriver {
         return false
     }
 
-    /// SET_MULTICAST: up to 30 hashes in half-words from word 1; MTA bits and VMOLR.ROMPE.
+    /// SET_MULTICAST: up to 30 hashes in half-words from word 1; MTA bits, and VMOLR.ROMPE while
+    /// the list is not empty. The MTA is shared: a pool with ROMPE gets every group in it.
     private func setMulticast(_ m: IxgbeMailboxMessage, _ vf: Int) -> Result {
         let count = Int(m.info)
         guard count <= IxgbeMailboxLayout.maxMulticastEntries else { return .malformed }
         vfs[vf].multicastHashes = (0..<count).map { m.halfWord($0) & 0xFFF }
         rebuildMulticastTable()
-        setBits(R.VMOLR.offset(vf), R.VMOLR.rompe.mask)
+        if count > 0 {
+            setBits(R.VMOLR.offset(vf), R.VMOLR.rompe.mask)
+        } else {
+            clearBits(R.VMOLR.offset(vf), R.VMOLR.rompe.mask)
+        }
         return .ack
     }
 

@@ -13,7 +13,8 @@ extension IxgbePFDriver {
     /// Enables `vfCount` VFs in 64-pool mode (ixgbe's `ixgbe_configure_virtualization`):
     /// GCR_EXT.VT_Mode 64 pools; PFVTCTL with VT enabled, replication on and the PF's pool
     /// (`vfCount`) as default; MTQC/MRQC in VMDq-64 modes; receive and transmit enabled for the
-    /// PF's pool; VMOLR AUPE|BAM|ROMPE for every pool (no AUPE under a port VLAN); VEB loopback
+    /// PF's pool; VMOLR AUPE|BAM|ROMPE for the PF's pool, AUPE|BAM for the VFs' (no AUPE under a
+    /// port VLAN; ROMPE once a VF registers multicast addresses); VEB loopback
     /// (PFDTXGSWC.VT_LBEN); MAC anti-spoofing per the policy; receive address 0 moved to the PF's
     /// pool and one receive address + MPSAR bit per VF with its assigned MAC; port VLANs (VMVIR,
     /// VLVF); all mailbox interrupts unmasked. Then the SR-IOV capability gets NumVFs and VF
@@ -113,7 +114,9 @@ extension IxgbePFDriver {
         } else {
             clearReceiveAddress(receiveAddressIndex(ofVF: vf))
         }
-        var vmolr = R.VMOLR.bam.mask | R.VMOLR.rompe.mask
+        // ixgbe's `ixgbe_set_vmolr`: broadcast, untagged frames unless under a port VLAN; ROMPE
+        // comes with SET_MULTICAST or UPDATE_XCAST_MODE (the MTA is shared by all pools).
+        var vmolr = R.VMOLR.bam.mask
         if settings.defaultVLAN == nil { vmolr |= R.VMOLR.aupe.mask }
         write(R.VMOLR.offset(vf), UInt32(truncatingIfNeeded: vmolr))
         if let vid = settings.defaultVLAN {
