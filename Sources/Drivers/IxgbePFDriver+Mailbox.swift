@@ -4,7 +4,7 @@ import RegisterModel
 
 extension IxgbePFDriver {
     /// Handles everything the VFs asked for since the last call (ixgbe's `ixgbe_msg_task`):
-    /// VF resets from VFLREC first (the VF's state is cleared and it must reset through the
+    /// VF resets from VFLRE first (the VF's state is cleared and it must reset through the
     /// mailbox again), then one request per VF from PFMBICR, VFs taken round robin. A request is
     /// read under the PF lock, acknowledged, answered with ACK or NACK (plus CTS once the VF has
     /// reset) and announced with PFMAILBOX.STS. Returns the number of resets and requests handled.
@@ -14,7 +14,8 @@ extension IxgbePFDriver {
         write(R.EICR.offset, UInt32(truncatingIfNeeded: R.EICR.mailbox.mask))
         var handled = 0
         for half in 0..<R.VFLREC.count {
-            let events = read(R.VFLREC.offset(half))
+            // VFLRE(0) at 0x600 covers VFs 0-31, VFLRE(1) at 0x1C0 VFs 32-63; VFLREC clears them.
+            let events = read(half == 0 ? R.VFLRE0.offset : R.VFLRE1.offset)
             guard events != 0 else { continue }
             write(R.VFLREC.offset(half), events)
             for bit in 0..<32 where events & (UInt32(1) << UInt32(bit)) != 0 {
