@@ -1055,7 +1055,7 @@ public enum Intel82599PFRegisters {
         /// Width in bytes.
         public static let width = 4
         /// Value after reset.
-        public static let reset: UInt64 = 0x00000080
+        public static let reset: UInt64 = 0x00000008
         /// `CRCStrip`, bit 1, rw.
         public static let crcStrip = BitField(lsb: 1, width: 1)
         /// `DMAInitDone`, bit 3, ro. DMAIDONE: set once the receive DMA finished initialising after reset.
@@ -1068,7 +1068,7 @@ public enum Intel82599PFRegisters {
         public static let fcoe_WRFIX = BitField(lsb: 26, width: 1)
         /// The register's descriptor: fields, access kinds and the masks derived from them.
         public static let descriptor = RegisterDescriptor(
-            name: "RDRXCTL", offset: 0x2F00, width: 4, reset: 0x00000080,
+            name: "RDRXCTL", offset: 0x2F00, width: 4, reset: 0x00000008,
             fields: [
                 FieldDescriptor(name: "CRCStrip", lsb: 1, width: 1, access: .rw),
                 FieldDescriptor(name: "DMAInitDone", lsb: 3, width: 1, access: .ro, summary: "DMAIDONE: set once the receive DMA finished initialising after reset."),
