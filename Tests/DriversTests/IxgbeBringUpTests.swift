@@ -87,6 +87,50 @@ struct IxgbeBringUpTests {
         #expect(bench.vfs[0].macAddress == bench.mac(0))
     }
 
+    @Test("PF without SR-IOV: its queue receives its MAC and broadcast from the wire, not other unicast, and transmits")
+    func pfOwnTraffic() throws {
+        let bus = PCIBus()
+        let bdf = BDF(bus: 0, device: 1, function: 0)
+        let wire = Wire()
+        let recorder = FrameRecorder()
+        wire.addFarEnd(recorder)
+        try bus.attach(Intel82599.makePhysicalFunction(at: bdf, services: bus.services, totalVFs: 0, wire: wire))
+        Firmware(bus: bus).enumerateAndAssign()
+        let pf = try PFDriver(access: bus.access(bdf))
+        try pf.reset()
+        try pf.initialize(rxQueues: 2, txQueues: 2, ringSize: 32)
+        #expect(pf.waitForLink(timeout: .milliseconds(100)))
+        #expect(pf.queueBase == 0)
+        let peer = MACAddress(0x00_1b_21_00_00_07)
+        let mine = testFrame(from: peer, to: pf.macAddress, length: 300, seed: 1)
+        let broadcast = testFrame(from: peer, to: .broadcast, length: 64, seed: 2)
+        let other = testFrame(from: peer, to: MACAddress(0x00_1b_21_00_00_08), length: 64, seed: 3)
+        for f in [mine, other, broadcast] { f.withUnsafeBytes { wire.transmitToPort($0) } }
+        #expect(pf.receiveFrames() == [mine, broadcast])
+        let reply = testFrame(from: pf.macAddress, to: peer, length: 128, seed: 4)
+        let pool = try #require(pf.pool)
+        var b = try #require(pool.allocate())
+        b.length = reply.count
+        reply.withUnsafeBytes { b.bytes.copyMemory(from: $0) }
+        #expect(withUnsafePointer(to: b) { pf.transmitBatch(queue: 1, UnsafeBufferPointer(start: $0, count: 1)) } == 1)
+        #expect(recorder.frames == [reply])
+        #expect(pf.reclaimTransmitted(queue: 1) == 1)
+        let stats = pf.statistics()
+        #expect(stats.receivedPackets == 2)
+        #expect(stats.transmittedPackets == 1)
+        #expect(stats.transmittedBytes == UInt64(reply.count))
+    }
+
+    @Test("SET_LPE grows the port's MAXFRS; an oversized frame size is NACKed")
+    func largestFrame() throws {
+        let bench = try IxgbeBench(vfCount: 1)
+        try bench.vfs[0].setMaxFrameSize(9018)
+        #expect(Intel82599PFRegisters.MAXFRS.mfs.extract(from: bench.pf.register(Intel82599PFRegisters.MAXFRS.offset)) == 9018)
+        #expect(bench.pf.vfState(0)?.maxFrameSize == 9018)
+        #expect(try bench.vfs[0].sendRaw(IxgbeMailboxMessage(.setLPE, payload: [20000])).isNack)
+        #expect(throws: IxgbeDriverError.self) { try bench.vfs[0].setMaxFrameSize(20000) }
+    }
+
     @Test("VF statistics widen 32- and 36-bit counters across a wrap")
     func counterWrap() {
         var packets = IxgbeWrappingCounter(bits: 32, initial: 0xFFFF_FFF0)
