@@ -39,11 +39,11 @@ public final class IxgbePFDriver<Access: DeviceAccess> {
     var portStatistics = IxgbePFStatistics()
 
     /// The PF's receive rings.
-    @usableFromInline var rxRings: [IxgbeRxRing] = []
+    @exclusivity(unchecked) @usableFromInline var rxRings: [IxgbeRxRing] = []
     /// The PF's transmit rings.
-    @usableFromInline var txRings: [IxgbeTxRing] = []
+    @exclusivity(unchecked) @usableFromInline var txRings: [IxgbeTxRing] = []
     /// Buffers of the PF's own queues (nil until ``initialize(rxQueues:txQueues:ringSize:bufferCount:)``).
-    public internal(set) var pool: PacketBufferPool?
+    @exclusivity(unchecked) public internal(set) var pool: PacketBufferPool?
     /// Hardware queue of the PF's queue 0 (its pool's first queue with SR-IOV).
     public internal(set) var queueBase = 0
 
@@ -105,6 +105,7 @@ public final class IxgbePFDriver<Access: DeviceAccess> {
         macAddress = readReceiveAddress(0)
         rxRings = []
         txRings = []
+        pool = nil
         queueBase = 0
         vfCount = 0
         vfAddresses = []

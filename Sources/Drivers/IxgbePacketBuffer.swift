@@ -30,6 +30,9 @@ public struct PacketBuffer: Sendable {
         self.status = status
     }
 
+    /// CPU pointer to the first byte.
+    @inlinable public var hostPointer: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: hostAddress) }
+
     /// The bytes in use.
     @inlinable public var bytes: UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: hostAddress), count: length)

@@ -17,17 +17,19 @@ public final class PacketBufferPool {
     @usableFromInline let base: UInt
     @usableFromInline let freeStack: UnsafeMutablePointer<Int32>
     @usableFromInline let inUse: UnsafeMutablePointer<Bool>
-    @usableFromInline var freeCount: Int
+    @exclusivity(unchecked) @usableFromInline var freeCount: Int
     /// Frees of buffers that were not allocated from this pool or already free.
-    public private(set) var badFrees = 0
+    @exclusivity(unchecked) public private(set) var badFrees = 0
 
     /// Allocates `count` buffers of `bufferSize` bytes (a multiple of 1 KiB, as SRRCTL counts)
     /// through `access`.
     public init(access: some DeviceAccess, count: Int, bufferSize: Int = 2048) throws(DMAAllocationError) {
-        guard count > 0, count <= Int(Int32.max), bufferSize >= 1024, bufferSize % 1024 == 0, bufferSize <= 16 * 1024 else {
-            throw .invalidSize(count * bufferSize)
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: bufferSize)
+        guard count > 0, count <= Int(Int32.max), bufferSize >= 1024, bufferSize % 1024 == 0, bufferSize <= 16 * 1024, !overflow
+        else {
+            throw .invalidSize(overflow ? Int.max : bytes)
         }
-        memory = try access.allocateDMA(count * bufferSize)
+        memory = try access.allocateDMA(bytes)
         self.count = count
         self.bufferSize = bufferSize
         id = memory.deviceAddress.value

@@ -16,15 +16,15 @@ final class IxgbeRxRing {
     /// Buffer index held by each descriptor (-1 while it holds none).
     @usableFromInline let buffers: UnsafeMutablePointer<Int32>
     /// Next descriptor software reads (ixy's `rx_index`).
-    @usableFromInline var next = 0
+    @exclusivity(unchecked) @usableFromInline var next = 0
     /// Frames (EOP descriptors) received.
-    @usableFromInline var packets: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var packets: UInt64 = 0
     /// Bytes received.
-    @usableFromInline var bytes: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var bytes: UInt64 = 0
     /// Descriptors written back with an error (RXE); their buffers were reused.
-    @usableFromInline var errors: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var errors: UInt64 = 0
     /// Times a batch stopped early because the pool had no buffer to refill with.
-    @usableFromInline var poolEmpty: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var poolEmpty: UInt64 = 0
 
     init(registers: IxgbeQueueRegisters, descriptors: DMABuffer, entries: Int) {
         self.registers = registers

@@ -15,17 +15,17 @@ final class IxgbeTxRing {
     /// Buffer index each descriptor sends (-1 when none).
     @usableFromInline let buffers: UnsafeMutablePointer<Int32>
     /// Next descriptor software fills (ixy's `tx_index`).
-    @usableFromInline var next = 0
+    @exclusivity(unchecked) @usableFromInline var next = 0
     /// Oldest descriptor not yet reclaimed (ixy's `clean_index`).
-    @usableFromInline var clean = 0
+    @exclusivity(unchecked) @usableFromInline var clean = 0
     /// Descriptors reclaimed together once the last of them has DD (ixy's `TX_CLEAN_BATCH`).
     @usableFromInline let cleanBatch: Int
     /// Frames queued.
-    @usableFromInline var packets: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var packets: UInt64 = 0
     /// Bytes queued.
-    @usableFromInline var bytes: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var bytes: UInt64 = 0
     /// Buffers refused because they do not belong to the driver's pool.
-    @usableFromInline var foreignBuffers: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var foreignBuffers: UInt64 = 0
 
     init(registers: IxgbeQueueRegisters, descriptors: DMABuffer, entries: Int) {
         self.registers = registers

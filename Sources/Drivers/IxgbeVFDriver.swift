@@ -71,17 +71,19 @@ public final class IxgbeVFDriver<Access: DeviceAccess> {
     /// Counters since the first start.
     var counters: IxgbeVFCounters?
 
-    @usableFromInline var rxRings: [IxgbeRxRing] = []
-    @usableFromInline var txRings: [IxgbeTxRing] = []
+    @exclusivity(unchecked) @usableFromInline var rxRings: [IxgbeRxRing] = []
+    @exclusivity(unchecked) @usableFromInline var txRings: [IxgbeTxRing] = []
     /// The packet buffers (nil before ``start()``).
-    public internal(set) var pool: PacketBufferPool?
+    @exclusivity(unchecked) public internal(set) var pool: PacketBufferPool?
 
-    /// Binds to a VF. VFs read 0xffff as vendor and device id (SR-IOV §3.4.1.1); anything else
+    /// Binds to a VF. VFs read 0xffff as vendor and device id (SR-IOV §3.4.1.1), so such a
+    /// function must show the Ethernet class code (an absent one reads all ones); anything else
     /// must be an Intel 82599 VF (8086:10ed or the Hyper-V variant 8086:152e).
     public init(access: Access, configuration: Configuration = Configuration()) throws(IxgbeDriverError) {
         let vendor = access.configRead16(ConfigOffset(PCIType0Header.VendorID.offset))
         let device = access.configRead16(ConfigOffset(PCIType0Header.DeviceID.offset))
-        let asVF = vendor == 0xFFFF && device == 0xFFFF
+        let classCode = access.configRead(ConfigOffset(PCIType0Header.RevisionID.offset), width: .dword) >> 8
+        let asVF = vendor == 0xFFFF && device == 0xFFFF && classCode == 0x02_0000
         guard asVF || (vendor == 0x8086 && (device == 0x10ed || device == 0x152e)) else {
             throw .notFound(vendorID: vendor, deviceID: device)
         }

@@ -22,11 +22,15 @@ struct IxgbeBringUpTests {
         #expect(pf.linkUp)
     }
 
-    @Test("the PF driver refuses a function that is not an 82599")
+    @Test("the PF and VF drivers refuse functions that are not 82599s, and an empty slot")
     func probeRefusesOtherDevices() throws {
         let (bus, engine, _) = try driverBus()
-        #expect(throws: IxgbeDriverError.notFound(vendorID: DMAEngine.vendorID, deviceID: DMAEngine.deviceID)) {
-            try PFDriver(access: bus.access(engine))
+        let engineError = IxgbeDriverError.notFound(vendorID: DMAEngine.vendorID, deviceID: DMAEngine.deviceID)
+        #expect(throws: engineError) { try PFDriver(access: bus.access(engine)) }
+        #expect(throws: engineError) { try VFDriver(access: bus.access(engine)) }
+        // An empty slot reads all ones, like a VF's ids; its class code gives it away.
+        #expect(throws: IxgbeDriverError.notFound(vendorID: 0xFFFF, deviceID: 0xFFFF)) {
+            try VFDriver(access: bus.access(BDF(bus: 0, device: 9, function: 0)))
         }
     }
 
