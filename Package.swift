@@ -40,7 +40,9 @@ let package = Package(
         .target(name: "Intel82599", dependencies: ["PCIe", "RegisterModel", "Network"], swiftSettings: strict),
         .target(
             name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine", "Intel82599", "Network"], swiftSettings: strict),
-        .target(name: "Conformance", dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine"], swiftSettings: strict),
+        .target(
+            name: "Conformance", dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine", "Intel82599", "Network"],
+            swiftSettings: strict),
         .target(name: "CSpeedOfLight"),
         .target(
             name: "Bench", dependencies: ["PCIe", "Drivers", "DMAEngine", "Intel82599", "Network", "CSpeedOfLight"],

@@ -14,9 +14,18 @@ struct Conform: ParsableCommand {
     @Option(
         name: .long,
         help:
-            "Only functions of this device kind (\(DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))) or at this BB:DD.F."
+            "Only functions of this device kind (\(DeviceKind.allCases.map(\.rawValue).joined(separator: ", ")); also \(Conform.kindAliases.keys.sorted().joined(separator: ", "))) or at this BB:DD.F."
     )
     var device: String?
+
+    /// Other names `--device` accepts for a device kind.
+    static let kindAliases: [String: DeviceKind] = ["82599": .intel82599]
+
+    /// The device kind `name` selects: a kind's name or an alias, in any letter case.
+    static func kind(named name: String) -> DeviceKind? {
+        let lower = name.lowercased()
+        return DeviceKind(rawValue: lower) ?? kindAliases[lower]
+    }
 
     @Option(name: .long, help: "Write JUnit XML to this file.")
     var junit: String?
@@ -24,6 +33,9 @@ struct Conform: ParsableCommand {
     func run() throws {
         let host = try options.makeHost()
         host.bringUp()
+        // The 82599 suites reset and reprogram the port and drive the mailbox themselves: the
+        // host's PF drivers must stop answering the VFs first.
+        for nic in host.nics { nic.pf.stopMailboxService() }
         let filter = try selection(host)
         let results = ConformanceRunner.run(bus: host.bus, include: filter)
         guard !results.isEmpty else { throw ValidationError("no function matches --device \(device ?? "")") }
@@ -48,7 +60,7 @@ struct Conform: ParsableCommand {
     private func selection(_ host: VirtualHost) throws -> (PCIFunction) -> Bool {
         guard let device else { return { _ in true } }
         if let bdf = BDF(device) { return { $0.bdf == bdf } }
-        guard let kind = DeviceKind(rawValue: device) else {
+        guard let kind = Self.kind(named: device) else {
             throw ValidationError("--device takes a device kind or BB:DD.F, not '\(device)'")
         }
         let slots = Set(host.profile.devices.filter { $0.kind == kind }.compactMap { BDF($0.slot) })
