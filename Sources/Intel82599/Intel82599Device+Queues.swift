@@ -155,6 +155,7 @@ extension Intel82599Device {
 
     /// Stops every queue of `pool` (VF reset): RXDCTL/TXDCTL.Enable clear, rings forgotten.
     func stopQueues(ofPool pool: Int) {
+        guard layout.pools > 1, pool >= 0, pool < layout.pools else { return }
         let first = layout.firstQueue(ofPool: pool)
         for q in first..<min(first + layout.queuesPerPool, Intel82599.queueCount) {
             rxQueues[q].enabled = false
@@ -165,6 +166,11 @@ extension Intel82599Device {
             }
             registers.set(QueueOffsets.rx(q, .control), 0)
             registers.set(QueueOffsets.tx(q, .control), 0)
+            registers.set(QueueOffsets.rx(q, .splitControl), R.SRRCTL.reset)
+            registers.set(QueueOffsets.tx(q, .writeBackLow), 0)
+            registers.set(QueueOffsets.tx(q, .writeBackHigh), 0)
+            rxRegisterWritten(q, .splitControl)
+            txQueues[q].headWriteBack = 0
             rxQueues[q].head = 0
             rxQueues[q].tail = 0
             txQueues[q].head = 0

@@ -168,7 +168,7 @@ public final class Intel82599Device: PCIDeviceModel {
             registers.set(o, bits & 0xFFFF)
         case R.EIAM.offset:
             interrupts.autoMask = (interrupts.autoMask & ~0xFFFF) | (bits & 0xFFFF)
-            registers.set(o, bits)
+            registers.set(o, bits & R.EIAM.mask.mask)
         case R.EICS_EX.offset(0): signal(interrupts.raise(bits))
         case R.EICS_EX.offset(1): signal(interrupts.raise(bits << 32))
         case R.EIMS_EX.offset(0): signal(interrupts.enable(bits))

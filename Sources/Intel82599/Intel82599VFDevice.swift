@@ -131,7 +131,12 @@ public final class Intel82599VFDevice: PCIDeviceModel {
     }
 
     /// Queues the pool layout gives this VF.
-    public var queueCount: Int { min(controller.layout.queuesPerPool, 8) }
+    /// None unless virtualization gives this VF a pool of its own.
+    public var queueCount: Int {
+        let layout = controller.layout
+        guard layout.pools > 1, index < layout.pools else { return 0 }
+        return min(layout.queuesPerPool, 8)
+    }
 
     /// The PF queue behind VF queue `i`, or nil (with a guest error) past the VF's queues.
     private func pfQueue(_ i: Int, tx: Bool, access: String) -> Int? {

@@ -28,12 +28,9 @@ struct ConformCommandTests {
         let file = dir.appendingPathComponent("conform.xml")
         let r = try CLI.run(["conform", "--junit", file.path])
         let failures = r.stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") }
-        let unexplained = failures.filter { line in !Self.knownModelFailures.contains { line.contains($0) } }
-        #expect(unexplained.isEmpty, "\(r.stdout)")
-        withKnownIssue("the 82599 model fails the checks in knownModelFailures") {
-            #expect(r.status == 0, "\(r.stdout)")
-            #expect(r.stdout.contains(" 0 failed"))
-        }
+        #expect(failures.isEmpty, "\(r.stdout)")
+        #expect(r.status == 0, "\(r.stdout)")
+        #expect(r.stdout.contains(" 0 failed"))
         let parser = try #require(XMLParser(contentsOf: file))
         let counter = JUnitCounter()
         parser.delegate = counter
@@ -66,9 +63,6 @@ struct ConformCommandTests {
           - { kind: intel-82599, slot: "00:05.0", totalVFs: 64, vfs: 2 }
         """
 
-    /// Checks the 82599 model fails today (reported to the model's owner): name fragments.
-    static let knownModelFailures = ["§8.2.3 read-only and reserved bits hold", "§8.3.5 after VFCTRL.RST every VF register"]
-
     @Test("--device 82599 and --device intel-82599 run the 82599 suites on its functions only")
     func intel82599Suites() throws {
         let dir = try CLI.temporaryDirectory("conform-82599")
@@ -94,12 +88,8 @@ struct ConformCommandTests {
         let outside = checks.filter { !$0.contains("00:05.0") && !$0.contains("00:15.") }
         #expect(outside.isEmpty, "checks ran outside the 82599: \(outside)")
         let failures = checks.filter { $0.hasPrefix("FAIL") }
-        let unexplained = failures.filter { line in !Self.knownModelFailures.contains { line.contains($0) } }
-        #expect(unexplained.isEmpty, "\(short.stdout)")
-        withKnownIssue("the 82599 model fails the checks in knownModelFailures") {
-            #expect(short.status == 0)
-            #expect(failures.isEmpty)
-        }
+        #expect(failures.isEmpty, "\(short.stdout)")
+        #expect(short.status == 0)
         let parser = try #require(XMLParser(contentsOf: file))
         let counter = JUnitCounter()
         parser.delegate = counter

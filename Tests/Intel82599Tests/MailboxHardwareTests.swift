@@ -127,6 +127,29 @@ struct MailboxHardwareTests {
         #expect(b.nic.read(R.VFLREC.offset(0)) == 0)
     }
 
+    @Test func vfWithoutAPoolHasNoQueuesAndResetsSafely() throws {
+        let b = try VFBench(count: 3)
+        b.nic.write(R.GCR_EXT.offset, 0)
+        b.nic.write(R.PFVTCTL.offset, 0)
+        b.nic.write(R.VMVIR.offset(0), 0x4000_0005)
+        let before = b.nic.bus.services.guestErrors.total
+        b.vfWrite(1, V.VFTDBAL.offset(0), 0xdead_0000)
+        #expect(b.nic.read(R.VMVIR.offset(0)) == 0x4000_0005, "a VF write never lands in a PF register")
+        #expect(b.vfRead(1, V.VFRDH.offset(0)) == 0)
+        b.vfWrite(2, V.VFCTRL.offset, UInt32(V.VFCTRL.resetField.mask))
+        #expect(b.nic.bus.services.guestErrors.total == before + 2)
+        #expect(b.nic.read(R.VFLREC.offset(0)) & (1 << 2) != 0, "the PF still sees the reset")
+    }
+
+    @Test func vfResetReturnsItsQueueRegistersToResetValues() throws {
+        let b = try VFBench(count: 1)
+        b.vfWrite(0, V.VFSRRCTL.offset(0), 0x1000_0004)
+        b.vfWrite(0, V.VFTDWBAL.offset(1), 0x1001)
+        b.vfWrite(0, V.VFCTRL.offset, UInt32(V.VFCTRL.resetField.mask))
+        #expect(b.vfRead(0, V.VFSRRCTL.offset(0)) == UInt32(V.VFSRRCTL.reset))
+        #expect(b.vfRead(0, V.VFTDWBAL.offset(1)) == 0)
+    }
+
     @Test func vfQueueWindowStopsAtThePoolsQueues() throws {
         let b = try VFBench(count: 1)
         b.vfWrite(0, V.VFRDLEN.offset(1), 256)
