@@ -35,7 +35,7 @@ public enum Intel82599 {
     public static let msixBARSize: UInt64 = 0x4000
     /// Size of a VF's register BAR.
     public static let vfRegisterBARSize: UInt64 = 0x4000
-    /// PF register BAR.
+    /// Register BAR of the PF and of every VF.
     public static let registerBAR = BARIndex(clamping: 0)
     /// PF MSI-X BAR.
     public static let pfMSIXBAR = BARIndex(clamping: 4)

@@ -16,6 +16,7 @@ extension Intel82599Device {
         l.queuesPerPool = Intel82599.queueCount / l.pools
         l.virtualizationEnabled = l.pools > 1 && R.PFVTCTL.vtEnable.isSet(in: vtctl)
         l.defaultPool = Int(R.PFVTCTL.defaultPool.extract(from: vtctl)) % l.pools
+        l.defaultPoolDisabled = R.PFVTCTL.disableDefaultPool.isSet(in: vtctl)
         layout = l
         for q in 0..<Intel82599.queueCount {
             let pool = l.pool(ofQueue: q)

@@ -94,8 +94,7 @@ extension Intel82599Device {
                 targets = multicastPools(dst)
             } else {
                 targets = filters.macs.lookup(dst).pools
-                let disableDefault = R.PFVTCTL.disableDefaultPool.isSet(in: registers.value(at: R.PFVTCTL.offset))
-                if targets == 0, !disableDefault { targets = UInt64(1) << UInt64(layout.defaultPool) }
+                if targets == 0, !layout.defaultPoolDisabled { targets = UInt64(1) << UInt64(layout.defaultPool) }
             }
             targets &= vlanPools(facts.vlan) & filters.receiveEnabledPools
             guard targets != 0 else {
@@ -190,11 +189,9 @@ extension Intel82599Device {
         return UnsafeRawBufferPointer(start: base, count: frame.count + 4)
     }
 
-    /// The 48-bit address at `offset` (first octet in bits 47:40).
+    /// The 48-bit address at `offset` (first octet in bits 47:40); the frame has 14 bytes or more.
     @inline(__always) static func mac(_ frame: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
-        let hi = UInt32(bigEndian: frame.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-        let lo = UInt16(bigEndian: frame.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self))
-        return UInt64(hi) << 16 | UInt64(lo)
+        MACAddress(frame, at: offset).value
     }
 
     /// The VLAN id of a single 802.1Q tag, or -1.

@@ -243,12 +243,7 @@ public final class Intel82599Device: PCIDeviceModel {
 
     /// Signals every vector set in `vectors`.
     @inline(__always) func signal(_ vectors: UInt64) {
-        guard vectors != 0, let msix else { return }
-        var v = vectors
-        while v != 0 {
-            msix.signal(v.trailingZeroBitCount)
-            v &= v - 1
-        }
+        if vectors != 0 { msix?.signal(vectors: vectors) }
     }
 
     /// Sets causes in EICR 30:16 and signals the "other" vector if one of them is enabled.

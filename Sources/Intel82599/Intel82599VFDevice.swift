@@ -34,7 +34,7 @@ public final class Intel82599VFDevice: PCIDeviceModel {
     // MARK: PCIDeviceModel
 
     public func barRead(_ bar: BARIndex, offset: UInt64, width: AccessWidth) -> UInt64 {
-        guard bar == BARIndex(clamping: 0) else {
+        guard bar == Intel82599.registerBAR else {
             report(.badMMIOAccess, "read of \(bar)+0x\(String(offset, radix: 16)): not a register BAR")
             return 0
         }
@@ -73,7 +73,7 @@ public final class Intel82599VFDevice: PCIDeviceModel {
     }
 
     public func barWrite(_ bar: BARIndex, offset: UInt64, width: AccessWidth, value: UInt64) {
-        guard bar == BARIndex(clamping: 0) else {
+        guard bar == Intel82599.registerBAR else {
             report(.badMMIOAccess, "write of \(bar)+0x\(String(offset, radix: 16)): not a register BAR; dropped")
             return
         }
@@ -148,12 +148,7 @@ public final class Intel82599VFDevice: PCIDeviceModel {
     }
 
     @inline(__always) private func signal(_ vectors: UInt64) {
-        guard vectors != 0, let msix else { return }
-        var v = vectors
-        while v != 0 {
-            msix.signal(v.trailingZeroBitCount)
-            v &= v - 1
-        }
+        if vectors != 0 { msix?.signal(vectors: vectors) }
     }
 
     /// Raises the interrupt VTIVAR gives VF queue `i`.

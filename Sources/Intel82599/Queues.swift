@@ -68,6 +68,8 @@ struct PoolLayout: Equatable {
     var virtualizationEnabled = false
     /// PFVTCTL.DEF_PL: the PF's pool.
     var defaultPool = 0
+    /// PFVTCTL.DIS_DEFPL: unmatched unicast from the wire is dropped instead of going to the PF.
+    var defaultPoolDisabled = false
 
     /// Pool of queue `q`.
     @inline(__always) func pool(ofQueue q: Int) -> Int { q / queuesPerPool }

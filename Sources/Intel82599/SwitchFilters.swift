@@ -1,3 +1,4 @@
+import Network
 import RegisterModel
 
 /// Receive-address lookup: MAC address to the set of pools (MPSAR) that own it, built from the
@@ -88,15 +89,9 @@ struct SwitchFilters {
             guard R.RAH.av.isSet(in: high) else { continue }
             let low = r.value(at: R.RAL.offset(n))
             let pools = r.value(at: R.MPSAR_LO.offset(n)) | r.value(at: R.MPSAR_HI.offset(n)) << 32
-            macs.add(Self.macValue(low: low, high: high), pools: pools)
+            let mac = MACAddress(receiveAddressLow: UInt32(truncatingIfNeeded: low), high: UInt16(truncatingIfNeeded: high))
+            macs.add(mac.value, pools: pools)
         }
-    }
-
-    /// The 48-bit address (first octet in bits 47:40) of a RAL/RAH pair.
-    static func macValue(low: UInt64, high: UInt64) -> UInt64 {
-        let ral = UInt32(truncatingIfNeeded: low).byteSwapped
-        let rah = UInt16(truncatingIfNeeded: high).byteSwapped
-        return UInt64(ral) << 16 | UInt64(rah)
     }
 
     /// Rebuilds VLAN membership from VLVF/VLVFB.

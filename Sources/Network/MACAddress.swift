@@ -7,7 +7,7 @@ public struct MACAddress: Hashable, Sendable {
     public let value: UInt64
 
     /// An address from a number; bits above 47 are dropped.
-    public init(_ value: UInt64) {
+    @inlinable public init(_ value: UInt64) {
         self.value = value & 0xFFFF_FFFF_FFFF
     }
 
@@ -28,9 +28,9 @@ public struct MACAddress: Hashable, Sendable {
 
     /// Reads six octets at `offset` of a buffer; the caller has checked `offset + 6 <= count`.
     @inline(__always)
-    init(_ buffer: UnsafeRawBufferPointer, at offset: Int) {
-        let high = buffer.bigEndianUInt32(at: offset)
-        let low = buffer.bigEndianUInt16(at: offset + 4)
+    @inlinable public init(_ buffer: UnsafeRawBufferPointer, at offset: Int) {
+        let high = UInt32(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        let low = UInt16(bigEndian: buffer.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self))
         self.init(UInt64(high) << 16 | UInt64(low))
     }
 
