@@ -44,6 +44,9 @@ let package = Package(
             name: "Conformance", dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine", "Intel82599", "Network"],
             swiftSettings: strict),
         .target(name: "CSpeedOfLight"),
+        .target(name: "CXTS", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(name: "BlockCrypto", dependencies: ["CXTS"], swiftSettings: strict),
+        .target(name: "NVMe", dependencies: ["PCIe", "RegisterModel", "BlockCrypto"], swiftSettings: strict),
         .target(
             name: "Bench", dependencies: ["PCIe", "Drivers", "DMAEngine", "Intel82599", "Network", "CSpeedOfLight"],
             swiftSettings: strict),
@@ -72,6 +75,10 @@ let package = Package(
         .testTarget(name: "RegisterSpecTests", dependencies: ["RegisterSpec", "RegisterModel"], swiftSettings: strict),
         .testTarget(name: "PCIeTests", dependencies: ["PCIe", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "NetworkTests", dependencies: ["Network", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "BlockCryptoTests", dependencies: ["BlockCrypto", "CXTS", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "NVMeTests", dependencies: ["NVMe", "BlockCrypto", "PCIe", "RegisterModel", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "Intel82599Tests",
             dependencies: ["Intel82599", "Network", "PCIe", "RegisterModel", "TestSupport"], swiftSettings: strict),
