@@ -39,7 +39,8 @@ let package = Package(
         .target(name: "Network", swiftSettings: strict),
         .target(name: "Intel82599", dependencies: ["PCIe", "RegisterModel", "Network"], swiftSettings: strict),
         .target(
-            name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine", "Intel82599", "Network"], swiftSettings: strict),
+            name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine", "Intel82599", "Network", "NVMe"],
+            swiftSettings: strict),
         .target(
             name: "Conformance", dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine", "Intel82599", "Network"],
             swiftSettings: strict),
@@ -66,7 +67,7 @@ let package = Package(
         .testTarget(
             name: "DMAEngineTests", dependencies: ["DMAEngine", "PCIe", "RegisterModel", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "DriversTests", dependencies: ["Drivers", "DMAEngine", "Intel82599", "Network", "PCIe", "TestSupport"],
+            name: "DriversTests", dependencies: ["Drivers", "DMAEngine", "Intel82599", "Network", "NVMe", "PCIe", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "PCIe", "DMAEngine"], swiftSettings: strict),
         .testTarget(name: "BenchTests", dependencies: ["Bench"], swiftSettings: strict),
