@@ -1,18 +1,120 @@
-// API contract (implemented by the BlockCrypto work; NVMe codes against these signatures):
-//
-// public enum BlockCryptoError: Error, Equatable { case randomSourceFailed, cipherFailed, invalidLength }
-//
-// /// XTS-AES-256 (IEEE 1619) over data units; the 512-bit key is generated inside (OpenSSL's
-// /// CSPRNG, RAND_priv_bytes) and held only by OpenSSL contexts in C memory; Swift never sees it.
-// public final class XTSAES256: @unchecked Sendable {
-//     public init() throws(BlockCryptoError)                  // fresh random key
-//     @_spi(KeyInjection) public init(testKey: [UInt8]) throws(BlockCryptoError)  // 64 bytes; tests only
-//     /// Encrypts `length` bytes (>= 16) at `input` into `output` (may be the same) with the data unit number as
-//     /// the 128-bit little-endian tweak. Returns false on failure (nothing useful written).
-//     public func encrypt(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer, length: Int, dataUnit: UInt64) -> Bool
-//     public func decrypt(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer, length: Int, dataUnit: UInt64) -> Bool
-//     /// Cryptographic erase: destroys the key (cleansed) and generates a new one.
-//     public func replaceKey() throws(BlockCryptoError)
-//     /// How many keys this cipher has had (1 after init); never the key itself.
-//     public private(set) var keyGeneration: UInt64
-// }
+import CXTS
+
+/// Why a ``XTSAES256`` could not be created or rekeyed.
+public enum BlockCryptoError: Error, Equatable {
+    /// The operating system's CSPRNG, through OpenSSL's `RAND_priv_bytes`, did not deliver a key.
+    case randomSourceFailed
+    /// OpenSSL refused to set up the cipher (or memory ran out), or a supplied test key was
+    /// rejected because its two halves are equal (XTS requires key 1 ≠ key 2).
+    case cipherFailed
+    /// A supplied test key is not 64 bytes long.
+    case invalidLength
+}
+
+/// XTS-AES-256 (IEEE 1619) over data units, the cipher behind an NVMe controller's
+/// always-on encryption and its cryptographic erase.
+///
+/// The 512-bit key (AES-256 data key followed by AES-256 tweak key) is generated inside, by
+/// OpenSSL's CSPRNG (`RAND_priv_bytes`), and held only as key schedules in OpenSSL cipher
+/// contexts in C memory (the `CXTS` shim); Swift never sees it and nothing prints it.
+/// ``replaceKey()`` destroys it and draws a new one; `deinit` destroys it.
+///
+/// The tweak of a data unit is its number (for NVMe, the LBA) as a 128-bit little-endian integer.
+/// Data units must be a multiple of 16 bytes, from 16 bytes to 16 MiB (2^20 blocks, the IEEE
+/// 1619-2018 limit); ciphertext stealing for other lengths is not supported, since NVMe logical
+/// blocks are 512 or 4096 bytes.
+///
+/// All methods are serialised by a lock inside the C context, so one instance can be shared between
+/// threads; ``encrypt(_:_:length:dataUnit:)`` and ``decrypt(_:_:length:dataUnit:)`` do not allocate.
+public final class XTSAES256: @unchecked Sendable {
+    /// Smallest data unit in bytes (one AES block).
+    static let minimumLength = Int(CXTS_MIN_LENGTH)
+    /// Largest data unit in bytes (2^20 AES blocks).
+    static let maximumLength = (1 << 20) * Int(CXTS_BLOCK_BYTES)
+    /// Key length the test seam accepts.
+    static let keyLength = Int(CXTS_KEY_BYTES)
+
+    private let context: OpaquePointer
+
+    /// A cipher with a fresh random key (generation 1).
+    ///
+    /// - Throws: ``BlockCryptoError/randomSourceFailed`` if the CSPRNG fails,
+    ///   ``BlockCryptoError/cipherFailed`` if OpenSSL cannot set up the cipher.
+    public init() throws(BlockCryptoError) {
+        var status = CXTS_OK
+        guard let context = cxts_create_random(&status) else { throw Self.error(status) }
+        self.context = context
+    }
+
+    /// Test seam: a cipher with a caller-supplied 64-byte key (key 1 ‖ key 2, IEEE 1619 order),
+    /// for known-answer tests. Production code never supplies keys.
+    ///
+    /// The bytes are copied into OpenSSL's key schedules; the caller's array is not kept (and not
+    /// cleansed, it belongs to the caller).
+    ///
+    /// - Throws: ``BlockCryptoError/invalidLength`` if `testKey` is not 64 bytes,
+    ///   ``BlockCryptoError/cipherFailed`` if its halves are equal or OpenSSL rejects it.
+    @_spi(KeyInjection) public init(testKey: [UInt8]) throws(BlockCryptoError) {
+        var status = CXTS_OK
+        let created = testKey.withUnsafeBufferPointer { key in
+            cxts_create_with_key(key.baseAddress, key.count, &status)
+        }
+        guard let context = created else { throw Self.error(status) }
+        self.context = context
+    }
+
+    deinit {
+        cxts_free(context)
+    }
+
+    /// Encrypts one data unit: `length` bytes at `input` into `output`, with the data unit number
+    /// as the 128-bit little-endian tweak.
+    ///
+    /// `input` and `output` may be the same buffer (in place) or must not overlap. `length` must be
+    /// a multiple of 16 from 16 to 16 MiB. Allocation-free; one tweak install and one
+    /// `EVP_CipherUpdate`, no key schedule.
+    ///
+    /// - Returns: `true` on success; `false` for an invalid length, a cipher left without key by a
+    ///   failed ``replaceKey()``, or an OpenSSL failure (then `output` holds nothing useful).
+    public func encrypt(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer, length: Int, dataUnit: UInt64) -> Bool {
+        guard Self.isValid(length: length) else { return false }
+        return cxts_encrypt(context, input, output, length, dataUnit) == 1
+    }
+
+    /// Decrypts one data unit: the inverse of ``encrypt(_:_:length:dataUnit:)``, same rules.
+    ///
+    /// - Returns: `true` on success; `false` for an invalid length, a cipher without key, or an
+    ///   OpenSSL failure (then `output` holds nothing useful).
+    public func decrypt(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer, length: Int, dataUnit: UInt64) -> Bool {
+        guard Self.isValid(length: length) else { return false }
+        return cxts_decrypt(context, input, output, length, dataUnit) == 1
+    }
+
+    /// Cryptographic erase: destroys the current key (OpenSSL's contexts are reset, which clears
+    /// their key schedules) and installs a fresh random one, so data encrypted before can no longer
+    /// be decrypted. ``keyGeneration`` increases by one.
+    ///
+    /// - Throws: ``BlockCryptoError/randomSourceFailed`` or ``BlockCryptoError/cipherFailed``. The
+    ///   old key is destroyed even then: the cipher is left without a key, encrypt and decrypt
+    ///   return `false` until a later call succeeds, and ``keyGeneration`` is unchanged.
+    public func replaceKey() throws(BlockCryptoError) {
+        let status = cxts_rekey(context)
+        guard status == CXTS_OK else { throw Self.error(status) }
+    }
+
+    /// How many keys this cipher has had (1 after init, +1 per successful ``replaceKey()``);
+    /// never the key itself.
+    public var keyGeneration: UInt64 { cxts_key_generation(context) }
+
+    private static func isValid(length: Int) -> Bool {
+        length >= minimumLength && length <= maximumLength && length % Int(CXTS_BLOCK_BYTES) == 0
+    }
+
+    private static func error(_ status: cxts_status) -> BlockCryptoError {
+        switch status {
+        case CXTS_ERR_RANDOM: .randomSourceFailed
+        case CXTS_ERR_KEY_LENGTH: .invalidLength
+        default: .cipherFailed
+        }
+    }
+}

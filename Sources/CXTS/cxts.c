@@ -1,1 +1,221 @@
+/*
+ * cxts: XTS-AES-256 over OpenSSL's EVP interface. See include/cxts.h for the contract.
+ *
+ * Key lifetime: a key exists only (a) for the few instructions between RAND_priv_bytes (or the
+ * test seam's caller buffer) and the two EVP_CipherInit_ex calls, in a stack buffer cleansed with
+ * OPENSSL_cleanse right after, and (b) as key schedules inside the two EVP_CIPHER_CTX. Rekeying and
+ * freeing reset those contexts first; OpenSSL clears an AES-XTS context's memory when it frees it.
+ *
+ * Per-call cost: the contexts are keyed once; each data unit only installs its 16-byte tweak with
+ * EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, -1) (no key schedule) and runs one EVP_CipherUpdate.
+ */
 #include "cxts.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+struct cxts_ctx {
+    pthread_mutex_t lock;
+    EVP_CIPHER_CTX *encrypt;
+    EVP_CIPHER_CTX *decrypt;
+    /* 1 while both contexts hold the current key; 0 after a failed rekey. */
+    int keyed;
+    uint64_t generation;
+};
+
+/* Attempts at drawing a random key whose halves differ (a collision has probability 2^-256). */
+enum { RANDOM_KEY_ATTEMPTS = 4 };
+
+static int halves_equal(const unsigned char *key) {
+    return CRYPTO_memcmp(key, key + CXTS_KEY_BYTES / 2, CXTS_KEY_BYTES / 2) == 0;
+}
+
+/* Destroys whatever key the contexts hold. */
+static void drop_key(cxts_ctx *ctx) {
+    ctx->keyed = 0;
+    EVP_CIPHER_CTX_reset(ctx->encrypt);
+    EVP_CIPHER_CTX_reset(ctx->decrypt);
+}
+
+/* Keys both contexts with `key` (64 bytes, halves already checked). Caller cleanses `key`. */
+static cxts_status install_key(cxts_ctx *ctx, const unsigned char *key) {
+    drop_key(ctx);
+    if (EVP_CipherInit_ex(ctx->encrypt, EVP_aes_256_xts(), NULL, key, NULL, 1) != 1
+        || EVP_CipherInit_ex(ctx->decrypt, EVP_aes_256_xts(), NULL, key, NULL, 0) != 1) {
+        drop_key(ctx);
+        ERR_clear_error();
+        return CXTS_ERR_CIPHER;
+    }
+    ctx->keyed = 1;
+    return CXTS_OK;
+}
+
+/* Draws a fresh random key and installs it; the key buffer never outlives this call. */
+static cxts_status install_random_key(cxts_ctx *ctx) {
+    unsigned char key[CXTS_KEY_BYTES];
+    cxts_status status = CXTS_ERR_RANDOM;
+    drop_key(ctx);
+    for (int attempt = 0; attempt < RANDOM_KEY_ATTEMPTS; attempt++) {
+        if (RAND_priv_bytes(key, (int)sizeof key) != 1) {
+            ERR_clear_error();
+            status = CXTS_ERR_RANDOM;
+            break;
+        }
+        if (halves_equal(key)) {
+            status = CXTS_ERR_RANDOM;
+            continue;
+        }
+        status = install_key(ctx, key);
+        break;
+    }
+    OPENSSL_cleanse(key, sizeof key);
+    return status;
+}
+
+static cxts_ctx *new_context(void) {
+    cxts_ctx *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL) return NULL;
+    if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
+        free(ctx);
+        return NULL;
+    }
+    ctx->encrypt = EVP_CIPHER_CTX_new();
+    ctx->decrypt = EVP_CIPHER_CTX_new();
+    if (ctx->encrypt == NULL || ctx->decrypt == NULL) {
+        cxts_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+static void report(cxts_status *out, cxts_status status) {
+    if (out != NULL) *out = status;
+}
+
+cxts_ctx *cxts_create_random(cxts_status *status) {
+    cxts_ctx *ctx = new_context();
+    if (ctx == NULL) {
+        report(status, CXTS_ERR_CIPHER);
+        return NULL;
+    }
+    cxts_status result = install_random_key(ctx);
+    if (result != CXTS_OK) {
+        cxts_free(ctx);
+        report(status, result);
+        return NULL;
+    }
+    ctx->generation = 1;
+    report(status, CXTS_OK);
+    return ctx;
+}
+
+cxts_ctx *cxts_create_with_key(const uint8_t *key, size_t key_length, cxts_status *status) {
+    if (key == NULL || key_length != CXTS_KEY_BYTES) {
+        report(status, CXTS_ERR_KEY_LENGTH);
+        return NULL;
+    }
+    if (halves_equal(key)) {
+        report(status, CXTS_ERR_KEY_EQUAL_HALVES);
+        return NULL;
+    }
+    cxts_ctx *ctx = new_context();
+    if (ctx == NULL) {
+        report(status, CXTS_ERR_CIPHER);
+        return NULL;
+    }
+    cxts_status result = install_key(ctx, key);
+    if (result != CXTS_OK) {
+        cxts_free(ctx);
+        report(status, result);
+        return NULL;
+    }
+    ctx->generation = 1;
+    report(status, CXTS_OK);
+    return ctx;
+}
+
+cxts_status cxts_rekey(cxts_ctx *ctx) {
+    if (ctx == NULL) return CXTS_ERR_CIPHER;
+    pthread_mutex_lock(&ctx->lock);
+    cxts_status status = install_random_key(ctx);
+    if (status == CXTS_OK) ctx->generation += 1;
+    pthread_mutex_unlock(&ctx->lock);
+    return status;
+}
+
+uint64_t cxts_key_generation(cxts_ctx *ctx) {
+    if (ctx == NULL) return 0;
+    pthread_mutex_lock(&ctx->lock);
+    uint64_t generation = ctx->generation;
+    pthread_mutex_unlock(&ctx->lock);
+    return generation;
+}
+
+static int valid_length(size_t length) {
+    return length >= CXTS_MIN_LENGTH && length <= CXTS_MAX_LENGTH && length % CXTS_BLOCK_BYTES == 0;
+}
+
+/* One data unit through `cipher` (ctx->encrypt or ctx->decrypt); caller validated the length. */
+static int crypt_unit(cxts_ctx *ctx, int encrypt, const void *input, void *output, size_t length,
+                      uint64_t data_unit) {
+    unsigned char tweak[CXTS_BLOCK_BYTES] = {0};
+    for (int i = 0; i < 8; i++) tweak[i] = (unsigned char)(data_unit >> (8 * i));
+    int ok = 0;
+    pthread_mutex_lock(&ctx->lock);
+    EVP_CIPHER_CTX *cipher = encrypt ? ctx->encrypt : ctx->decrypt;
+    int written = 0;
+    if (ctx->keyed
+        && EVP_CipherInit_ex(cipher, NULL, NULL, NULL, tweak, -1) == 1
+        && EVP_CipherUpdate(cipher, output, &written, input, (int)length) == 1
+        && written == (int)length) {
+        ok = 1;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (!ok) ERR_clear_error();
+    return ok;
+}
+
+int cxts_encrypt(cxts_ctx *ctx, const void *input, void *output, size_t length, uint64_t data_unit) {
+    if (ctx == NULL || input == NULL || output == NULL || !valid_length(length)) return 0;
+    return crypt_unit(ctx, 1, input, output, length, data_unit);
+}
+
+int cxts_decrypt(cxts_ctx *ctx, const void *input, void *output, size_t length, uint64_t data_unit) {
+    if (ctx == NULL || input == NULL || output == NULL || !valid_length(length)) return 0;
+    return crypt_unit(ctx, 0, input, output, length, data_unit);
+}
+
+void cxts_free(cxts_ctx *ctx) {
+    if (ctx == NULL) return;
+    /* EVP_CIPHER_CTX_free resets (and so clears) the contexts before releasing them. */
+    EVP_CIPHER_CTX_free(ctx->encrypt);
+    EVP_CIPHER_CTX_free(ctx->decrypt);
+    pthread_mutex_destroy(&ctx->lock);
+    OPENSSL_cleanse(ctx, sizeof *ctx);
+    free(ctx);
+}
+
+int cxts_test_aes256_ecb(const uint8_t *key32, const void *input, void *output, size_t length, int encrypt) {
+    if (key32 == NULL || input == NULL || output == NULL || length % CXTS_BLOCK_BYTES != 0
+        || length > CXTS_MAX_LENGTH) {
+        return 0;
+    }
+    EVP_CIPHER_CTX *cipher = EVP_CIPHER_CTX_new();
+    if (cipher == NULL) return 0;
+    int written = 0;
+    int tail = 0;
+    int ok = EVP_CipherInit_ex(cipher, EVP_aes_256_ecb(), NULL, key32, NULL, encrypt ? 1 : 0) == 1
+             && EVP_CIPHER_CTX_set_padding(cipher, 0) == 1
+             && EVP_CipherUpdate(cipher, output, &written, input, (int)length) == 1
+             && EVP_CipherFinal_ex(cipher, (unsigned char *)output + written, &tail) == 1
+             && (size_t)written + (size_t)tail == length;
+    EVP_CIPHER_CTX_free(cipher);
+    if (!ok) ERR_clear_error();
+    return ok;
+}

@@ -1,7 +1,96 @@
 /*
  * cxts: a small C shim over OpenSSL's EVP_aes_256_xts so Swift never handles key bytes.
- * Implemented by the BlockCrypto helper; see Sources/BlockCrypto/XTSAES256.swift.
+ *
+ * A cxts_ctx owns one XTS-AES-256 key (IEEE 1619: two AES-256 keys, 64 bytes) in the form of two
+ * OpenSSL cipher contexts, one keyed for encryption and one for decryption. The key is generated
+ * inside (RAND_priv_bytes) into a stack buffer, handed to OpenSSL and cleansed; no function returns
+ * or prints key material. Freeing or rekeying a context destroys the old key schedules (OpenSSL
+ * cleanses its cipher contexts when they are reset).
+ *
+ * Data units: the tweak is the data unit number as a 128-bit little-endian integer; lengths must be
+ * a multiple of 16 bytes between CXTS_MIN_LENGTH and CXTS_MAX_LENGTH (no ciphertext stealing).
+ *
+ * Every function on a context is serialised by a mutex inside the context, so one context may be
+ * shared between threads.
+ *
+ * Swift wrapper: Sources/BlockCrypto/XTSAES256.swift.
  */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Bytes in an XTS-AES-256 key: key 1 (data) followed by key 2 (tweak), 32 bytes each. */
+#define CXTS_KEY_BYTES 64
+/** Bytes in an AES block; data unit lengths are multiples of this. */
+#define CXTS_BLOCK_BYTES 16
+/** Smallest data unit: one block (IEEE 1619 minimum). */
+#define CXTS_MIN_LENGTH 16
+/** Largest data unit: 2^20 blocks (16 MiB), the IEEE 1619-2018 / SP 800-38E limit OpenSSL enforces. */
+#define CXTS_MAX_LENGTH (((size_t)1 << 20) * CXTS_BLOCK_BYTES)
+
+/** Result of creating or rekeying a context. */
+typedef enum cxts_status {
+    CXTS_OK = 0,
+    /** The CSPRNG (RAND_priv_bytes) failed. */
+    CXTS_ERR_RANDOM = 1,
+    /** OpenSSL refused to set up the cipher, or memory ran out. */
+    CXTS_ERR_CIPHER = 2,
+    /** A supplied key has the wrong length. */
+    CXTS_ERR_KEY_LENGTH = 3,
+    /** A supplied key has equal halves (key 1 == key 2), which XTS forbids. */
+    CXTS_ERR_KEY_EQUAL_HALVES = 4,
+} cxts_status;
+
+/** An XTS-AES-256 key held in OpenSSL contexts. Opaque. */
+typedef struct cxts_ctx cxts_ctx;
+
+/**
+ * A context with a fresh random key. Returns NULL on failure and stores the reason in *status
+ * (status may be NULL).
+ */
+cxts_ctx *cxts_create_random(cxts_status *status);
+
+/**
+ * Test seam: a context with the caller's 64-byte key (key 1 || key 2). The bytes are copied into
+ * OpenSSL's key schedules and not kept otherwise. Returns NULL on failure (wrong length, equal
+ * halves, OpenSSL failure) with the reason in *status (status may be NULL).
+ */
+cxts_ctx *cxts_create_with_key(const uint8_t *key, size_t key_length, cxts_status *status);
+
+/**
+ * Destroys the current key and installs a fresh random one (cryptographic erase). On failure the
+ * context is left without any key: encrypt and decrypt fail until a later rekey succeeds. The key
+ * generation counter advances only on success.
+ */
+cxts_status cxts_rekey(cxts_ctx *ctx);
+
+/** How many keys the context has had: 1 after creation, +1 per successful rekey. */
+uint64_t cxts_key_generation(cxts_ctx *ctx);
+
+/**
+ * Encrypts one data unit of `length` bytes from `input` to `output` (the same pointer, or
+ * non-overlapping) with tweak = `data_unit` (128-bit little endian). Returns 1 on success, 0 on
+ * failure (invalid length, no key, OpenSSL error); on failure `output` holds nothing useful.
+ */
+int cxts_encrypt(cxts_ctx *ctx, const void *input, void *output, size_t length, uint64_t data_unit);
+
+/** Decrypts one data unit; the counterpart of cxts_encrypt, same rules. */
+int cxts_decrypt(cxts_ctx *ctx, const void *input, void *output, size_t length, uint64_t data_unit);
+
+/** Destroys the key (OpenSSL cleanses its contexts) and frees the context. NULL is ignored. */
+void cxts_free(cxts_ctx *ctx);
+
+/**
+ * Test helper, not for the data path: AES-256 in ECB mode (no padding) over `length` bytes (a
+ * multiple of 16) with the caller's 32-byte key; `encrypt` 1 encrypts, 0 decrypts. Lets tests build
+ * an independent XTS from the raw block cipher. Returns 1 on success, 0 on failure.
+ */
+int cxts_test_aes256_ecb(const uint8_t *key32, const void *input, void *output, size_t length, int encrypt);
+
+#ifdef __cplusplus
+}
+#endif

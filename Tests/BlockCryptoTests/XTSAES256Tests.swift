@@ -1,0 +1,159 @@
+@_spi(KeyInjection) import BlockCrypto
+import CXTS
+import Foundation
+import TestSupport
+import Testing
+
+@Suite struct XTSAES256Tests {
+    @Test(arguments: [512, 4096])
+    func randomKeyRoundTripsEveryDataUnit(unitLength: Int) throws {
+        let cipher = try XTSAES256()
+        var rng = SplitMix64(seed: 0xdada)
+        for dataUnit in [0, 1, 7, 0xffff_ffff, .max] as [UInt64] {
+            let plaintext = rng.bytes(unitLength)
+            let ciphertext = try #require(cipher.encrypted(plaintext, dataUnit: dataUnit))
+            #expect(ciphertext != plaintext)
+            #expect(cipher.decrypted(ciphertext, dataUnit: dataUnit) == plaintext, "data unit \(dataUnit)")
+        }
+    }
+
+    @Test func sameDataInAnotherDataUnitEncryptsDifferently() throws {
+        let cipher = try XTSAES256()
+        let block = [UInt8](repeating: 0xA5, count: 4096)
+        let ciphertexts = try [0, 1, 2, 1 << 32, 1 << 63].map { (dataUnit: UInt64) in
+            try #require(cipher.encrypted(block, dataUnit: dataUnit))
+        }
+        #expect(Set(ciphertexts).count == ciphertexts.count)
+        // Within one unit, equal plaintext blocks encrypt differently too (the tweak moves per block).
+        let first = try #require(ciphertexts.first)
+        #expect(Set(stride(from: 0, to: 4096, by: 16).map { Array(first[$0..<$0 + 16]) }).count == 256)
+        // And the wrong data unit does not decrypt.
+        #expect(cipher.decrypted(first, dataUnit: 1) != block)
+    }
+
+    @Test func twoFreshCiphersHaveDifferentKeys() throws {
+        let block = [UInt8](repeating: 0, count: 512)
+        let a = try #require(try XTSAES256().encrypted(block, dataUnit: 9))
+        let b = try #require(try XTSAES256().encrypted(block, dataUnit: 9))
+        #expect(a != b)
+    }
+
+    @Test func replaceKeyChangesCiphertextAndOldCiphertextNoLongerDecrypts() throws {
+        var rng = SplitMix64(seed: 0xe4a5e)
+        let plaintext = rng.bytes(4096)
+        let cipher = try XTSAES256()
+        let before = try #require(cipher.encrypted(plaintext, dataUnit: 42))
+        try cipher.replaceKey()
+        let after = try #require(cipher.encrypted(plaintext, dataUnit: 42))
+        #expect(after != before)
+        let oldDecrypted = try #require(cipher.decrypted(before, dataUnit: 42))
+        #expect(oldDecrypted != plaintext)
+        #expect(cipher.decrypted(after, dataUnit: 42) == plaintext)
+    }
+
+    @Test func replaceKeyDiscardsAnInjectedKey() throws {
+        let vector = try #require(try XTSVector.load().first)
+        let cipher = try XTSAES256(testKey: vector.key)
+        try cipher.replaceKey()
+        #expect(cipher.encrypted(vector.plaintext, dataUnit: vector.dataUnit) != vector.ciphertext)
+        #expect(cipher.decrypted(vector.ciphertext, dataUnit: vector.dataUnit) != vector.plaintext)
+    }
+
+    @Test func keyGenerationStartsAtOneAndCountsReplacements() throws {
+        let cipher = try XTSAES256()
+        #expect(cipher.keyGeneration == 1)
+        try cipher.replaceKey()
+        #expect(cipher.keyGeneration == 2)
+        try cipher.replaceKey()
+        try cipher.replaceKey()
+        #expect(cipher.keyGeneration == 4)
+        var rng = SplitMix64(seed: 1)
+        let injected = try XTSAES256(testKey: rng.xtsKey())
+        #expect(injected.keyGeneration == 1)
+        try injected.replaceKey()
+        #expect(injected.keyGeneration == 2)
+    }
+
+    @Test func invalidLengthsReturnFalseAndLeaveOutputAlone() throws {
+        let maximum = 16 << 20
+        let cipher = try XTSAES256()
+        // Buffers large enough for every length tried, so a missed check cannot run off the end.
+        let input = UnsafeMutableRawBufferPointer.allocate(byteCount: maximum + 16, alignment: 16)
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: maximum + 16, alignment: 16)
+        defer {
+            input.deallocate()
+            output.deallocate()
+        }
+        let source = try #require(input.baseAddress)
+        let destination = try #require(output.baseAddress)
+        memset(source, 0x11, input.count)
+        memset(destination, 0xEE, output.count)
+        let untouched = [UInt8](repeating: 0xEE, count: output.count)
+        let lengths = [0, 1, 8, 15, 17, 31, 500, 511, 513, 4095, 4097, maximum + 16, -1, -16, -4096, .min, .max]
+        for length in lengths {
+            #expect(!cipher.encrypt(source, destination, length: length, dataUnit: 3), "length \(length)")
+            #expect(!cipher.decrypt(source, destination, length: length, dataUnit: 3), "length \(length)")
+        }
+        #expect(memcmp(destination, untouched, output.count) == 0)
+        // The bounds themselves are accepted: one block, and 2^20 blocks (16 MiB).
+        for length in [16, maximum] {
+            #expect(cipher.encrypt(source, destination, length: length, dataUnit: 5), "length \(length)")
+            #expect(memcmp(source, destination, length) != 0, "length \(length)")
+            #expect(cipher.decrypt(destination, destination, length: length, dataUnit: 5), "length \(length)")
+            #expect(memcmp(source, destination, length) == 0, "length \(length)")
+        }
+    }
+
+    @Test func testKeyOfWrongLengthIsRejected() {
+        for count in [0, 16, 32, 63, 65, 128] {
+            #expect(throws: BlockCryptoError.invalidLength, "\(count) bytes") {
+                try XTSAES256(testKey: [UInt8](repeating: 7, count: count))
+            }
+        }
+    }
+
+    /// XTS needs key 1 != key 2. OpenSSL 3's default provider only refuses equal halves when
+    /// encrypting (it still decrypts with them); the shim refuses them for both.
+    @Test func testKeyWithEqualHalvesIsRejected() throws {
+        var rng = SplitMix64(seed: 0x1)
+        let half = rng.bytes(32)
+        #expect(throws: BlockCryptoError.cipherFailed) { try XTSAES256(testKey: half + half) }
+        #expect(throws: BlockCryptoError.cipherFailed) { try XTSAES256(testKey: [UInt8](repeating: 0, count: 64)) }
+        var status = CXTS_OK
+        let context = (half + half).withUnsafeBufferPointer { cxts_create_with_key($0.baseAddress, $0.count, &status) }
+        #expect(context == nil)
+        #expect(status == CXTS_ERR_KEY_EQUAL_HALVES)
+        // Halves differing in one bit are a valid key.
+        var almost = half + half
+        almost[63] ^= 1
+        let cipher = try XTSAES256(testKey: almost)
+        #expect(cipher.encrypted([UInt8](repeating: 0, count: 16), dataUnit: 0) != nil)
+    }
+
+    @Test func sharedCipherGivesTheSameResultsUnderConcurrentUse() async throws {
+        var rng = SplitMix64(seed: 0xc0c0)
+        let key = rng.xtsKey()
+        let cipher = try XTSAES256(testKey: key)
+        let reference = ReferenceXTS(key: key)
+        let plaintext = rng.bytes(4096)
+        let units: [UInt64] = (0..<64).map { UInt64($0) * 0x1_0001 }
+        let expected = try units.map { try #require(reference.encrypt(plaintext, dataUnit: $0)) }
+        let mismatches = await withTaskGroup(of: Int.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    var wrong = 0
+                    for round in 0..<8 {
+                        for (index, unit) in units.enumerated() where (index + worker + round) % 2 == 0 {
+                            let ciphertext = cipher.encrypted(plaintext, dataUnit: unit)
+                            if ciphertext != expected[index] { wrong += 1 }
+                            if let ciphertext, cipher.decrypted(ciphertext, dataUnit: unit) != plaintext { wrong += 1 }
+                        }
+                    }
+                    return wrong
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(mismatches == 0)
+    }
+}
