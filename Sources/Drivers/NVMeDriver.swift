@@ -165,12 +165,10 @@ public final class NVMeDriver<Access: DeviceAccess> {
         for v in 0..<max(min(msixVectors, configuration.ioQueueCount + 1), 0) {
             access.enableMSIXVector(v, data: UInt32(access.bdf.routingID) << 8 | UInt32(v))
         }
-        let entries = UInt32(adminQueue.entries - 1)
-        access.write32(bar, NVMeRegister.aqa, entries << 16 | entries)
+        access.write32(bar, NVMeRegister.aqa, NVMeRegister.adminQueueAttributes(entries: adminQueue.entries))
         write64(NVMeRegister.asq, adminQueue.sq.address)
         write64(NVMeRegister.acq, adminQueue.cq.address)
-        let cc =
-            NVMeRegister.ccMPS(capabilities.minimumPageSizeShift) | NVMeRegister.ccIOSQES(6) | NVMeRegister.ccIOCQES(4)
+        let cc = NVMeRegister.controllerConfiguration(pageShift: capabilities.minimumPageSizeShift)
         access.write32(bar, NVMeRegister.cc, cc | NVMeRegister.ccEnable)
         try waitReady(true)
         try identifyController()
