@@ -114,6 +114,8 @@ public struct NVMeStatus: Sendable, Hashable, CustomStringConvertible {
     public static let featureNotChangeable = NVMeStatus(type: 1, code: 0x0E, doNotRetry: true)
 
     // Media and data integrity errors (SCT 2).
+    /// 2/80 Write Fault.
+    public static let writeFault = NVMeStatus(type: 2, code: 0x80)
     /// 2/81 Unrecovered Read Error.
     public static let unrecoveredReadError = NVMeStatus(type: 2, code: 0x81)
     /// 2/85 Compare Failure.

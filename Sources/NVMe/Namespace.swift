@@ -1,0 +1,200 @@
+@_spi(KeyInjection) import BlockCrypto
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Namespace 1 of a controller: its LBA format, the backing store, the allocation map and, when
+/// encrypted, the XTS-AES-256 cipher whose key exists only inside this object.
+///
+/// With a cipher, every block reaches the store as ciphertext with its LBA as the data unit number
+/// (tweak) and leaves it decrypted; plaintext is never written to the store. Deallocated blocks
+/// read as zeroes without touching the store, so after a crypto erase (new key, everything
+/// deallocated) no read can return old data, and the old ciphertext left in the store cannot be
+/// decrypted by anyone.
+final class Namespace {
+    /// LBA formats offered: 0 is 512-byte blocks, 1 is 4096-byte blocks, no metadata.
+    static let formatBlockShifts = [9, 12]
+
+    let store: BlockStore
+    let allocation: AllocationMap
+    /// The cipher, nil for an unencrypted namespace.
+    private(set) var cipher: XTSAES256?
+    /// Keys this namespace has had (0 when unencrypted); never the key itself.
+    private(set) var keyGeneration: UInt64
+    /// Bytes of the namespace (constant across formats).
+    let capacityBytes: UInt64
+    /// Current LBA format index (FLBAS 3:0).
+    private(set) var formatIndex: Int
+    /// log2 of the block size.
+    private(set) var blockShift: Int
+    /// Block size in bytes.
+    private(set) var blockSize: Int
+    /// NSZE = NCAP.
+    private(set) var blockCount: UInt64
+    /// Ciphertext or compare staging for one block (4096 bytes).
+    private let scratch: UnsafeMutableRawPointer
+
+    /// Builds the namespace; a persisted, unencrypted file gets its allocation map from the file's
+    /// data ranges, an encrypted one starts erased.
+    init(configuration c: NVMeControllerConfiguration) throws(NVMeSetupError) {
+        capacityBytes = c.capacityBytes
+        formatIndex = c.blockSize == 4096 ? 1 : 0
+        blockShift = Self.formatBlockShifts[formatIndex]
+        blockSize = 1 << blockShift
+        blockCount = capacityBytes >> UInt64(blockShift)
+        switch c.backing {
+        case .memory: store = try BlockStore(memoryOf: capacityBytes)
+        case .file(let path): store = try BlockStore(path: path, byteCount: capacityBytes, erase: c.encrypted)
+        }
+        allocation = try AllocationMap(blockCount: blockCount)
+        if c.encrypted {
+            do {
+                cipher = try XTSAES256()
+            } catch {
+                throw .cipher("no key: \(error)")
+            }
+            keyGeneration = 1
+        } else {
+            keyGeneration = 0
+            for r in store.dataRanges() {
+                let first = r.lowerBound >> UInt64(blockShift)
+                let end = (r.upperBound + UInt64(blockSize) - 1) >> UInt64(blockShift)
+                allocation.markAllocated(first, count: end - first)
+            }
+        }
+        scratch = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+    }
+
+    deinit { scratch.deallocate() }
+
+    var isEncrypted: Bool { cipher != nil }
+
+    // MARK: Blocks
+
+    /// Reads block `lba` (in range) into `destination`: zeroes when deallocated, else the stored
+    /// block, decrypted. Unrecovered Read Error when the file read fails, Internal Error when the
+    /// cipher has no key.
+    @inline(__always)
+    func read(_ lba: UInt64, into destination: UnsafeMutableRawPointer) -> NVMeStatus {
+        guard allocation.isAllocated(lba) else {
+            destination.initializeMemory(as: UInt8.self, repeating: 0, count: blockSize)
+            return .success
+        }
+        let offset = lba << UInt64(blockShift)
+        if let memory = store.memory {
+            let source = UnsafeRawPointer(memory + Int(offset))
+            if let cipher {
+                return cipher.decrypt(source, destination, length: blockSize, dataUnit: lba) ? .success : .internalError
+            }
+            destination.copyMemory(from: source, byteCount: blockSize)
+            return .success
+        }
+        guard store.read(into: destination, offset: offset, count: blockSize) else { return .unrecoveredReadError }
+        if let cipher, !cipher.decrypt(destination, destination, length: blockSize, dataUnit: lba) { return .internalError }
+        return .success
+    }
+
+    /// Writes block `lba` (in range) from `source`, encrypted when the namespace is. `sourceIsScratch`
+    /// says `source` is the controller's own bounce buffer, which may be encrypted in place.
+    @inline(__always)
+    func write(_ lba: UInt64, from source: UnsafeMutableRawPointer, sourceIsScratch: Bool) -> NVMeStatus {
+        let offset = lba << UInt64(blockShift)
+        if let memory = store.memory {
+            let target = memory + Int(offset)
+            if let cipher {
+                guard cipher.encrypt(source, target, length: blockSize, dataUnit: lba) else { return .internalError }
+            } else {
+                target.copyMemory(from: source, byteCount: blockSize)
+            }
+        } else {
+            var data = UnsafeRawPointer(source)
+            if let cipher {
+                let out = sourceIsScratch ? source : scratch
+                guard cipher.encrypt(source, out, length: blockSize, dataUnit: lba) else { return .internalError }
+                data = UnsafeRawPointer(out)
+            }
+            guard store.write(from: data, offset: offset, count: blockSize) else { return .writeFault }
+        }
+        allocation.markAllocated(lba)
+        return .success
+    }
+
+    /// Compares block `lba` with `data`: success, Compare Failure, or the read's error.
+    func compare(_ lba: UInt64, with data: UnsafeRawPointer) -> NVMeStatus {
+        let status = read(lba, into: scratch)
+        guard status.isSuccess else { return status }
+        return memcmp(scratch, data, blockSize) == 0 ? .success : .compareFailure
+    }
+
+    /// Reads block `lba` to check it can be read (Verify); the data goes nowhere.
+    func verify(_ lba: UInt64) -> NVMeStatus { read(lba, into: scratch) }
+
+    /// Deallocates `count` blocks from `lba` (in range); whole pages of the store are given back.
+    func deallocate(_ lba: UInt64, count: UInt64) {
+        allocation.deallocate(lba, count: count)
+        store.discard(offset: lba << UInt64(blockShift), count: count << UInt64(blockShift))
+    }
+
+    /// Makes written blocks durable. Write Fault when the file cannot be synced.
+    func flush() -> NVMeStatus { store.flush() ? .success : .writeFault }
+
+    // MARK: Erase and format
+
+    /// User data erase: every block deallocated and the store's contents discarded.
+    func eraseUserData() {
+        allocation.deallocateAll()
+        store.discard(offset: 0, count: store.byteCount)
+    }
+
+    /// Cryptographic erase: every block deallocated first, then the key destroyed and replaced.
+    /// Without a cipher this is a user data erase. If no new key can be drawn the old one is still
+    /// gone; reads of written blocks then fail until a later erase succeeds.
+    func cryptoErase() throws(BlockCryptoError) {
+        allocation.deallocateAll()
+        guard let cipher else {
+            store.discard(offset: 0, count: store.byteCount)
+            return
+        }
+        try cipher.replaceKey()
+        keyGeneration &+= 1
+    }
+
+    /// Switches to LBA format `index`; every block is deallocated.
+    func format(_ index: Int) throws(NVMeSetupError) {
+        let shift = Self.formatBlockShifts[index]
+        try allocation.reset(blockCount: capacityBytes >> UInt64(shift))
+        formatIndex = index
+        blockShift = shift
+        blockSize = 1 << shift
+        blockCount = capacityBytes >> UInt64(shift)
+    }
+
+    /// Test seam: replaces the cipher with one keyed by `key` (64 bytes) and deallocates everything.
+    func installTestKey(_ key: [UInt8]) throws(BlockCryptoError) {
+        let keyed = try XTSAES256(testKey: key)
+        allocation.deallocateAll()
+        cipher = keyed
+        keyGeneration &+= 1
+    }
+
+    /// Test seam: the raw stored bytes of block `lba` (ciphertext when encrypted).
+    func storedBytes(_ lba: UInt64) -> [UInt8] {
+        guard lba < blockCount else { return [] }
+        var out = [UInt8](repeating: 0, count: blockSize)
+        let offset = lba << UInt64(blockShift)
+        out.withUnsafeMutableBytes { b in
+            guard let base = b.baseAddress else { return }
+            if let memory = store.memory {
+                base.copyMemory(from: memory + Int(offset), byteCount: blockSize)
+            } else {
+                _ = store.read(into: base, offset: offset, count: blockSize)
+            }
+        }
+        return out
+    }
+}
