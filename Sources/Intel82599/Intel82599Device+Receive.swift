@@ -32,8 +32,8 @@ extension Intel82599Device {
         let needed = (length + bufferSize - 1) / bufferSize
         guard needed <= rxQueues[q].available else {
             counters.rxNoDescriptor &+= 1
-            registers.increment(R.MPC.offset(0))
-            registers.increment(R.QPRDC.offset(q & 15))
+            registers.increment(statistics.missedPackets)
+            registers.increment(statistics.queueDrops[q & 15])
             return
         }
         let entries = rxQueues[q].entries
@@ -105,20 +105,20 @@ extension Intel82599Device {
     }
 
     private func countReceived(_ frame: UnsafeRawBufferPointer, length: Int, queue q: Int, pool: Int) {
-        registers.increment(R.GPRC.offset)
-        addOctets(UInt64(length), low: R.GORCL.offset, high: R.GORCH.offset)
-        registers.increment(R.QPRC.offset(q & 15))
+        registers.increment(statistics.goodPacketsReceived)
+        registers.add(UInt64(length), to: statistics.goodOctetsReceived)
+        registers.increment(statistics.queuePacketsReceived[q & 15])
         let dst = Self.mac(frame, at: 0)
         let multicast = dst & (UInt64(1) << 40) != 0
         if dst == 0xFFFF_FFFF_FFFF {
-            registers.increment(R.BPRC.offset)
+            registers.increment(statistics.broadcastReceived)
         } else if multicast {
-            registers.increment(R.MPRC.offset)
+            registers.increment(statistics.multicastReceived)
         }
         guard layout.virtualizationEnabled else { return }
-        registers.increment(R.PVFGPRC.offset(pool))
-        addOctets(UInt64(length), low: R.PVFGORC_LSB.offset(pool), high: R.PVFGORC_MSB.offset(pool))
-        if multicast { registers.increment(R.PVFMPRC.offset(pool)) }
+        registers.increment(statistics.poolPacketsReceived[pool])
+        registers.add(UInt64(length), to: statistics.poolOctetsReceived[pool])
+        if multicast { registers.increment(statistics.poolMulticastReceived[pool]) }
     }
 
     /// An unreadable receive ring: the queue stops and the error is recorded.

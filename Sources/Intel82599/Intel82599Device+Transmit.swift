@@ -116,7 +116,7 @@ extension Intel82599Device {
             }
         }
         if frames > 0 {
-            registers.increment(R.QPTC.offset(q & 15), by: UInt64(frames))
+            registers.increment(statistics.queuePacketsTransmitted[q & 15], by: UInt64(frames))
         }
         if anyStatus { queueInterrupt(q, tx: true) }
     }

@@ -13,6 +13,8 @@ public final class Intel82599Device: PCIDeviceModel {
     typealias R = Intel82599PFRegisters
 
     @exclusivity(unchecked) var registers = RegisterFile(Intel82599PFRegisters.block)
+    /// Where the frame path counts (slots of `registers`).
+    let statistics: StatisticSlots
     @exclusivity(unchecked) var rxQueues = [RxQueue](repeating: RxQueue(), count: Intel82599.queueCount)
     @exclusivity(unchecked) var txQueues = [TxQueue](repeating: TxQueue(), count: Intel82599.queueCount)
     @exclusivity(unchecked) var interrupts = InterruptCauses()
@@ -32,7 +34,7 @@ public final class Intel82599Device: PCIDeviceModel {
     /// Gather buffer for frames that span several transmit descriptors or get a VLAN tag inserted.
     let frameScratch: UnsafeMutableRawBufferPointer
     /// Drops and errors the model counts beyond the datasheet's statistics registers.
-    public internal(set) var counters = Intel82599Counters()
+    @exclusivity(unchecked) public internal(set) var counters = Intel82599Counters()
 
     let dma: DMAPort
     let msix: MSIXController?
@@ -50,6 +52,7 @@ public final class Intel82599Device: PCIDeviceModel {
 
     /// Creates the model for `function`; frames leaving the port go to `wire`.
     public init(function: PCIFunction, wire: Wire?, permanentAddress: MACAddress) {
+        statistics = StatisticSlots(registers)
         dma = function.dma
         msix = function.msix
         clock = function.services.clock

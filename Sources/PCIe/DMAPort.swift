@@ -16,13 +16,15 @@ public final class DMAPort {
     /// Mirrors Command.BusMasterEnable; set by the platform.
     @exclusivity(unchecked) public internal(set) var busMasterEnabled = false
 
-    // One-entry IOTLB: an IOVA range that lies inside one mapping and one guest memory region,
-    // its host base and the mapping's permissions, valid while the domain's generation holds.
+    // A small IOTLB: IOVA ranges that each lie inside one mapping and one guest memory region,
+    // with their host base and the mapping's permissions, valid while the domain's generation
+    // holds. Four entries cover a queue's descriptor ring and buffers in both directions.
     @exclusivity(unchecked) private var cachedGeneration = UInt64.max
-    @exclusivity(unchecked) private var cachedBase: UInt64 = 0
-    @exclusivity(unchecked) private var cachedSize: UInt64 = 0
-    @exclusivity(unchecked) private var cachedHost: UnsafeMutableRawPointer?
-    @exclusivity(unchecked) private var cachedPermissions = DMAPermissions()
+    @exclusivity(unchecked) private var nextVictim = 0
+    private let iotlb = UnsafeMutablePointer<IOTLBEntry>.allocate(capacity: DMAPort.iotlbEntries)
+
+    /// Entries in the port's IOTLB.
+    static let iotlbEntries = 4
 
     /// Creates a port.
     public init(function: BDF, domain: IOMMUDomain, memory: GuestMemory, faults: DMAFaultLog) {
@@ -30,7 +32,10 @@ public final class DMAPort {
         self.domain = domain
         self.memory = memory
         self.faults = faults
+        iotlb.initialize(repeating: IOTLBEntry(), count: Self.iotlbEntries)
     }
+
+    deinit { iotlb.deallocate() }
 
     /// Host pointer for a checked access of `length` bytes at `address`; records a fault on error.
     ///
@@ -38,16 +43,19 @@ public final class DMAPort {
     /// that spans two mappings faults as unmapped (devices split such transfers themselves).
     public func hostPointer(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError) -> UnsafeMutableRawPointer {
         guard busMasterEnabled else { throw fault(address, length, access, .busMasterDisabled) }
-        let offset = address.value &- cachedBase
-        if cachedGeneration == domain.generation, let host = cachedHost, offset < cachedSize, length <= cachedSize - offset,
-            cachedPermissions.allows(access)
-        {
-            return host + Int(offset)
+        if cachedGeneration == domain.generation {
+            for i in 0..<Self.iotlbEntries {
+                let e = iotlb[i]
+                let offset = address.value &- e.base
+                if offset < e.size, length <= e.size - offset, e.permissions.allows(access), let host = e.host {
+                    return host + Int(offset)
+                }
+            }
         }
         return try translateAndCache(address, length: length, access: access)
     }
 
-    /// The IOTLB miss path: full translation, then the cache covers the mapping's overlap with
+    /// The IOTLB miss path: full translation, then one entry covers the mapping's overlap with
     /// the guest memory region it landed in.
     private func translateAndCache(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError)
         -> UnsafeMutableRawPointer
@@ -66,11 +74,14 @@ public final class DMAPort {
             let startGPA = max(mapStartGPA, r.base.value)
             let endGPA = min(mapStartGPA &+ m.size, r.base.value &+ r.size)
             if endGPA > startGPA {
-                cachedBase = m.iova.value &+ (startGPA - mapStartGPA)
-                cachedSize = endGPA - startGPA
-                cachedHost = r.host + Int(startGPA - r.base.value)
-                cachedPermissions = m.permissions
-                cachedGeneration = domain.generation
+                if cachedGeneration != domain.generation {
+                    for i in 0..<Self.iotlbEntries { iotlb[i] = IOTLBEntry() }
+                    cachedGeneration = domain.generation
+                }
+                iotlb[nextVictim] = IOTLBEntry(
+                    base: m.iova.value &+ (startGPA - mapStartGPA), size: endGPA - startGPA,
+                    host: r.host + Int(startGPA - r.base.value), permissions: m.permissions)
+                nextVictim = (nextVictim + 1) & (Self.iotlbEntries - 1)
             }
         }
         return p
@@ -115,4 +126,12 @@ public final class DMAPort {
         faults.record(DMAFault(function: function, address: a, length: n, access: access, reason: e))
         return e
     }
+}
+
+/// One IOTLB entry of a ``DMAPort``: `size` bytes of IOVA space from `base` at `host`.
+struct IOTLBEntry {
+    var base: UInt64 = 0
+    var size: UInt64 = 0
+    var host: UnsafeMutableRawPointer?
+    var permissions = DMAPermissions()
 }
