@@ -41,16 +41,16 @@ extension Intel82599Device {
         if layout.virtualizationEnabled {
             if filters.macAntiSpoofPools & sourceBit != 0, filters.macs.lookup(Self.mac(frame, at: 6)).pools & sourceBit == 0 {
                 counters.spoofedMAC &+= 1
-                registers.increment(statistics.spoofedPackets)
+                pending.add(to: statistics.spoofedPackets)
                 return
             }
             if filters.vlanAntiSpoofPools & sourceBit != 0, vlan >= 0, filters.vlanPools[vlan] & sourceBit == 0 {
                 counters.spoofedVLAN &+= 1
-                registers.increment(statistics.spoofedPackets)
+                pending.add(to: statistics.spoofedPackets)
                 return
             }
-            registers.increment(statistics.poolPacketsTransmitted[source])
-            registers.add(UInt64(frame.count), to: statistics.poolOctetsTransmitted[source])
+            pending.add(to: statistics.poolPacketsTransmitted[source])
+            pending.add(UInt64(frame.count), to: statistics.poolOctetsTransmitted[source])
         }
         countTransmitted(frame, destination: dst)
         var facts = FrameFacts(vlan: vlan, loopback: true)
@@ -80,8 +80,9 @@ extension Intel82599Device {
 
     /// A frame from the far end of the wire (datasheet §7.1.2: L2 filters, then pool selection).
     func receiveFromWire(_ frame: UnsafeRawBufferPointer) {
+        defer { raisePendingReceiveInterrupts() }
         counters.receivedFromWire &+= 1
-        registers.increment(statistics.totalPacketsReceived)
+        pending.add(to: statistics.totalPacketsReceived)
         guard receiveEnabled, frame.count >= 14 else {
             counters.rxQueueDisabled &+= 1
             return
@@ -157,13 +158,13 @@ extension Intel82599Device {
     }
 
     private func countTransmitted(_ frame: UnsafeRawBufferPointer, destination dst: UInt64) {
-        registers.increment(statistics.goodPacketsTransmitted)
-        registers.increment(statistics.totalPacketsTransmitted)
-        registers.add(UInt64(frame.count), to: statistics.goodOctetsTransmitted)
+        pending.add(to: statistics.goodPacketsTransmitted)
+        pending.add(to: statistics.totalPacketsTransmitted)
+        pending.add(UInt64(frame.count), to: statistics.goodOctetsTransmitted)
         if dst == 0xFFFF_FFFF_FFFF {
-            registers.increment(statistics.broadcastTransmitted)
+            pending.add(to: statistics.broadcastTransmitted)
         } else if dst & (UInt64(1) << 40) != 0 {
-            registers.increment(statistics.multicastTransmitted)
+            pending.add(to: statistics.multicastTransmitted)
         }
     }
 

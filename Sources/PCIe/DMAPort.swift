@@ -19,12 +19,12 @@ public final class DMAPort {
     // A small IOTLB: IOVA ranges that each lie inside one mapping and one guest memory region,
     // with their host base and the mapping's permissions, valid while the domain's generation
     // holds. Four entries cover a queue's descriptor ring and buffers in both directions.
-    @exclusivity(unchecked) private var cachedGeneration = UInt64.max
+    @exclusivity(unchecked) @usableFromInline var cachedGeneration = UInt64.max
     @exclusivity(unchecked) private var nextVictim = 0
-    private let iotlb = UnsafeMutablePointer<IOTLBEntry>.allocate(capacity: DMAPort.iotlbEntries)
+    @usableFromInline let iotlb = UnsafeMutablePointer<IOTLBEntry>.allocate(capacity: DMAPort.iotlbEntries)
 
     /// Entries in the port's IOTLB.
-    static let iotlbEntries = 4
+    @usableFromInline static let iotlbEntries = 4
 
     /// Creates a port.
     public init(function: BDF, domain: IOMMUDomain, memory: GuestMemory, faults: DMAFaultLog) {
@@ -41,9 +41,9 @@ public final class DMAPort {
     ///
     /// The whole range must lie inside one IOMMU mapping and one guest memory region; a range
     /// that spans two mappings faults as unmapped (devices split such transfers themselves).
+    @inlinable
     public func hostPointer(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError) -> UnsafeMutableRawPointer {
-        guard busMasterEnabled else { throw fault(address, length, access, .busMasterDisabled) }
-        if cachedGeneration == domain.generation {
+        if busMasterEnabled, cachedGeneration == domain.generation {
             for i in 0..<Self.iotlbEntries {
                 let e = iotlb[i]
                 let offset = address.value &- e.base
@@ -57,9 +57,10 @@ public final class DMAPort {
 
     /// The IOTLB miss path: full translation, then one entry covers the mapping's overlap with
     /// the guest memory region it landed in.
-    private func translateAndCache(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError)
+    @usableFromInline func translateAndCache(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError)
         -> UnsafeMutableRawPointer
     {
+        guard busMasterEnabled else { throw fault(address, length, access, .busMasterDisabled) }
         let gpa: GuestPhysicalAddress
         switch domain.translate(address, length: length, access: access) {
         case .success(let g): gpa = g
@@ -129,9 +130,18 @@ public final class DMAPort {
 }
 
 /// One IOTLB entry of a ``DMAPort``: `size` bytes of IOVA space from `base` at `host`.
-struct IOTLBEntry {
-    var base: UInt64 = 0
-    var size: UInt64 = 0
-    var host: UnsafeMutableRawPointer?
-    var permissions = DMAPermissions()
+@usableFromInline struct IOTLBEntry {
+    @usableFromInline var base: UInt64 = 0
+    @usableFromInline var size: UInt64 = 0
+    @usableFromInline var host: UnsafeMutableRawPointer?
+    @usableFromInline var permissions = DMAPermissions()
+
+    @usableFromInline init() {}
+
+    @usableFromInline init(base: UInt64, size: UInt64, host: UnsafeMutableRawPointer, permissions: DMAPermissions) {
+        self.base = base
+        self.size = size
+        self.host = host
+        self.permissions = permissions
+    }
 }
