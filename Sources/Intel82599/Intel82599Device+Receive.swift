@@ -84,7 +84,11 @@ extension Intel82599Device {
         }
         rxQueues[q].head = head
         countReceived(frame, length: length, queue: q, pool: pool)
-        if q < 64 { rxInterruptsPendingLow |= UInt64(1) << UInt64(q) } else { rxInterruptsPendingHigh |= UInt64(1) << UInt64(q - 64) }
+        if q < 64 {
+            rxInterruptsPendingLow |= UInt64(1) << UInt64(q)
+        } else {
+            rxInterruptsPendingHigh |= UInt64(1) << UInt64(q - 64)
+        }
     }
 
     /// Raises the interrupts of the RX queues that received frames since the last call: once per
