@@ -12,6 +12,7 @@ extension Intel82599Device {
     /// (virtual) initialisation time has passed. VFs see RSTI until the PF driver sets PFRSTD.
     func resetDevice(kind: ResetKind) {
         registers.reset()
+        pending.clear()
         for q in 0..<rxQueues.count { rxQueues[q] = RxQueue() }
         for q in 0..<txQueues.count { txQueues[q] = TxQueue() }
         interrupts = InterruptCauses()

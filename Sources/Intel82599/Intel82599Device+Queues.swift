@@ -27,8 +27,8 @@ extension Intel82599Device {
     }
 
     /// The DMA port of the function that owns a queue.
-    @inline(__always) func dmaPort(owner: Int) -> DMAPort? {
-        owner == 0 ? dma : virtualFunctionDevices[owner - 1]?.dma
+    @inline(__always) func dmaPort(owner: Int) -> Unmanaged<DMAPort>? {
+        owner >= 0 && owner <= Intel82599.poolCount ? queueOwners[owner].port : nil
     }
 
     /// Reports a guest error against the function that owns a queue.

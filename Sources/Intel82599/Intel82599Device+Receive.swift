@@ -26,14 +26,22 @@ extension Intel82599Device {
         }
         let owner = rxQueues[q].owner
         guard let port = dmaPort(owner: owner), let source = frame.baseAddress else { return }
+        port._withUnsafeGuaranteedRef { receive(frame, from: source, facts, queue: q, pool: pool, owner: owner, port: $0) }
+    }
+
+    /// The descriptor work of ``receive(_:_:queue:pool:)`` with the owner's DMA port borrowed.
+    private func receive(
+        _ frame: UnsafeRawBufferPointer, from source: UnsafeRawPointer, _ facts: FrameFacts, queue q: Int, pool: Int, owner: Int,
+        port: DMAPort
+    ) {
         let strip = rxQueues[q].stripVLAN && facts.vlan >= 0
         let length = strip ? frame.count - 4 : frame.count
         let bufferSize = rxQueues[q].bufferSize
         let needed = (length + bufferSize - 1) / bufferSize
         guard needed <= rxQueues[q].available else {
             counters.rxNoDescriptor &+= 1
-            registers.increment(R.MPC.offset(0))
-            registers.increment(R.QPRDC.offset(q & 15))
+            pending.add(to: statistics.missedPackets)
+            pending.add(to: statistics.queueDrops[q & 15])
             return
         }
         let entries = rxQueues[q].entries
@@ -56,7 +64,7 @@ extension Intel82599Device {
             guard let buffer = try? port.hostPointer(IOVA(address), length: UInt64(chunk), access: .write) else {
                 counters.rxBufferFaults &+= 1
                 writeBack(d, info: info, hash: facts.rssHash, status: RD.statusDD | RD.statusEOP | RD.errorRXE, lengthAndVLAN: 0)
-                head = (head + 1) % entries
+                head = (head + 1 == entries ? 0 : head + 1)
                 rxQueues[q].head = head
                 reportQueueError(
                     owner: owner,
@@ -72,11 +80,30 @@ extension Intel82599Device {
             }
             writeBack(d, info: info, hash: facts.rssHash, status: status, lengthAndVLAN: UInt32(chunk) | vlanField)
             done += chunk
-            head = (head + 1) % entries
+            head = (head + 1 == entries ? 0 : head + 1)
         }
         rxQueues[q].head = head
         countReceived(frame, length: length, queue: q, pool: pool)
-        queueInterrupt(q, tx: false)
+        if q < 64 {
+            rxInterruptsPendingLow |= UInt64(1) << UInt64(q)
+        } else {
+            rxInterruptsPendingHigh |= UInt64(1) << UInt64(q - 64)
+        }
+    }
+
+    /// Raises the interrupts of the RX queues that received frames since the last call: once per
+    /// TX doorbell or wire frame rather than once per frame (what EITR moderation would do).
+    func raisePendingReceiveInterrupts() {
+        while rxInterruptsPendingLow != 0 {
+            let q = rxInterruptsPendingLow.trailingZeroBitCount
+            rxInterruptsPendingLow &= rxInterruptsPendingLow - 1
+            queueInterrupt(q, tx: false)
+        }
+        while rxInterruptsPendingHigh != 0 {
+            let q = rxInterruptsPendingHigh.trailingZeroBitCount
+            rxInterruptsPendingHigh &= rxInterruptsPendingHigh - 1
+            queueInterrupt(q + 64, tx: false)
+        }
     }
 
     @inline(__always) private func writeBack(
@@ -105,20 +132,20 @@ extension Intel82599Device {
     }
 
     private func countReceived(_ frame: UnsafeRawBufferPointer, length: Int, queue q: Int, pool: Int) {
-        registers.increment(R.GPRC.offset)
-        addOctets(UInt64(length), low: R.GORCL.offset, high: R.GORCH.offset)
-        registers.increment(R.QPRC.offset(q & 15))
+        pending.add(to: statistics.goodPacketsReceived)
+        pending.add(UInt64(length), to: statistics.goodOctetsReceived)
+        pending.add(to: statistics.queuePacketsReceived[q & 15])
         let dst = Self.mac(frame, at: 0)
         let multicast = dst & (UInt64(1) << 40) != 0
         if dst == 0xFFFF_FFFF_FFFF {
-            registers.increment(R.BPRC.offset)
+            pending.add(to: statistics.broadcastReceived)
         } else if multicast {
-            registers.increment(R.MPRC.offset)
+            pending.add(to: statistics.multicastReceived)
         }
         guard layout.virtualizationEnabled else { return }
-        registers.increment(R.PVFGPRC.offset(pool))
-        addOctets(UInt64(length), low: R.PVFGORC_LSB.offset(pool), high: R.PVFGORC_MSB.offset(pool))
-        if multicast { registers.increment(R.PVFMPRC.offset(pool)) }
+        pending.add(to: statistics.poolPacketsReceived[pool])
+        pending.add(UInt64(length), to: statistics.poolOctetsReceived[pool])
+        if multicast { pending.add(to: statistics.poolMulticastReceived[pool]) }
     }
 
     /// An unreadable receive ring: the queue stops and the error is recorded.

@@ -41,16 +41,16 @@ extension Intel82599Device {
         if layout.virtualizationEnabled {
             if filters.macAntiSpoofPools & sourceBit != 0, filters.macs.lookup(Self.mac(frame, at: 6)).pools & sourceBit == 0 {
                 counters.spoofedMAC &+= 1
-                registers.increment(R.SSVPC.offset)
+                pending.add(to: statistics.spoofedPackets)
                 return
             }
             if filters.vlanAntiSpoofPools & sourceBit != 0, vlan >= 0, filters.vlanPools[vlan] & sourceBit == 0 {
                 counters.spoofedVLAN &+= 1
-                registers.increment(R.SSVPC.offset)
+                pending.add(to: statistics.spoofedPackets)
                 return
             }
-            registers.increment(R.PVFGPTC.offset(source))
-            addOctets(UInt64(frame.count), low: R.PVFGOTC_LSB.offset(source), high: R.PVFGOTC_MSB.offset(source))
+            pending.add(to: statistics.poolPacketsTransmitted[source])
+            pending.add(UInt64(frame.count), to: statistics.poolOctetsTransmitted[source])
         }
         countTransmitted(frame, destination: dst)
         var facts = FrameFacts(vlan: vlan, loopback: true)
@@ -80,8 +80,9 @@ extension Intel82599Device {
 
     /// A frame from the far end of the wire (datasheet §7.1.2: L2 filters, then pool selection).
     func receiveFromWire(_ frame: UnsafeRawBufferPointer) {
+        defer { raisePendingReceiveInterrupts() }
         counters.receivedFromWire &+= 1
-        registers.increment(R.TPR.offset)
+        pending.add(to: statistics.totalPacketsReceived)
         guard receiveEnabled, frame.count >= 14 else {
             counters.rxQueueDisabled &+= 1
             return
@@ -157,21 +158,14 @@ extension Intel82599Device {
     }
 
     private func countTransmitted(_ frame: UnsafeRawBufferPointer, destination dst: UInt64) {
-        registers.increment(R.GPTC.offset)
-        registers.increment(R.TPT.offset)
-        addOctets(UInt64(frame.count), low: R.GOTCL.offset, high: R.GOTCH.offset)
+        pending.add(to: statistics.goodPacketsTransmitted)
+        pending.add(to: statistics.totalPacketsTransmitted)
+        pending.add(UInt64(frame.count), to: statistics.goodOctetsTransmitted)
         if dst == 0xFFFF_FFFF_FFFF {
-            registers.increment(R.BPTC.offset)
+            pending.add(to: statistics.broadcastTransmitted)
         } else if dst & (UInt64(1) << 40) != 0 {
-            registers.increment(R.MPTC.offset)
+            pending.add(to: statistics.multicastTransmitted)
         }
-    }
-
-    /// Adds to a 36-bit octet counter split over a low and a high register.
-    @inline(__always) func addOctets(_ n: UInt64, low: Int, high: Int) {
-        let total = (registers.value(at: high) << 32 | registers.value(at: low)) &+ n
-        registers.set(low, total & 0xFFFF_FFFF)
-        registers.set(high, (total >> 32) & 0xF)
     }
 
     /// Copies a frame into the scratch buffer with an 802.1Q tag after the source address.

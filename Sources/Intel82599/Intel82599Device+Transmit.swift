@@ -18,6 +18,12 @@ extension Intel82599Device {
         let pool = layout.pool(ofQueue: q)
         if layout.virtualizationEnabled, filters.transmitEnabledPools & (UInt64(1) << UInt64(pool)) == 0 { return }
         guard let port = dmaPort(owner: owner) else { return }
+        port._withUnsafeGuaranteedRef { transmit(queue: q, owner: owner, pool: pool, port: $0) }
+        raisePendingReceiveInterrupts()
+    }
+
+    /// The ring walk of ``transmit(queue:)`` with the owner's DMA port borrowed, not retained.
+    private func transmit(queue q: Int, owner: Int, pool: Int, port: DMAPort) {
         let entries = txQueues[q].entries
         let ring = txQueues[q].ringBase
         let tail = txQueues[q].tail
@@ -49,7 +55,7 @@ extension Intel82599Device {
                     if command & TD.commandRS != 0, headWriteBack == 0 { setDescriptorDone(d) }
                     anyStatus = anyStatus || command & TD.commandRS != 0
                     reportStatus = false
-                    head = (head + 1) % entries
+                    head = (head + 1 == entries ? 0 : head + 1)
                     frameStart = head
                     continue
                 }
@@ -76,7 +82,7 @@ extension Intel82599Device {
                     bad = "buffer outside the function's DMA mappings"
                 }
             }
-            let next = (head + 1) % entries
+            let next = (head + 1 == entries ? 0 : head + 1)
             if !endOfPacket {
                 if next == tail {
                     // The rest of the frame is not posted yet: leave it for the next doorbell.
@@ -116,7 +122,7 @@ extension Intel82599Device {
             }
         }
         if frames > 0 {
-            registers.increment(R.QPTC.offset(q & 15), by: UInt64(frames))
+            pending.add(UInt64(frames), to: statistics.queuePacketsTransmitted[q & 15])
         }
         if anyStatus { queueInterrupt(q, tx: true) }
     }
@@ -136,7 +142,7 @@ extension Intel82599Device {
                 let command = UInt32(littleEndian: d.loadUnaligned(fromByteOffset: TD.commandTypeLengthOffset, as: UInt32.self))
                 if command & TD.commandRS != 0 { setDescriptorDone(d) }
             }
-            i = (i + 1) % entries
+            i = (i + 1 == entries ? 0 : i + 1)
         }
         setDescriptorDone(eopDescriptor)
     }

@@ -13,6 +13,10 @@ public final class Intel82599Device: PCIDeviceModel {
     typealias R = Intel82599PFRegisters
 
     @exclusivity(unchecked) var registers = RegisterFile(Intel82599PFRegisters.block)
+    /// Where the frame path counts (slots of `registers`).
+    let statistics: StatisticSlots
+    /// Frame-path counts not yet folded into `registers` (see ``statistic(at:)``).
+    let pending: PendingStatistics
     @exclusivity(unchecked) var rxQueues = [RxQueue](repeating: RxQueue(), count: Intel82599.queueCount)
     @exclusivity(unchecked) var txQueues = [TxQueue](repeating: TxQueue(), count: Intel82599.queueCount)
     @exclusivity(unchecked) var interrupts = InterruptCauses()
@@ -24,15 +28,24 @@ public final class Intel82599Device: PCIDeviceModel {
     @exclusivity(unchecked) var layout = PoolLayout()
     @exclusivity(unchecked) var rss = RSSState()
     /// The VF models by VF index (pool), nil where the VF is not enabled.
-    @exclusivity(unchecked) var virtualFunctionDevices = [Intel82599VFDevice?](repeating: nil, count: Intel82599.poolCount)
+    @exclusivity(unchecked) var virtualFunctionDevices = [Intel82599VFDevice?](repeating: nil, count: Intel82599.poolCount) {
+        didSet { refreshQueueOwners() }
+    }
+    /// Unretained view of the function behind each queue owner (0 the PF, n VF n-1) for the frame
+    /// path, which must not retain and release per frame; the owning references are `dma` and
+    /// `virtualFunctionDevices`, and this table follows every change to them.
+    let queueOwners: UnsafeMutablePointer<QueueOwner>
     /// Enabled VFs.
     public internal(set) var enabledVirtualFunctions = 0
+    /// RX queues (0-63, 64-127) that received frames whose interrupt is not raised yet.
+    @exclusivity(unchecked) var rxInterruptsPendingLow: UInt64 = 0
+    @exclusivity(unchecked) var rxInterruptsPendingHigh: UInt64 = 0
     @exclusivity(unchecked) var receiveEnabled = false
     @exclusivity(unchecked) var transmitEnabled = false
     /// Gather buffer for frames that span several transmit descriptors or get a VLAN tag inserted.
     let frameScratch: UnsafeMutableRawBufferPointer
     /// Drops and errors the model counts beyond the datasheet's statistics registers.
-    public internal(set) var counters = Intel82599Counters()
+    @exclusivity(unchecked) public internal(set) var counters = Intel82599Counters()
 
     let dma: DMAPort
     let msix: MSIXController?
@@ -50,6 +63,11 @@ public final class Intel82599Device: PCIDeviceModel {
 
     /// Creates the model for `function`; frames leaving the port go to `wire`.
     public init(function: PCIFunction, wire: Wire?, permanentAddress: MACAddress) {
+        statistics = StatisticSlots(registers)
+        pending = PendingStatistics(registers)
+        queueOwners = .allocate(capacity: Intel82599.poolCount + 1)
+        queueOwners.initialize(repeating: QueueOwner(), count: Intel82599.poolCount + 1)
+        queueOwners[0].port = Unmanaged.passUnretained(function.dma)
         dma = function.dma
         msix = function.msix
         clock = function.services.clock
@@ -62,7 +80,17 @@ public final class Intel82599Device: PCIDeviceModel {
         resetDevice(kind: .bus)
     }
 
-    deinit { frameScratch.deallocate() }
+    deinit {
+        frameScratch.deallocate()
+        queueOwners.deallocate()
+        pending.deallocate()
+    }
+
+    private func refreshQueueOwners() {
+        for (i, vf) in virtualFunctionDevices.enumerated() {
+            queueOwners[i + 1] = QueueOwner(port: vf.map { .passUnretained($0.dma) }, vf: vf.map { .passUnretained($0) })
+        }
+    }
 
     // MARK: PCIDeviceModel
 
@@ -73,6 +101,7 @@ public final class Intel82599Device: PCIDeviceModel {
         }
         let o = Self.canonical(Int(offset))
         if let v = specialRead(o) { return v }
+        registers.fold(pending, statistics, at: o)
         guard let v = registers.guestRead(o, width: width.rawValue) else {
             report(.badMMIOAccess, "\(width.rawValue)-byte read of BAR0+0x\(String(o, radix: 16)): no register there")
             return 0
@@ -242,6 +271,13 @@ public final class Intel82599Device: PCIDeviceModel {
     }
 
     /// Signals every vector set in `vectors`.
+    /// The raw value of the statistics register at `offset` with the frame path's pending count
+    /// folded in (hardware view, no clear-on-read).
+    func statistic(at offset: Int) -> UInt64 {
+        registers.fold(pending, statistics, at: offset)
+        return registers.value(at: offset)
+    }
+
     @inline(__always) func signal(_ vectors: UInt64) {
         if vectors != 0 { msix?.signal(vectors: vectors) }
     }
@@ -262,13 +298,20 @@ public final class Intel82599Device: PCIDeviceModel {
     @inline(__always) func queueInterrupt(_ q: Int, tx: Bool) {
         let owner = tx ? txQueues[q].owner : rxQueues[q].owner
         if owner > 0 {
-            virtualFunctionDevices[owner - 1]?.queueInterrupt(q - layout.firstQueue(ofPool: owner - 1), tx: tx)
+            let first = layout.firstQueue(ofPool: owner - 1)
+            queueOwners[owner].vf?._withUnsafeGuaranteedRef { $0.queueInterrupt(q - first, tx: tx) }
             return
         }
         let entry = VectorAllocation.entry(in: registers.value(at: R.IVAR.offset(q >> 1)), queue: q, tx: tx)
         guard let v = VectorAllocation.vector(entry, vectorMask: 0x3F) else { return }
         signal(interrupts.raise(UInt64(1) << UInt64(v)))
     }
+}
+
+/// The function that owns a queue, unretained (see ``Intel82599Device/queueOwners``).
+struct QueueOwner {
+    var port: Unmanaged<DMAPort>?
+    var vf: Unmanaged<Intel82599VFDevice>?
 }
 
 /// The port's end of the wire: frames from the far side enter the receive path.

@@ -56,13 +56,13 @@ public final class Intel82599VFDevice: PCIDeviceModel {
         case V.VFMAILBOX.offset: return UInt64(controller.vfMailboxRead(vf: index))
         case V.VFMBMEM.offset..<(V.VFMBMEM.offset + 4 * V.VFMBMEM.count):
             return UInt64(controller.vfMailboxMemory(vf: index, word: (o - V.VFMBMEM.offset) >> 2))
-        case V.VFGPRC.offset: return controller.registers.value(at: R.PVFGPRC.offset(index))
-        case V.VFGORC_LSB.offset: return controller.registers.value(at: R.PVFGORC_LSB.offset(index))
-        case V.VFGORC_MSB.offset: return controller.registers.value(at: R.PVFGORC_MSB.offset(index))
-        case V.VFMPRC.offset: return controller.registers.value(at: R.PVFMPRC.offset(index))
-        case V.VFGPTC.offset: return controller.registers.value(at: R.PVFGPTC.offset(index))
-        case V.VFGOTC_LSB.offset: return controller.registers.value(at: R.PVFGOTC_LSB.offset(index))
-        case V.VFGOTC_MSB.offset: return controller.registers.value(at: R.PVFGOTC_MSB.offset(index))
+        case V.VFGPRC.offset: return controller.statistic(at: R.PVFGPRC.offset(index))
+        case V.VFGORC_LSB.offset: return controller.statistic(at: R.PVFGORC_LSB.offset(index))
+        case V.VFGORC_MSB.offset: return controller.statistic(at: R.PVFGORC_MSB.offset(index))
+        case V.VFMPRC.offset: return controller.statistic(at: R.PVFMPRC.offset(index))
+        case V.VFGPTC.offset: return controller.statistic(at: R.PVFGPTC.offset(index))
+        case V.VFGOTC_LSB.offset: return controller.statistic(at: R.PVFGOTC_LSB.offset(index))
+        case V.VFGOTC_MSB.offset: return controller.statistic(at: R.PVFGOTC_MSB.offset(index))
         default:
             guard let v = registers.guestRead(o, width: width.rawValue) else {
                 report(.badMMIOAccess, "\(width.rawValue)-byte read of VF BAR0+0x\(String(o, radix: 16)): no register there")

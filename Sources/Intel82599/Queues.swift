@@ -35,7 +35,10 @@ struct RxQueue {
     var owner = 0
 
     /// Descriptors software has given to hardware and hardware has not filled yet.
-    var available: Int { entries == 0 ? 0 : (tail - head + entries) % entries }
+    var available: Int {
+        let d = tail - head
+        return d < 0 ? d + entries : d
+    }
 }
 
 /// Hardware state of one transmit queue.

@@ -16,13 +16,15 @@ public final class DMAPort {
     /// Mirrors Command.BusMasterEnable; set by the platform.
     @exclusivity(unchecked) public internal(set) var busMasterEnabled = false
 
-    // One-entry IOTLB: an IOVA range that lies inside one mapping and one guest memory region,
-    // its host base and the mapping's permissions, valid while the domain's generation holds.
-    @exclusivity(unchecked) private var cachedGeneration = UInt64.max
-    @exclusivity(unchecked) private var cachedBase: UInt64 = 0
-    @exclusivity(unchecked) private var cachedSize: UInt64 = 0
-    @exclusivity(unchecked) private var cachedHost: UnsafeMutableRawPointer?
-    @exclusivity(unchecked) private var cachedPermissions = DMAPermissions()
+    // A small IOTLB: IOVA ranges that each lie inside one mapping and one guest memory region,
+    // with their host base and the mapping's permissions, valid while the domain's generation
+    // holds. Four entries cover a queue's descriptor ring and buffers in both directions.
+    @exclusivity(unchecked) @usableFromInline var cachedGeneration = UInt64.max
+    @exclusivity(unchecked) private var nextVictim = 0
+    @usableFromInline let iotlb = UnsafeMutablePointer<IOTLBEntry>.allocate(capacity: DMAPort.iotlbEntries)
+
+    /// Entries in the port's IOTLB.
+    @usableFromInline static let iotlbEntries = 4
 
     /// Creates a port.
     public init(function: BDF, domain: IOMMUDomain, memory: GuestMemory, faults: DMAFaultLog) {
@@ -30,28 +32,35 @@ public final class DMAPort {
         self.domain = domain
         self.memory = memory
         self.faults = faults
+        iotlb.initialize(repeating: IOTLBEntry(), count: Self.iotlbEntries)
     }
+
+    deinit { iotlb.deallocate() }
 
     /// Host pointer for a checked access of `length` bytes at `address`; records a fault on error.
     ///
     /// The whole range must lie inside one IOMMU mapping and one guest memory region; a range
     /// that spans two mappings faults as unmapped (devices split such transfers themselves).
+    @inlinable
     public func hostPointer(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError) -> UnsafeMutableRawPointer {
-        guard busMasterEnabled else { throw fault(address, length, access, .busMasterDisabled) }
-        let offset = address.value &- cachedBase
-        if cachedGeneration == domain.generation, let host = cachedHost, offset < cachedSize, length <= cachedSize - offset,
-            cachedPermissions.allows(access)
-        {
-            return host + Int(offset)
+        if busMasterEnabled, cachedGeneration == domain.generation {
+            for i in 0..<Self.iotlbEntries {
+                let e = iotlb[i]
+                let offset = address.value &- e.base
+                if offset < e.size, length <= e.size - offset, e.permissions.allows(access), let host = e.host {
+                    return host + Int(offset)
+                }
+            }
         }
         return try translateAndCache(address, length: length, access: access)
     }
 
-    /// The IOTLB miss path: full translation, then the cache covers the mapping's overlap with
+    /// The IOTLB miss path: full translation, then one entry covers the mapping's overlap with
     /// the guest memory region it landed in.
-    private func translateAndCache(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError)
+    @usableFromInline func translateAndCache(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError)
         -> UnsafeMutableRawPointer
     {
+        guard busMasterEnabled else { throw fault(address, length, access, .busMasterDisabled) }
         let gpa: GuestPhysicalAddress
         switch domain.translate(address, length: length, access: access) {
         case .success(let g): gpa = g
@@ -66,11 +75,14 @@ public final class DMAPort {
             let startGPA = max(mapStartGPA, r.base.value)
             let endGPA = min(mapStartGPA &+ m.size, r.base.value &+ r.size)
             if endGPA > startGPA {
-                cachedBase = m.iova.value &+ (startGPA - mapStartGPA)
-                cachedSize = endGPA - startGPA
-                cachedHost = r.host + Int(startGPA - r.base.value)
-                cachedPermissions = m.permissions
-                cachedGeneration = domain.generation
+                if cachedGeneration != domain.generation {
+                    for i in 0..<Self.iotlbEntries { iotlb[i] = IOTLBEntry() }
+                    cachedGeneration = domain.generation
+                }
+                iotlb[nextVictim] = IOTLBEntry(
+                    base: m.iova.value &+ (startGPA - mapStartGPA), size: endGPA - startGPA,
+                    host: r.host + Int(startGPA - r.base.value), permissions: m.permissions)
+                nextVictim = (nextVictim + 1) & (Self.iotlbEntries - 1)
             }
         }
         return p
@@ -114,5 +126,22 @@ public final class DMAPort {
     private func fault(_ a: IOVA, _ n: UInt64, _ access: DMAAccess, _ e: DMAError) -> DMAError {
         faults.record(DMAFault(function: function, address: a, length: n, access: access, reason: e))
         return e
+    }
+}
+
+/// One IOTLB entry of a ``DMAPort``: `size` bytes of IOVA space from `base` at `host`.
+@usableFromInline struct IOTLBEntry {
+    @usableFromInline var base: UInt64 = 0
+    @usableFromInline var size: UInt64 = 0
+    @usableFromInline var host: UnsafeMutableRawPointer?
+    @usableFromInline var permissions = DMAPermissions()
+
+    @usableFromInline init() {}
+
+    @usableFromInline init(base: UInt64, size: UInt64, host: UnsafeMutableRawPointer, permissions: DMAPermissions) {
+        self.base = base
+        self.size = size
+        self.host = host
+        self.permissions = permissions
     }
 }

@@ -7,7 +7,8 @@
 public struct RegisterFile: Sendable {
     /// The spec this file follows.
     public let block: RegisterBlock
-    private var values: [UInt64]
+    // Register values by slot; one extra slot at the end backs ``discardSlot``.
+    @usableFromInline var values: [UInt64]
     private var resetValues: [UInt64]
     private var slotByDword: [Int32]
     private var slotOffset: [Int]
@@ -47,7 +48,34 @@ public struct RegisterFile: Sendable {
                 }
             }
         }
+        values.append(0)
         resetValues = values
+    }
+
+    /// The slot of the register at `offset` with its width mask, resolved once so hot paths
+    /// (statistics counted per frame or per command) skip the lookup. Nil if no register is there.
+    public func slot(at offset: Int) -> RegisterSlot? {
+        guard let (slot, _) = locate(offset, 1) else { return nil }
+        let width = slotWidth[slot]
+        return RegisterSlot(index: slot, mask: width >= 8 ? ~UInt64(0) : (UInt64(1) << UInt64(width * 8)) - 1)
+    }
+
+    /// The slot of the register at `offset`, or ``discardSlot`` if there is none (writes to it
+    /// go nowhere a guest can see).
+    public func slotOrDiscard(at offset: Int) -> RegisterSlot { slot(at: offset) ?? discardSlot }
+
+    /// A slot that belongs to no register.
+    public var discardSlot: RegisterSlot { RegisterSlot(index: values.count - 1, mask: ~UInt64(0)) }
+
+    /// The raw value in `slot`.
+    @inlinable public func value(_ slot: RegisterSlot) -> UInt64 { values[slot.index] }
+
+    /// Sets the raw value in `slot` (masked to the register's width).
+    @inlinable public mutating func set(_ slot: RegisterSlot, _ value: UInt64) { values[slot.index] = value & slot.mask }
+
+    /// Adds `delta` to the counter in `slot`, wrapping at the register's width.
+    @inlinable public mutating func increment(_ slot: RegisterSlot, by delta: UInt64 = 1) {
+        values[slot.index] = (values[slot.index] &+ delta) & slot.mask
     }
 
     /// The slot and bit shift of an access, if a register covers it entirely.
@@ -117,4 +145,18 @@ public struct RegisterFile: Sendable {
 
     /// Returns every register to its reset value.
     public mutating func reset() { values = resetValues }
+}
+
+/// A register resolved to its place in a ``RegisterFile`` (see ``RegisterFile/slot(at:)``).
+public struct RegisterSlot: Sendable, Equatable {
+    /// Index into the file's value table.
+    public let index: Int
+    /// The register's width as a bit mask.
+    public let mask: UInt64
+
+    /// A slot; use ``RegisterFile/slot(at:)`` rather than building one by hand.
+    @inlinable public init(index: Int, mask: UInt64) {
+        self.index = index
+        self.mask = mask
+    }
 }

@@ -1,0 +1,119 @@
+import RegisterModel
+
+/// The statistics registers the frame path counts into, resolved to register-file slots once
+/// (datasheet §8.2.3.23). The frame path adds to ``PendingStatistics``; a register read folds
+/// the pending count into the register first, so guests see exact, clear-on-read values.
+struct StatisticSlots {
+    typealias R = Intel82599PFRegisters
+
+    /// A 36-bit octet counter split over a low (31:0) and a high (35:32) register.
+    struct OctetCounter {
+        let low: RegisterSlot
+        let high: RegisterSlot
+    }
+
+    // Port-wide counters.
+    let goodPacketsTransmitted, totalPacketsTransmitted, broadcastTransmitted, multicastTransmitted: RegisterSlot
+    let goodPacketsReceived, broadcastReceived, multicastReceived, totalPacketsReceived: RegisterSlot
+    let missedPackets, spoofedPackets: RegisterSlot
+    let goodOctetsTransmitted, goodOctetsReceived: OctetCounter
+    // Per queue (QPTC/QPRC/QPRDC exist for queues 0-15; the queue index is taken mod 16).
+    let queuePacketsTransmitted, queuePacketsReceived, queueDrops: [RegisterSlot]
+    // Per pool.
+    let poolPacketsTransmitted, poolPacketsReceived, poolMulticastReceived: [RegisterSlot]
+    let poolOctetsTransmitted, poolOctetsReceived: [OctetCounter]
+
+    /// Every octet counter by the slot index of its low and of its high register (read path only).
+    let octetCounterBySlot: [Int: OctetCounter]
+
+    init(_ file: RegisterFile) {
+        func at(_ offset: Int) -> RegisterSlot { file.slotOrDiscard(at: offset) }
+        func octets(_ low: Int, _ high: Int) -> OctetCounter { OctetCounter(low: at(low), high: at(high)) }
+        let queues = 0..<16
+        let pools = 0..<Intel82599.poolCount
+        goodPacketsTransmitted = at(R.GPTC.offset)
+        totalPacketsTransmitted = at(R.TPT.offset)
+        broadcastTransmitted = at(R.BPTC.offset)
+        multicastTransmitted = at(R.MPTC.offset)
+        goodPacketsReceived = at(R.GPRC.offset)
+        broadcastReceived = at(R.BPRC.offset)
+        multicastReceived = at(R.MPRC.offset)
+        totalPacketsReceived = at(R.TPR.offset)
+        missedPackets = at(R.MPC.offset(0))
+        spoofedPackets = at(R.SSVPC.offset)
+        goodOctetsTransmitted = octets(R.GOTCL.offset, R.GOTCH.offset)
+        goodOctetsReceived = octets(R.GORCL.offset, R.GORCH.offset)
+        queuePacketsTransmitted = queues.map { at(R.QPTC.offset($0)) }
+        queuePacketsReceived = queues.map { at(R.QPRC.offset($0)) }
+        queueDrops = queues.map { at(R.QPRDC.offset($0)) }
+        poolPacketsTransmitted = pools.map { at(R.PVFGPTC.offset($0)) }
+        poolPacketsReceived = pools.map { at(R.PVFGPRC.offset($0)) }
+        poolMulticastReceived = pools.map { at(R.PVFMPRC.offset($0)) }
+        poolOctetsTransmitted = pools.map { octets(R.PVFGOTC_LSB.offset($0), R.PVFGOTC_MSB.offset($0)) }
+        poolOctetsReceived = pools.map { octets(R.PVFGORC_LSB.offset($0), R.PVFGORC_MSB.offset($0)) }
+        var bySlot: [Int: OctetCounter] = [:]
+        for c in [goodOctetsTransmitted, goodOctetsReceived] + poolOctetsTransmitted + poolOctetsReceived
+        where c.low != file.discardSlot {
+            bySlot[c.low.index] = c
+            bySlot[c.high.index] = c
+        }
+        octetCounterBySlot = bySlot
+    }
+}
+
+/// Counts the frame path made since the registers last saw them, by register slot index (an
+/// octet counter's count sits at its low register's index). Counting is one add, with no
+/// lookup, uniqueness check or bounds check.
+struct PendingStatistics {
+    private let counts: UnsafeMutablePointer<UInt64>
+    private let capacity: Int
+
+    /// Room for every slot of `file` (including its discard slot).
+    init(_ file: RegisterFile) {
+        capacity = file.discardSlot.index + 1
+        counts = .allocate(capacity: capacity)
+        counts.initialize(repeating: 0, count: capacity)
+    }
+
+    /// Frees the storage (the owner's deinit).
+    func deallocate() { counts.deallocate() }
+
+    /// Adds `n` to the counter in `slot`.
+    @inline(__always) func add(_ n: UInt64 = 1, to slot: RegisterSlot) { counts[slot.index] &+= n }
+
+    /// Adds `n` octets to an octet counter.
+    @inline(__always) func add(_ n: UInt64, to counter: StatisticSlots.OctetCounter) { counts[counter.low.index] &+= n }
+
+    /// Takes (returns and zeroes) the pending count of slot `index`.
+    func take(_ index: Int) -> UInt64 {
+        guard index >= 0, index < capacity else { return 0 }
+        defer { counts[index] = 0 }
+        return counts[index]
+    }
+
+    /// Forgets every pending count (device reset).
+    func clear() { counts.update(repeating: 0, count: capacity) }
+}
+
+extension RegisterFile {
+    /// Folds the pending count of the statistics register at `offset` (if any) into it.
+    mutating func fold(_ pending: PendingStatistics, _ statistics: StatisticSlots, at offset: Int) {
+        guard let slot = slot(at: offset) else { return }
+        if let pair = statistics.octetCounterBySlot[slot.index] {
+            let n = pending.take(pair.low.index)
+            if n != 0 { add(n, to: pair) }
+        } else {
+            let n = pending.take(slot.index)
+            if n != 0 { increment(slot, by: n) }
+        }
+    }
+}
+
+extension RegisterFile {
+    /// Adds `n` to a 36-bit octet counter.
+    @inline(__always) mutating func add(_ n: UInt64, to counter: StatisticSlots.OctetCounter) {
+        let total = (value(counter.high) << 32 | value(counter.low)) &+ n
+        set(counter.low, total & 0xFFFF_FFFF)
+        set(counter.high, (total >> 32) & 0xF)
+    }
+}
