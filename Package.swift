@@ -54,7 +54,8 @@ let package = Package(
         .target(
             name: "Host",
             dependencies: [
-                "PCIe", "DMAEngine", "Intel82599", "Network", "Drivers", "Inspector", .product(name: "Yams", package: "Yams"),
+                "PCIe", "DMAEngine", "Intel82599", "NVMe", "Network", "Drivers", "Inspector",
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
         .executableTarget(

@@ -10,6 +10,13 @@ public enum DeviceKind: String, Codable, Sendable, CaseIterable {
     case dmaEngine = "dma-engine"
     /// An Intel 82599 10 GbE PF (up to 64 SR-IOV VFs) with its port cabled to a peer host.
     case intel82599 = "intel-82599"
+    /// A Nitro-style NVMe controller for an EBS volume (1d0f:8061).
+    case nvmeEBS = "nvme-ebs"
+    /// A Nitro-style NVMe instance-storage controller (1d0f:cd01), always encrypted.
+    case nvmeInstanceStore = "nvme-instance-store"
+
+    /// Whether this is one of the NVMe controllers.
+    public var isNVMe: Bool { self == .nvmeEBS || self == .nvmeInstanceStore }
 }
 
 /// One device in a profile.
@@ -24,14 +31,40 @@ public struct DeviceEntry: Codable, Sendable, Equatable {
     public var vfs: Int?
     /// Device serial number (Device Serial Number capability).
     public var serial: UInt64?
+    /// NVMe: namespace size in MiB (default 1024).
+    public var capacityMiB: Int?
+    /// NVMe: logical block size of the initial format, 512 or 4096 (default 512).
+    public var blockSize: Int?
+    /// NVMe: I/O queue pairs, one per vCPU of the instance (default 2).
+    public var queues: Int?
+    /// NVMe EBS: the volume id ("vol-..."), reported as the serial number without its hyphen.
+    public var volumeID: String?
+    /// NVMe EBS: the block device name reported in the vendor-specific Identify area.
+    public var blockDeviceName: String?
+    /// NVMe: a file backing the namespace (persists across runs, unencrypted EBS); memory if absent.
+    public var backingFile: String?
+    /// NVMe EBS: encrypt the volume's blocks with a controller key (default false; instance
+    /// storage is always encrypted).
+    public var encrypted: Bool?
 
     /// Creates an entry.
-    public init(kind: DeviceKind, slot: String, totalVFs: Int? = nil, vfs: Int? = nil, serial: UInt64? = nil) {
+    public init(
+        kind: DeviceKind, slot: String, totalVFs: Int? = nil, vfs: Int? = nil, serial: UInt64? = nil,
+        capacityMiB: Int? = nil, blockSize: Int? = nil, queues: Int? = nil, volumeID: String? = nil,
+        blockDeviceName: String? = nil, backingFile: String? = nil, encrypted: Bool? = nil
+    ) {
         self.kind = kind
         self.slot = slot
         self.totalVFs = totalVFs
         self.vfs = vfs
         self.serial = serial
+        self.capacityMiB = capacityMiB
+        self.blockSize = blockSize
+        self.queues = queues
+        self.volumeID = volumeID
+        self.blockDeviceName = blockDeviceName
+        self.backingFile = backingFile
+        self.encrypted = encrypted
     }
 }
 
@@ -94,6 +127,17 @@ public struct HostProfile: Codable, Sendable, Equatable {
             if vfs < 0 || vfs > total { problems.append("\(bdf): vfs \(vfs) outside 0...totalVFs (\(total))") }
             if d.kind == .hostBridge, total > 0 { problems.append("\(bdf): a host bridge has no SR-IOV") }
             if d.kind == .intel82599, total > 64 { problems.append("\(bdf): an 82599 offers at most 64 VFs") }
+            if d.kind.isNVMe {
+                if total > 0 { problems.append("\(bdf): an NVMe controller has no SR-IOV") }
+                if let b = d.blockSize, b != 512, b != 4096 { problems.append("\(bdf): blockSize \(b) is not 512 or 4096") }
+                if let c = d.capacityMiB, c < 1 || c > 1 << 24 {
+                    problems.append("\(bdf): capacityMiB \(c) outside 1...16777216")
+                }
+                if let q = d.queues, q < 1 || q > 64 { problems.append("\(bdf): queues \(q) outside 1...64") }
+                if d.kind == .nvmeInstanceStore, d.encrypted == false {
+                    problems.append("\(bdf): instance storage is always encrypted")
+                }
+            }
         }
         return problems
     }

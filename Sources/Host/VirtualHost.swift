@@ -1,6 +1,7 @@
 import DMAEngine
 import Drivers
 import Intel82599
+import NVMe
 import Network
 import PCIe
 
@@ -18,6 +19,8 @@ public final class VirtualHost {
     public private(set) var networkPorts: [NetworkPort] = []
     /// 82599 PFs and VFs bound to the reference drivers.
     public internal(set) var nics: [BoundNIC] = []
+    /// NVMe controllers bound to the reference driver.
+    public internal(set) var storage: [BoundNVMe] = []
     /// Problems met during bring-up (a driver that failed to bind, VFs that did not appear).
     public private(set) var bringUpProblems: [String] = []
 
@@ -45,6 +48,9 @@ public final class VirtualHost {
                         serial: entry.serial ?? 0x00a0_c9ff_ff00_0000 | UInt64(bdf.routingID), wire: port.wire,
                         permanentAddress: MACAddress(0x00a0_c900_0000 | UInt64(bdf.routingID) << 8))
                     networkPorts.append(port)
+                case .nvmeEBS, .nvmeInstanceStore:
+                    function = try NVMe.makeController(
+                        at: bdf, services: bus.services, configuration: entry.nvmeConfiguration(at: bdf))
                 }
                 try bus.attach(function)
             } catch {
@@ -60,6 +66,14 @@ public final class VirtualHost {
             guard let bdf = BDF(entry.slot) else { continue }
             do {
                 nics.append(try bringUpIntel82599(entry, at: bdf))
+            } catch {
+                bringUpProblems.append("\(bdf): \(error)")
+            }
+        }
+        for entry in profile.devices where entry.kind.isNVMe {
+            guard let bdf = BDF(entry.slot) else { continue }
+            do {
+                storage.append(try bringUpNVMe(entry, at: bdf))
             } catch {
                 bringUpProblems.append("\(bdf): \(error)")
             }
