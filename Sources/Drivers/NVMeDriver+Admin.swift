@@ -117,7 +117,7 @@ extension NVMeDriver {
         for c in done {
             asyncEventCommands.removeAll { $0 == c.commandID }
             if c.status.isSuccess {
-                asyncEvents.append(NVMeAsyncEvent(dword0: c.dword0))
+                asyncEvents.append(AsyncEvent(dword0: c.dword0))
             } else if c.status.type == NVMeStatus.asyncEventLimitExceeded.type,
                 c.status.code == NVMeStatus.asyncEventLimitExceeded.code
             {
@@ -128,21 +128,21 @@ extension NVMeDriver {
     }
 
     /// Consumes admin completions now and returns (and forgets) the asynchronous events reported.
-    public func pollAsyncEvents() throws(NVMeDriverError) -> [NVMeAsyncEvent] {
+    public func pollAsyncEvents() throws(NVMeDriverError) -> [AsyncEvent] {
         if let admin { _ = admin.reapAll(access, bar: bar, lookingFor: nil) }
         try collectAsyncEvents()
         return takeAsyncEvents()
     }
 
     /// Returns and forgets the asynchronous events reported so far.
-    public func takeAsyncEvents() -> [NVMeAsyncEvent] {
+    public func takeAsyncEvents() -> [AsyncEvent] {
         defer { asyncEvents = [] }
         return asyncEvents
     }
 
     /// Waits (on MSI-X vector 0, or polling) for an asynchronous event; returns the first one
     /// reported (the rest stay in ``asyncEvents``), or nil after `timeout`.
-    public func waitForAsyncEvent(timeout: VirtualDuration) throws(NVMeDriverError) -> NVMeAsyncEvent? {
+    public func waitForAsyncEvent(timeout: VirtualDuration) throws(NVMeDriverError) -> AsyncEvent? {
         let deadline = access.clock.now.advanced(by: timeout)
         while true {
             if let admin { _ = admin.reapAll(access, bar: bar, lookingFor: nil) }
@@ -176,24 +176,24 @@ extension NVMeDriver {
     }
 
     /// Get Features `feature` (CDW11 as given); returns CQE DW0.
-    public func getFeature(_ feature: UInt8, dword11: UInt32 = 0) throws(NVMeDriverError) -> UInt32 {
-        try admin(.getFeatures, [10: UInt32(feature), 11: dword11])
+    public func getFeature(_ feature: FeatureID, dword11: UInt32 = 0) throws(NVMeDriverError) -> UInt32 {
+        try admin(.getFeatures, [10: UInt32(feature.rawValue), 11: dword11])
     }
 
     /// Set Features `feature` to `value` (CDW11); returns CQE DW0.
     @discardableResult
-    public func setFeature(_ feature: UInt8, value: UInt32) throws(NVMeDriverError) -> UInt32 {
-        try admin(.setFeatures, [10: UInt32(feature), 11: value])
+    public func setFeature(_ feature: FeatureID, value: UInt32) throws(NVMeDriverError) -> UInt32 {
+        try admin(.setFeatures, [10: UInt32(feature.rawValue), 11: value])
     }
 
     /// Get Log Page `page`: `length` bytes (a multiple of 4) from byte `offset`.
     /// `retainAsyncEvent` sets RAE, so an asynchronous event tied to the page is not cleared.
     public func logPage(
-        _ page: UInt8, namespace: UInt32 = 0xFFFF_FFFF, length: Int, offset: UInt64 = 0, retainAsyncEvent: Bool = false
+        _ page: LogPageID, namespace: UInt32 = 0xFFFF_FFFF, length: Int, offset: UInt64 = 0, retainAsyncEvent: Bool = false
     ) throws(NVMeDriverError) -> [UInt8] {
         guard length >= 4, length % 4 == 0 else { throw .invalidTransfer("log page length \(length) is not a multiple of 4") }
         let dwords = UInt32(length / 4 - 1)
-        let cdw10 = UInt32(page) | (retainAsyncEvent ? 1 << 15 : 0) | (dwords & 0xFFFF) << 16
+        let cdw10 = UInt32(page.rawValue) | (retainAsyncEvent ? 1 << 15 : 0) | (dwords & 0xFFFF) << 16
         try admin(
             .getLogPage, namespace: namespace,
             [10: cdw10, 11: dwords >> 16, 12: UInt32(truncatingIfNeeded: offset), 13: UInt32(truncatingIfNeeded: offset >> 32)],

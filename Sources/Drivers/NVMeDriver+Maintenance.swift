@@ -54,13 +54,13 @@ extension NVMeDriver {
 
     /// The Sanitize Status log page (81h); reading it clears a sanitize asynchronous event.
     public func sanitizeStatus(retainAsyncEvent: Bool = false) throws(NVMeDriverError) -> NVMeSanitizeStatus {
-        let page = try logPage(NVMeLogPage.sanitizeStatus, length: 512, retainAsyncEvent: retainAsyncEvent)
+        let page = try logPage(.sanitizeStatus, length: 512, retainAsyncEvent: retainAsyncEvent)
         return page.withUnsafeBytes { NVMeSanitizeStatus(parsing: $0) }
     }
 
     /// The SMART / Health Information log page (02h) for the controller or `namespace`.
     public func smartLog(namespace: UInt32 = 0xFFFF_FFFF) throws(NVMeDriverError) -> NVMeSMARTLog {
-        let page = try logPage(NVMeLogPage.smartHealth, namespace: namespace, length: 512)
+        let page = try logPage(.smartHealth, namespace: namespace, length: 512)
         return page.withUnsafeBytes { NVMeSMARTLog(parsing: $0) }
     }
 
@@ -69,7 +69,7 @@ extension NVMeDriver {
     public func errorLog(entries: Int? = nil) throws(NVMeDriverError) -> [NVMeErrorLogEntry] {
         let supported = (identity?.errorLogEntries ?? 0) + 1
         let count = min(max(entries ?? supported, 1), supported, Self.adminDataSize / 64)
-        let page = try logPage(NVMeLogPage.errorInformation, length: count * 64)
+        let page = try logPage(.errorInformation, length: count * 64)
         return page.withUnsafeBytes { raw in
             (0..<count).map { i in NVMeErrorLogEntry(parsing: UnsafeRawBufferPointer(rebasing: raw[(i * 64)..<(i * 64 + 64)])) }
         }.filter { $0.errorCount != 0 }
@@ -77,6 +77,6 @@ extension NVMeDriver {
 
     /// Turns the volatile write cache on or off (Set Features 06h).
     public func setVolatileWriteCache(_ enabled: Bool) throws(NVMeDriverError) {
-        try setFeature(NVMeFeature.volatileWriteCache, value: enabled ? 1 : 0)
+        try setFeature(.volatileWriteCache, value: enabled ? 1 : 0)
     }
 }

@@ -1,28 +1,16 @@
 import NVMe
 import PCIe
 
-/// Feature identifiers the driver sets (NVMe Base §5.21.1).
-public enum NVMeFeature {
-    /// Volatile Write Cache.
-    public static let volatileWriteCache: UInt8 = 0x06
-    /// Number of Queues.
-    public static let numberOfQueues: UInt8 = 0x07
-    /// Interrupt Coalescing.
-    public static let interruptCoalescing: UInt8 = 0x08
-    /// Asynchronous Event Configuration.
-    public static let asyncEventConfiguration: UInt8 = 0x0B
-}
-
 extension NVMeDriver {
     /// Identify with `cns` for `namespace`; returns the 4096-byte data structure.
-    public func identify(cns: UInt8, namespace: UInt32 = 0) throws(NVMeDriverError) -> [UInt8] {
-        try admin(.identify, namespace: namespace, [10: UInt32(cns)], dataLength: 4096)
+    public func identify(_ cns: IdentifyCNS, namespace: UInt32 = 0) throws(NVMeDriverError) -> [UInt8] {
+        try admin(.identify, namespace: namespace, [10: UInt32(cns.rawValue)], dataLength: 4096)
         return Array(adminDataBytes(4096))
     }
 
     /// Identify Controller; sets ``identity`` and ``maximumTransferBytes`` (MDTS).
     func identifyController() throws(NVMeDriverError) {
-        let data = try identify(cns: 1)
+        let data = try identify(.controller)
         let id = data.withUnsafeBytes { NVMeControllerIdentity(parsing: $0) }
         identity = id
         var limit = configuration.maximumTransferBytes / pageSize * pageSize
@@ -38,7 +26,7 @@ extension NVMeDriver {
     func configureAsyncEvents() throws(NVMeDriverError) {
         guard asyncEventTarget > 0 else { return }
         do {
-            try setFeature(NVMeFeature.asyncEventConfiguration, value: 0xFF | 1 << 8 | 1 << 9)
+            try setFeature(.asyncEventConfiguration, value: 0xFF | 1 << 8 | 1 << 9)
         } catch .command {
             return
         }
@@ -48,7 +36,7 @@ extension NVMeDriver {
     /// queue memory is allocated on the first start and reused after resets.
     func createIOQueues() throws(NVMeDriverError) {
         let wanted = configuration.ioQueueCount
-        let result = try setFeature(NVMeFeature.numberOfQueues, value: UInt32(wanted - 1) << 16 | UInt32(wanted - 1))
+        let result = try setFeature(.numberOfQueues, value: UInt32(wanted - 1) << 16 | UInt32(wanted - 1))
         let granted = Int(min(result & 0xFFFF, result >> 16)) + 1
         let count = min(wanted, granted)
         let depth = min(configuration.ioQueueDepth, capabilities.maximumQueueEntries)
@@ -87,7 +75,7 @@ extension NVMeDriver {
     func identifyNamespaces() throws(NVMeDriverError) {
         var ids: [UInt32] = []
         do {
-            let list = try identify(cns: 2)
+            let list = try identify(.activeNamespaceList)
             for i in 0..<1024 {
                 let id = NVMeBytes(list).u32(i * 4)
                 if id == 0 { break }
@@ -98,7 +86,7 @@ extension NVMeDriver {
         }
         var found: [NVMeNamespace] = []
         for id in ids {
-            let data = try identify(cns: 0, namespace: id)
+            let data = try identify(.namespace, namespace: id)
             let ns = data.withUnsafeBytes { NVMeNamespace(id: id, parsing: $0) }
             if ns.size > 0 { found.append(ns) }
         }

@@ -78,7 +78,7 @@ public final class NVMeDriver<Access: DeviceAccess> {
     /// Largest transfer per command: MDTS, the configuration and the PRP list pages agree on it.
     public internal(set) var maximumTransferBytes = 0
     /// Asynchronous events reported and not yet taken (``takeAsyncEvents()``).
-    public internal(set) var asyncEvents: [NVMeAsyncEvent] = []
+    public internal(set) var asyncEvents: [AsyncEvent] = []
     /// Controller resets the driver performed (``reset()``, ``subsystemReset()``).
     public internal(set) var resetCount = 0
 

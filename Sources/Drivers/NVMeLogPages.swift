@@ -1,19 +1,5 @@
 import NVMe
 
-/// Log page identifiers the driver reads (NVMe Base §5.14.1).
-public enum NVMeLogPage {
-    /// Error Information.
-    public static let errorInformation: UInt8 = 0x01
-    /// SMART / Health Information.
-    public static let smartHealth: UInt8 = 0x02
-    /// Firmware Slot Information.
-    public static let firmwareSlot: UInt8 = 0x03
-    /// Sanitize Status.
-    public static let sanitizeStatus: UInt8 = 0x81
-    /// EC2's vendor performance statistics page.
-    public static let ec2Statistics: UInt8 = 0xD0
-}
-
 /// Sanitize Action (SANACT, Sanitize CDW10 2:0).
 public enum NVMeSanitizeAction: UInt32, Sendable, CaseIterable {
     /// Exit Failure Mode.
@@ -141,26 +127,5 @@ public struct NVMeErrorLogEntry: Sendable, Equatable {
         parameterErrorLocation = b.u16(14)
         lba = b.u64(16)
         namespaceID = b.u32(24)
-    }
-}
-
-/// An Asynchronous Event the controller reported (AER completion DW0, NVMe Base §5.2).
-public struct NVMeAsyncEvent: Sendable, Equatable, CustomStringConvertible {
-    /// The completion's Dword 0.
-    public var dword0: UInt32
-
-    /// Wraps an AER completion's Dword 0.
-    public init(dword0: UInt32) { self.dword0 = dword0 }
-
-    /// Asynchronous Event Type: 0 error, 1 SMART/health, 2 notice, 6 I/O command set specific, 7 vendor.
-    public var type: Int { Int(dword0 & 7) }
-    /// Asynchronous Event Information.
-    public var info: Int { Int((dword0 >> 8) & 0xFF) }
-    /// The log page to read to clear the event (and re-arm it).
-    public var logPage: UInt8 { UInt8(truncatingIfNeeded: dword0 >> 16) }
-    /// A Sanitize Operation Completed event (type 6, info 01h or 02h, log page 81h).
-    public var isSanitizeCompleted: Bool { type == 6 && (info == 1 || info == 2) }
-    public var description: String {
-        "async event type \(type) info 0x\(String(info, radix: 16)) log 0x\(String(logPage, radix: 16))"
     }
 }

@@ -93,7 +93,7 @@ final class NVMeQueuePair {
         cqHeadDoorbell = NVMeRegister.completionHeadDoorbell(id, stride: doorbellStride)
         func rounded(_ n: Int) -> Int { (n + pageSize - 1) / pageSize * pageSize }
         sq = try access.allocateNVMeMemory(rounded(entries * SubmissionEntry.size), alignment: pageSize)
-        cq = try access.allocateNVMeMemory(rounded(entries * 16), alignment: pageSize)
+        cq = try access.allocateNVMeMemory(rounded(entries * CompletionEntry.size), alignment: pageSize)
         lists = try access.allocateNVMeMemory(max(entries - 1, 1) * listPagesPerSlot * pageSize, alignment: pageSize)
         freeSlots = .allocate(capacity: entries)
         slotState = .allocate(capacity: entries)
@@ -192,7 +192,7 @@ final class NVMeQueuePair {
     }
 
     @inlinable var headDword3: UInt32 {
-        UInt32(littleEndian: cq.host.load(fromByteOffset: cqHead &* 16 &+ 12, as: UInt32.self))
+        UInt32(littleEndian: cq.host.load(fromByteOffset: cqHead &* CompletionEntry.size &+ 12, as: UInt32.self))
     }
 
     /// Consumes the CQ entry at the head (its phase tag must be current): the completion, or nil
@@ -200,18 +200,15 @@ final class NVMeQueuePair {
     /// The caller frees or stashes the slot. Moves the head, not the doorbell.
     @inlinable @inline(__always)
     func consumeHead() -> NVMeCompletion? {
-        let at = cqHead &* 16
-        let dw3 = UInt32(littleEndian: cq.host.load(fromByteOffset: at &+ 12, as: UInt32.self))
-        let dw0 = UInt32(littleEndian: cq.host.load(fromByteOffset: at, as: UInt32.self))
-        let dw2 = UInt32(littleEndian: cq.host.load(fromByteOffset: at &+ 8, as: UInt32.self))
-        deviceSQHead = Int(dw2 & 0xFFFF)
+        let e = CompletionEntry(loadingFrom: cq.host + cqHead &* CompletionEntry.size)
+        deviceSQHead = Int(e.submissionQueueHead)
         cqHead &+= 1
         if cqHead == entries {
             cqHead = 0
             phase ^= 1
         }
         completed &+= 1
-        let slot = Int(dw3 & 0xFFFF)
+        let slot = Int(e.commandID)
         guard slot < slotCount, slotState[slot] == Self.inFlight || slotState[slot] == Self.abandoned else {
             unexpectedCompletions &+= 1
             return nil
@@ -220,7 +217,7 @@ final class NVMeQueuePair {
             release(slot)
             return nil
         }
-        return NVMeCompletion(commandID: UInt16(slot), status: NVMeStatus(field: UInt16(dw3 >> 17)), dword0: dw0)
+        return NVMeCompletion(commandID: e.commandID, status: e.status, dword0: e.dword0)
     }
 
     /// Hands out stashed completions, then the CQ's, up to `out.count`; one CQ head doorbell.
