@@ -42,7 +42,7 @@ let package = Package(
             name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine", "Intel82599", "Network", "NVMe"],
             swiftSettings: strict),
         .target(
-            name: "Conformance", dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine", "Intel82599", "Network"],
+            name: "Conformance", dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine", "Intel82599", "Network", "NVMe"],
             swiftSettings: strict),
         .target(name: "CSpeedOfLight"),
         .target(name: "CXTS", linkerSettings: [.linkedLibrary("crypto")]),
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(
             name: "DriversTests", dependencies: ["Drivers", "DMAEngine", "Intel82599", "Network", "NVMe", "PCIe", "TestSupport"],
             swiftSettings: strict),
-        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "PCIe", "DMAEngine"], swiftSettings: strict),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "PCIe", "DMAEngine", "NVMe"], swiftSettings: strict),
         .testTarget(name: "BenchTests", dependencies: ["Bench"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host", "PCIe"], swiftSettings: strict),
         .testTarget(name: "DevbenchTests", dependencies: ["devbench", "Host", "Inspector", "PCIe"], swiftSettings: strict),
