@@ -48,7 +48,9 @@ struct NVMeDriverEraseTests {
     func formatCryptoErase() throws {
         let bench = try NVMeBench(NVMeBench.instanceStore(blockSize: 4096))
         let pattern = try writePattern(bench)
+        let key = try #require(bench.controller).keyGeneration
         try bench.driver.format(secureErase: .cryptographic)
+        #expect(try #require(bench.controller).keyGeneration != key)
         let after = try readBack(bench)
         #expect(after != pattern)
         #expect(after.allSatisfy { $0 == 0 })
@@ -64,7 +66,9 @@ struct NVMeDriverEraseTests {
         let pattern = try writePattern(bench)
         let aers = d.outstandingAsyncEventRequests
         #expect(aers > 0)
+        let key = try #require(bench.controller).keyGeneration
         let status = try d.sanitize(.cryptoErase)
+        #expect(try #require(bench.controller).keyGeneration != key)
         #expect(status.completed)
         #expect(!status.inProgress)
         #expect(status.commandDword10 & 7 == NVMeSanitizeAction.cryptoErase.rawValue)
