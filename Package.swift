@@ -49,7 +49,8 @@ let package = Package(
         .target(name: "BlockCrypto", dependencies: ["CXTS"], swiftSettings: strict),
         .target(name: "NVMe", dependencies: ["PCIe", "RegisterModel", "BlockCrypto"], swiftSettings: strict),
         .target(
-            name: "Bench", dependencies: ["PCIe", "Drivers", "DMAEngine", "Intel82599", "Network", "CSpeedOfLight"],
+            name: "Bench",
+            dependencies: ["PCIe", "Drivers", "DMAEngine", "Intel82599", "NVMe", "BlockCrypto", "Network", "CSpeedOfLight"],
             swiftSettings: strict),
         .target(
             name: "Host",

@@ -37,6 +37,7 @@ extension BenchReport {
             "\(machine.cores) cores, \(machine.cpu), \(machine.buildConfiguration) build, "
                 + "\(repetitions) repetitions, \(machine.clock)")
         out.append("ratio = emulated median / speed-of-light median (same memory work in C, same run)")
+        out += latencyLines()
         if machine.buildConfiguration == "debug" { out.append("warning: debug build; figures are not representative") }
         for r in results {
             if let f = r.failure { out.append("\(r.workload): \(f)") }
@@ -45,6 +46,33 @@ extension BenchReport {
             }
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// Per-command latency and IOPS of workloads with a latency probe, and the encrypted ones
+    /// against `openssl speed`.
+    func latencyLines() -> [String] {
+        let probed = results.filter { $0.latencyP50 != nil }
+        guard !probed.isEmpty else { return [] }
+        var out = ["", "latency (submission to reaped completion, \(probed.count) workloads):"]
+        let width = probed.map(\.workload.count).max() ?? 0
+        for r in probed {
+            let iops = r.operationsPerSecond.map { String(format: "%.0fk IOPS", $0 / 1e3) } ?? "-"
+            var line =
+                "  " + r.workload.padding(toLength: width, withPad: " ", startingAt: 0)
+                + "  \(iops)  p50 \(Self.number(r.latencyP50)) ns  p99 \(Self.number(r.latencyP99)) ns"
+            if r.workload.hasSuffix("-xts"), let limit = openSSLSpeed?.unitsPerSecond, let ops = r.operationsPerSecond {
+                line += String(format: "  %.2f of openssl speed", ops / limit)
+            }
+            out.append(line)
+        }
+        if let o = openSSLSpeed {
+            out.append(
+                String(format: "  %@: %.2f GB/s = %.0fk 4 KiB units/s", o.command, o.bytesPerSecond / 1e9, o.unitsPerSecond / 1e3)
+            )
+        } else if probed.contains(where: { $0.workload.hasSuffix("-xts") }) {
+            out.append("  openssl speed: not available (no openssl binary, or output not understood)")
+        }
+        return out
     }
 
     static func number(_ v: Double?) -> String {

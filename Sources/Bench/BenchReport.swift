@@ -89,6 +89,10 @@ public struct BenchResult: Codable, Sendable, Equatable {
     public var retainedHeapBytesPerOperation: Double?
     /// Why the workload failed or is suspect, if it did.
     public var failure: String?
+    /// Median per-operation latency from the latency probe, in ns (workloads with a queue depth).
+    public var latencyP50: Double?
+    /// 99th percentile per-operation latency, in ns.
+    public var latencyP99: Double?
 
     init(
         workload w: BenchWorkload, emulated: BenchStatistics? = nil, speedOfLight: BenchStatistics? = nil,
@@ -139,6 +143,8 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public var results: [BenchResult]
     /// Combined checksum of all timed bodies (keeps the work observable; not meaningful).
     public var checksum: UInt64
+    /// `openssl speed` for XTS-AES-256 on 4 KiB units, when encrypted NVMe workloads ran.
+    public var openSSLSpeed: OpenSSLSpeed?
 
     /// Creates a report.
     public init(machine: BenchMachine, repetitions: Int, results: [BenchResult], sink: UInt64) {

@@ -7,6 +7,8 @@ public struct BenchOptions: Sendable {
     public var warmUpRepetitions: Int
     /// Wall time one repetition aims for; the iteration count is calibrated to it.
     public var targetRepetitionNanoseconds: Double
+    /// Operations the latency probe times, for workloads that have one.
+    public var latencySamples = 20_000
 
     /// Creates options: 15 repetitions, 2 warm-ups, 20 ms per repetition by default.
     public init(repetitions: Int = 15, warmUpRepetitions: Int = 2, targetRepetitionNanoseconds: Double = 20_000_000) {
@@ -26,7 +28,11 @@ public func runBenchmarks(filter: String? = nil, repetitions: Int = 15) -> Bench
 public func runBenchmarks(_ workloads: [BenchWorkload], options: BenchOptions) -> BenchReport {
     var runner = BenchRunner(options: options)
     let results = workloads.map { runner.run($0) }
-    return BenchReport(machine: .current, repetitions: options.repetitions, results: results, sink: runner.sink)
+    var report = BenchReport(machine: .current, repetitions: options.repetitions, results: results, sink: runner.sink)
+    if workloads.contains(where: { $0.name.hasPrefix("nvme-") && $0.name.hasSuffix("-xts") }) {
+        report.openSSLSpeed = OpenSSLSpeed.measure()
+    }
+    return report
 }
 
 /// Warm-up, calibration and timed repetitions of one workload at a time.
@@ -66,11 +72,19 @@ struct BenchRunner {
         let totalEmulatedOperations = perEmulated * Double(options.warmUpRepetitions + options.repetitions)
         let retained = heapBefore.flatMap { b in heapAfter.map { Double($0 - b) / totalEmulatedOperations } }
         let failures = instance.failures()
-        return BenchResult(
+        var result = BenchResult(
             workload: workload, emulated: BenchStatistics(emulated), speedOfLight: BenchStatistics(reference),
             iterationsPerRepetition: emulatedIterations, speedOfLightIterationsPerRepetition: referenceIterations,
             retainedHeapBytesPerOperation: retained,
             failure: failures == 0 ? nil : "\(failures) iterations of the emulated path failed")
+        if let probe = instance.latency {
+            let samples = probe(options.latencySamples).sorted()
+            if !samples.isEmpty {
+                result.latencyP50 = BenchStatistics.percentile(samples, 0.50)
+                result.latencyP99 = BenchStatistics.percentile(samples, 0.99)
+            }
+        }
+        return result
     }
 
     /// Nanoseconds `body` takes for `iterations` iterations.

@@ -42,7 +42,7 @@ public struct BenchWorkload: Sendable {
             .dmaCopy(payload: 2048, label: "2KiB"),
             .dmaCopy(payload: 65536, label: "64KiB"),
             .vebForwarding(vfCount: 1), .vebForwarding(vfCount: 8), .vebForwarding(vfCount: 63),
-        ]
+        ] + NVMeBenchShape.all.map { .nvmeRandomIO($0) }
     }
 
     /// The workloads whose name contains one of the comma-separated terms of `filter`
@@ -66,17 +66,22 @@ public struct BenchInstance {
     public let speedOfLight: (Int) -> UInt64
     /// Failed iterations of the emulated path so far.
     public let failures: () -> Int
+    /// Optional latency probe, run untimed after the timed repetitions: performs `n` operations
+    /// at the workload's queue depth and returns each one's latency in nanoseconds (submission
+    /// to completion seen by the driver).
+    public let latency: ((Int) -> [Double])?
     /// Keeps objects (buffers, devices) alive as long as the instance.
     let owner: AnyObject?
 
     /// Creates an instance; `owner` is retained for the instance's lifetime.
     public init(
         emulated: @escaping (Int) -> UInt64, speedOfLight: @escaping (Int) -> UInt64,
-        failures: @escaping () -> Int = { 0 }, owner: AnyObject? = nil
+        failures: @escaping () -> Int = { 0 }, latency: ((Int) -> [Double])? = nil, owner: AnyObject? = nil
     ) {
         self.emulated = emulated
         self.speedOfLight = speedOfLight
         self.failures = failures
+        self.latency = latency
         self.owner = owner
     }
 }

@@ -18,7 +18,12 @@ struct CLITests {
         #expect(r.stdout.contains("82599 VF0->VF1    pass  32 frames"))
         #expect(r.stdout.contains("82599 VF1->VF0    pass"))
         #expect(r.stdout.contains("82599 VF2->peer   pass  32 frames out of the port"))
-        #expect(r.stdout.contains("smoke 6/6 passed"))
+        #expect(r.stdout.contains("00:1e.0 Non-Volatile memory controller: Amazon.com, Inc. NVMe EBS Controller"))
+        #expect(r.stdout.contains("00:1f.0 Non-Volatile memory controller: Amazon.com, Inc. NVMe SSD Controller"))
+        #expect(r.stdout.contains("nvme EBS          pass  wrote 128 KiB on 2 queues (512 B blocks, PRP lists) as /dev/xvda"))
+        #expect(r.stdout.contains("nvme instance     pass  wrote 128 KiB on 2 queues (4096 B blocks"))
+        #expect(r.stdout.contains("nvme stop         pass  instance stop: key 1 destroyed, key 2 drawn"))
+        #expect(r.stdout.contains("smoke 9/9 passed"))
         #expect(r.stdout.contains("Result: PASS"))
     }
 

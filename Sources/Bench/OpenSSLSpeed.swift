@@ -1,0 +1,47 @@
+import Foundation
+
+/// The figure `openssl speed -evp aes-256-xts -bytes 4096` prints, measured in the same run as
+/// the encrypted NVMe workloads so their ratio compares like with like.
+public struct OpenSSLSpeed: Codable, Sendable, Equatable {
+    /// The command that was run.
+    public var command: String
+    /// Bytes per second it reported for 4 KiB units.
+    public var bytesPerSecond: Double
+
+    /// 4 KiB data units per second: the IOPS ceiling of XTS-AES-256 on one core.
+    public var unitsPerSecond: Double { bytesPerSecond / 4096 }
+
+    /// Runs `openssl speed` for `seconds` seconds; nil if the tool is missing or its output is not understood.
+    public static func measure(seconds: Int = 1) -> OpenSSLSpeed? {
+        let arguments = ["speed", "-evp", "aes-256-xts", "-bytes", "4096", "-seconds", String(seconds)]
+        guard let path = ["/usr/bin/openssl", "/usr/local/bin/openssl"].first(where: FileManager.default.isExecutableFile)
+        else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return nil
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let rate = parse(String(decoding: data, as: UTF8.self)) else { return nil }
+        return OpenSSLSpeed(command: "openssl " + arguments.joined(separator: " "), bytesPerSecond: rate)
+    }
+
+    /// The rate in bytes per second from `openssl speed` output: the AES-256-XTS row's last
+    /// column, in thousands of bytes per second with a "k" suffix.
+    static func parse(_ text: String) -> Double? {
+        for line in text.split(separator: "\n") where line.lowercased().hasPrefix("aes-256-xts") {
+            guard let last = line.split(separator: " ").last, last.hasSuffix("k"), let k = Double(last.dropLast()) else {
+                continue
+            }
+            return k * 1000
+        }
+        return nil
+    }
+}

@@ -1,0 +1,220 @@
+import BlockCrypto
+import Drivers
+import NVMe
+import PCIe
+
+/// One NVMe random-I/O workload: direction, queue depth, encryption.
+public struct NVMeBenchShape: Sendable {
+    /// Reads (true) or writes.
+    public let read: Bool
+    /// Commands kept in flight.
+    public let queueDepth: Int
+    /// XTS-AES-256 on the controller (instance storage) or plaintext (unencrypted EBS).
+    public let encrypted: Bool
+
+    /// Every shape the issue asks for: read and write, queue depth 1, 32 and 128, with and without XTS.
+    public static let all: [NVMeBenchShape] = [true, false].flatMap { read in
+        [1, 32, 128].flatMap { qd in [false, true].map { NVMeBenchShape(read: read, queueDepth: qd, encrypted: $0) } }
+    }
+
+    /// `nvme-4k-randread-qd32-xts`.
+    public var name: String {
+        "nvme-4k-rand\(read ? "read" : "write")-qd\(queueDepth)-\(encrypted ? "xts" : "plain")"
+    }
+}
+
+/// A controller with one 4 KiB-formatted namespace bound to the reference driver on one I/O
+/// queue, a working set of `span` blocks written once at setup (so reads decrypt real data, not
+/// deallocated blocks), and a deterministic LBA sequence.
+final class NVMeBenchFixture {
+    static let blockSize = 4096
+    static let span: UInt64 = 16_384  // 64 MiB working set
+    let bus = PCIBus()
+    let driver: NVMeDriver<BusDeviceAccess>
+    let buffers: DMABuffer
+    let shape: NVMeBenchShape
+    var completions: [NVMeCompletion]
+    var rng: UInt64 = 0x6e76_6d65_6265_6e63
+    var nextBuffer = 0
+    var failures = 0
+
+    init(_ shape: NVMeBenchShape) throws {
+        self.shape = shape
+        let bdf = BDF(bus: 0, device: 4, function: 0)
+        let configuration = NVMeControllerConfiguration(
+            kind: shape.encrypted ? .instanceStore(serial: "AWSBENCH") : .ebs(volumeID: "vol-bench", blockDeviceName: "/dev/sdb"),
+            capacityBytes: Self.span * UInt64(Self.blockSize), blockSize: Self.blockSize, backing: .memory,
+            encrypted: shape.encrypted, ioQueuePairs: 1)
+        do {
+            try bus.attach(try NVMe.makeController(at: bdf, services: bus.services, configuration: configuration))
+            Firmware(bus: bus).enumerateAndAssign()
+            driver = try NVMeDriver(
+                access: bus.access(bdf), configuration: .init(ioQueueCount: 1, ioQueueDepth: max(shape.queueDepth + 1, 2)))
+            try driver.start()
+            buffers = try driver.access.allocateDMA(max(shape.queueDepth, 1) * Self.blockSize)
+        } catch {
+            throw BenchSetupError(description: "NVMe \(shape.name): \(error)")
+        }
+        completions = [NVMeCompletion](repeating: NVMeCompletion(), count: max(shape.queueDepth, 1))
+        for i in 0..<buffers.host.count { buffers.host[i] = UInt8(truncatingIfNeeded: i &* 131 &+ 7) }
+        // Fill the working set, 32 blocks (128 KiB) per command.
+        let chunk = 32
+        let fill = try? driver.access.allocateDMA(chunk * Self.blockSize)
+        if let fill {
+            var lba: UInt64 = 0
+            while lba < Self.span {
+                do {
+                    try driver.write(lba: lba, blocks: chunk, from: fill)
+                } catch {
+                    throw BenchSetupError(description: "NVMe \(shape.name): fill at LBA \(lba): \(error)")
+                }
+                lba += UInt64(chunk)
+            }
+        }
+    }
+
+    /// The next random LBA of the working set (SplitMix64).
+    @inline(__always) func nextLBA() -> UInt64 {
+        rng &+= 0x9e37_79b9_7f4a_7c15
+        var z = rng
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return (z ^ (z >> 31)) & (Self.span - 1)
+    }
+
+    /// Posts one command on a buffer slot no command in flight uses (completions come in order).
+    @inline(__always) func post() -> Bool {
+        let offset = nextBuffer * Self.blockSize
+        nextBuffer = nextBuffer + 1 == shape.queueDepth ? 0 : nextBuffer + 1
+        let lba = nextLBA()
+        do {
+            if shape.read {
+                _ = try driver.submitRead(queue: 0, lba: lba, blocks: 1, into: buffers, offset: offset)
+            } else {
+                _ = try driver.submitWrite(queue: 0, lba: lba, blocks: 1, from: buffers, offset: offset)
+            }
+            return true
+        } catch {
+            failures += 1
+            return false
+        }
+    }
+
+    /// Reaps what completed; counts failed statuses.
+    @inline(__always) func reap() -> Int {
+        let n = completions.withUnsafeMutableBufferPointer { driver.reap(queue: 0, into: $0) }
+        for i in 0..<n where !completions[i].status.isSuccess { failures += 1 }
+        return n
+    }
+
+    /// Completes `commands` commands keeping the queue depth: post until the queue is full, one
+    /// doorbell, reap, repeat. Returns commands completed.
+    func run(commands: Int) -> Int {
+        var posted = 0
+        var done = 0
+        while done < commands {
+            var batch = 0
+            while driver.outstanding(queue: 0) < shape.queueDepth, posted < commands, post() {
+                posted += 1
+                batch += 1
+            }
+            if batch > 0 { driver.ringDoorbell(queue: 0) }
+            let n = reap()
+            if n == 0, batch == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    /// Latency of `commands` commands at the queue depth, submission to reaped completion.
+    func latencies(commands: Int) -> [Double] {
+        let clock = ContinuousClock()
+        var submitted = [ContinuousClock.Instant](repeating: clock.now, count: max(shape.queueDepth, 1))
+        var head = 0
+        var tail = 0
+        var out: [Double] = []
+        out.reserveCapacity(commands)
+        var posted = 0
+        while out.count < commands {
+            var batch = 0
+            while driver.outstanding(queue: 0) < shape.queueDepth, posted < commands {
+                let t = clock.now
+                guard post() else { return out }
+                submitted[tail] = t
+                tail = tail + 1 == submitted.count ? 0 : tail + 1
+                posted += 1
+                batch += 1
+            }
+            if batch > 0 { driver.ringDoorbell(queue: 0) }
+            let n = reap()
+            let now = clock.now
+            if n == 0, batch == 0 { break }
+            for _ in 0..<n {
+                out.append(BenchRunner.nanoseconds(submitted[head].duration(to: now)))
+                head = head + 1 == submitted.count ? 0 : head + 1
+            }
+        }
+        return out
+    }
+}
+
+/// The speed-of-light of one 4 KiB command: OpenSSL's EVP_aes_256_xts over one 4 KiB data unit
+/// (what `openssl speed -evp aes-256-xts -bytes 4096` times) when encrypted, a 4 KiB memcpy
+/// otherwise.
+final class NVMeReference {
+    let source = HostBuffer(bytes: NVMeBenchFixture.blockSize)
+    let destination = HostBuffer(bytes: NVMeBenchFixture.blockSize)
+    let cipher: XTSAES256?
+    var unit: UInt64 = 0
+
+    init(encrypted: Bool) throws {
+        cipher = encrypted ? try XTSAES256() : nil
+        for i in 0..<NVMeBenchFixture.blockSize {
+            source.pointer.storeBytes(of: UInt8(truncatingIfNeeded: i | 1), toByteOffset: i, as: UInt8.self)
+        }
+    }
+
+    func run(_ n: Int) -> UInt64 {
+        var sum: UInt64 = 0
+        for _ in 0..<n {
+            unit &+= 1
+            if let cipher {
+                if cipher.encrypt(source.pointer, destination.pointer, length: NVMeBenchFixture.blockSize, dataUnit: unit) {
+                    sum &+= 1
+                }
+            } else {
+                destination.pointer.copyMemory(from: source.pointer, byteCount: NVMeBenchFixture.blockSize)
+                sum &+= UInt64(destination.pointer.load(fromByteOffset: Int(unit & 0xFFF), as: UInt8.self))
+            }
+        }
+        return sum
+    }
+}
+
+extension BenchWorkload {
+    /// 4 KiB random reads or writes through the reference driver at a queue depth, one I/O
+    /// queue, one core; the model resolves PRPs, checks the LBA range and, encrypted, runs
+    /// XTS-AES-256 per block between guest memory and the store.
+    public static func nvmeRandomIO(_ shape: NVMeBenchShape) -> BenchWorkload {
+        BenchWorkload(
+            name: shape.name, operation: "command",
+            summary: "NVMe 4 KiB random \(shape.read ? "read" : "write") at QD \(shape.queueDepth) over a 64 MiB working set, "
+                + (shape.encrypted ? "XTS-AES-256 on the controller" : "plaintext store")
+                + ": driver posts SQEs, one SQ doorbell per batch, the model fetches, resolves PRP1, copies"
+                + (shape.encrypted ? "/ciphers" : "") + " 4 KiB, posts the CQE; driver reaps with one CQ doorbell",
+            speedOfLightSummary: shape.encrypted
+                ? "OpenSSL EVP_aes_256_xts on one 4 KiB data unit (openssl speed -evp aes-256-xts -bytes 4096)"
+                : "memcpy of 4 KiB",
+            operationsPerIteration: shape.queueDepth, bytesPerOperation: NVMeBenchFixture.blockSize
+        ) {
+            let fixture = try NVMeBenchFixture(shape)
+            let reference = try NVMeReference(encrypted: shape.encrypted)
+            return BenchInstance(
+                emulated: { n in UInt64(fixture.run(commands: n * shape.queueDepth)) },
+                speedOfLight: { n in reference.run(n * shape.queueDepth) },
+                failures: { fixture.failures },
+                latency: { n in fixture.latencies(commands: n) },
+                owner: fixture)
+        }
+    }
+}

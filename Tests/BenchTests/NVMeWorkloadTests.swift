@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+@testable import Bench
+
+@Suite("NVMe bench workloads")
+struct NVMeWorkloadTests {
+    @Test func everyShapeTheIssueAsksForIsRegistered() {
+        let names = Set(BenchWorkload.matching("nvme-").map(\.name))
+        for op in ["randread", "randwrite"] {
+            for qd in [1, 32, 128] {
+                for mode in ["plain", "xts"] { #expect(names.contains("nvme-4k-\(op)-qd\(qd)-\(mode)")) }
+            }
+        }
+        #expect(names.count == 12)
+    }
+
+    @Test(arguments: [
+        NVMeBenchShape(read: true, queueDepth: 32, encrypted: true),
+        NVMeBenchShape(read: false, queueDepth: 1, encrypted: false),
+    ])
+    func commandsCompleteAtTheQueueDepth(shape: NVMeBenchShape) throws {
+        let instance = try BenchWorkload.nvmeRandomIO(shape).make()
+        #expect(instance.emulated(10) == UInt64(10 * shape.queueDepth))
+        #expect(instance.failures() == 0)
+        #expect(instance.speedOfLight(4) > 0)
+        let probe = try #require(instance.latency)
+        let latencies = probe(200)
+        #expect(latencies.count == 200)
+        #expect(latencies.allSatisfy { $0 > 0 })
+    }
+
+    @Test func latencyPercentilesReachTheReport() {
+        var options = BenchOptions(repetitions: 1, warmUpRepetitions: 0, targetRepetitionNanoseconds: 200_000)
+        options.latencySamples = 500
+        let report = runBenchmarks(BenchWorkload.matching("nvme-4k-randwrite-qd1-plain"), options: options)
+        let r = report.results[0]
+        #expect(report.succeeded)
+        let p50 = r.latencyP50 ?? 0
+        let p99 = r.latencyP99 ?? 0
+        #expect(p50 > 0 && p99 >= p50)
+        #expect(report.table().contains("p99"))
+        #expect(report.openSSLSpeed == nil, "plain workloads do not run openssl speed")
+    }
+
+    @Test func opensslSpeedOutputParses() {
+        let text = """
+            The 'numbers' are in 1000s of bytes per second processed.
+            type           4096 bytes
+            AES-256-XTS    5398983.11k
+            """
+        #expect(OpenSSLSpeed.parse(text) == 5_398_983_110)
+        #expect(OpenSSLSpeed.parse("type 4096 bytes\n") == nil)
+    }
+}
