@@ -93,7 +93,7 @@ public struct NVMeConformance {
             switch suite {
             case .registers: results += NVMeRegisterSuite.run(fixture)
             case .queues: results += NVMeQueueSuite.run(fixture)
-            case .dataPointers: results += []  // NVMeDataPointerSuite
+            case .dataPointers: results += NVMeDataPointerSuite.run(fixture)
             case .illegalCommands: results += []  // NVMeIllegalCommandSuite
             case .lbaRanges: results += []  // NVMeLBARangeSuite
             case .resets: results += []  // NVMeResetSuite
