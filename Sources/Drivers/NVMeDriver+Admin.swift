@@ -36,7 +36,7 @@ extension NVMeDriver {
         admin.post(e, slot: slot)
         admin.ring(access, bar: bar)
         let completion = try waitForCompletion(
-            of: UInt16(slot), on: admin, timeout: timeout ?? configuration.commandTimeout, interrupts: configuration.interrupts)
+            of: UInt16(slot), on: admin, timeout: timeout ?? configuration.commandTimeout)
         try collectAsyncEvents()
         return completion
     }
@@ -63,7 +63,7 @@ extension NVMeDriver {
 
     /// Waits until `commandID` completes on `pair` (completions of other commands are stashed).
     func waitForCompletion(
-        of commandID: UInt16, on pair: NVMeQueuePair, timeout: VirtualDuration, interrupts: Bool
+        of commandID: UInt16, on pair: NVMeQueuePair, timeout: VirtualDuration
     ) throws(NVMeDriverError) -> NVMeCompletion {
         let deadline = access.clock.now.advanced(by: timeout)
         while true {
@@ -83,7 +83,7 @@ extension NVMeDriver {
                 pair.abandon(Int(commandID))
                 throw .timeout(queue: pair.id - 1, commandID: commandID)
             }
-            if interrupts {
+            if usesInterrupts {
                 _ = access.waitForInterrupt(
                     vector: pair.vector, timeout: VirtualDuration(nanoseconds: deadline.nanoseconds - now.nanoseconds))
             } else {
@@ -150,7 +150,7 @@ extension NVMeDriver {
             if !asyncEvents.isEmpty { return asyncEvents.removeFirst() }
             let now = access.clock.now
             guard now < deadline else { return nil }
-            if configuration.interrupts {
+            if usesInterrupts {
                 _ = access.waitForInterrupt(
                     vector: 0, timeout: VirtualDuration(nanoseconds: deadline.nanoseconds - now.nanoseconds))
             } else {

@@ -11,7 +11,7 @@ extension NVMeDriver {
         let pair = try ioQueue(queue)
         pair.ring(access, bar: bar)
         return try waitForCompletion(
-            of: commandID, on: pair, timeout: configuration.commandTimeout, interrupts: configuration.interrupts)
+            of: commandID, on: pair, timeout: configuration.commandTimeout)
     }
 
     /// Waits for `commandID` and throws ``NVMeDriverError/command(_:)`` unless it succeeded.

@@ -201,7 +201,7 @@ extension NVMeDriver {
         while true {
             let now = access.clock.now
             guard now < deadline else { return pair.hasCompletion }
-            if configuration.interrupts {
+            if usesInterrupts {
                 _ = access.waitForInterrupt(
                     vector: pair.vector, timeout: VirtualDuration(nanoseconds: deadline.nanoseconds - now.nanoseconds))
             } else {

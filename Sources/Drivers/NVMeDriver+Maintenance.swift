@@ -8,7 +8,7 @@ extension NVMeDriver {
     public func format(
         namespace: UInt32 = 1, lbaFormat: Int? = nil, secureErase: NVMeSecureErase = .none
     ) throws(NVMeDriverError) {
-        let format = lbaFormat ?? self.namespace(namespace)?.formatIndex ?? 0
+        let format = lbaFormat ?? (self.namespace(namespace) ?? namespaces.first)?.formatIndex ?? 0
         guard (0..<16).contains(format) else { throw .invalidConfiguration("LBA format \(format) is not in 0...15") }
         if secureErase == .cryptographic, identity?.supportsCryptographicFormat == false {
             throw .unsupported("cryptographic erase in Format NVM (FNA bit 2)")
@@ -68,7 +68,7 @@ extension NVMeDriver {
     /// controller keeps them; at most `entries` (default: ELPE + 1).
     public func errorLog(entries: Int? = nil) throws(NVMeDriverError) -> [NVMeErrorLogEntry] {
         let supported = (identity?.errorLogEntries ?? 0) + 1
-        let count = min(max(entries ?? supported, 1), supported, Self.adminDataSize / 64)
+        let count = min(max(entries ?? supported, 1), supported, min(Self.adminDataSize, maximumTransferBytes) / 64)
         let page = try logPage(.errorInformation, length: count * 64)
         return page.withUnsafeBytes { raw in
             (0..<count).map { i in NVMeErrorLogEntry(parsing: UnsafeRawBufferPointer(rebasing: raw[(i * 64)..<(i * 64 + 64)])) }

@@ -54,7 +54,7 @@ extension NVMeDriver {
         }
         for q in ioQueues {
             let size = UInt32(q.entries - 1) << 16 | UInt32(q.id)
-            let interrupts: UInt32 = configuration.interrupts && msixVectors > 0 ? 1 << 1 : 0
+            let interrupts: UInt32 = usesInterrupts ? 1 << 1 : 0
             try admin(
                 .createIOCQ,
                 [

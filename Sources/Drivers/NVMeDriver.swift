@@ -81,6 +81,9 @@ public final class NVMeDriver<Access: DeviceAccess> {
     public internal(set) var asyncEvents: [AsyncEvent] = []
     /// Controller resets the driver performed (``reset()``, ``subsystemReset()``).
     public internal(set) var resetCount = 0
+    /// Whether waits sleep on MSI-X vectors: ``Configuration/interrupts`` and the function has
+    /// MSI-X (otherwise the driver polls).
+    @usableFromInline var usesInterrupts = false
 
     /// The admin queue pair (after ``start()``).
     @usableFromInline var admin: NVMeQueuePair?
@@ -162,6 +165,7 @@ public final class NVMeDriver<Access: DeviceAccess> {
             q.resetRings()
         }
         msixVectors = msixTableSize()
+        usesInterrupts = configuration.interrupts && msixVectors > 0
         for v in 0..<max(min(msixVectors, configuration.ioQueueCount + 1), 0) {
             access.enableMSIXVector(v, data: UInt32(access.bdf.routingID) << 8 | UInt32(v))
         }

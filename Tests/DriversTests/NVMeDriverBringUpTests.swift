@@ -115,6 +115,37 @@ struct NVMeDriverBringUpTests {
         #expect(throws: NVMeDriverError.notRunning) { try bench.driver.read(lba: 0, blocks: 1, into: bench.buffer(512)) }
     }
 
+    @Test("enable waits for a slow CSTS.RDY; beyond CAP.TO it gives up with a ready timeout")
+    func readyDelay() throws {
+        var slow = NVMeBench.ebs()
+        slow.readyDelay = .milliseconds(300)
+        let bench = try NVMeBench(slow, start: false)
+        let before = bench.access.clock.now
+        try bench.driver.start()
+        #expect(bench.access.clock.now.nanoseconds - before.nanoseconds >= 300_000_000)
+        let timeout = UInt64(bench.driver.capabilities.timeoutUnits) * 500
+        var stuck = NVMeBench.ebs()
+        stuck.readyDelay = .milliseconds(timeout + 1000)
+        let late = try NVMeBench(stuck, start: false)
+        #expect(throws: NVMeDriverError.readyTimeout(ready: true)) { try late.driver.start() }
+        #expect(!late.driver.isRunning)
+    }
+
+    @Test("an invalid setup at enable (IOSQES mangled on the way) is reported as controller fatal status")
+    func fatalAtEnable() throws {
+        let bench = try NVMeBench(start: false)
+        let access = CountingAccess(bench.access)
+        // IOSQES 5 (32-byte SQ entries) instead of 6.
+        access.rewrite = { offset, value in offset == 0x14 ? value & ~UInt64(0xF_0000) | 0x5_0000 : value }
+        let d = try NVMeDriver(access: access)
+        let error = nvmeError { try d.start() }
+        #expect(error.map { if case .controllerFatal = $0 { true } else { false } } == true, "\(String(describing: error))")
+        #expect(!d.isRunning)
+        access.rewrite = nil
+        try d.start()
+        #expect(d.isRunning)
+    }
+
     @Test("shutdown reports SHST complete; start brings the controller back with the data")
     func shutdownAndRestart() throws {
         let bench = try NVMeBench()

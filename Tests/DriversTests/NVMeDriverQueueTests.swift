@@ -4,11 +4,12 @@ import Testing
 
 @testable import Drivers
 
-/// A ``DeviceAccess`` that forwards to the bus and counts BAR writes per offset, to see what
-/// the driver writes to doorbells.
+/// A ``DeviceAccess`` that forwards to the bus, counts BAR writes per offset (to see what the
+/// driver writes to doorbells) and can rewrite them on the way (to break the driver's setup).
 final class CountingAccess: DeviceAccess {
     let inner: BusDeviceAccess
     var writes: [UInt64: Int] = [:]
+    var rewrite: ((UInt64, UInt64) -> UInt64)?
 
     init(_ inner: BusDeviceAccess) { self.inner = inner }
 
@@ -23,7 +24,7 @@ final class CountingAccess: DeviceAccess {
     }
     func barWrite(_ bar: BARIndex, offset: UInt64, width: AccessWidth, value: UInt64) {
         writes[offset, default: 0] += 1
-        inner.barWrite(bar, offset: offset, width: width, value: value)
+        inner.barWrite(bar, offset: offset, width: width, value: rewrite?(offset, value) ?? value)
     }
     func allocateDMA(_ size: Int) throws(DMAAllocationError) -> DMABuffer { try inner.allocateDMA(size) }
     func waitForInterrupt(vector: Int, timeout: VirtualDuration) -> Bool {
