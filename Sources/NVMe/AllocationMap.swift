@@ -18,7 +18,7 @@ final class AllocationMap {
     /// Blocks covered.
     private(set) var blockCount: UInt64
     /// Blocks whose bit is set (NUSE).
-    private(set) var allocatedCount: UInt64 = 0
+    @exclusivity(unchecked) private(set) var allocatedCount: UInt64 = 0
 
     /// A map of `blockCount` blocks, all deallocated.
     init(blockCount: UInt64) throws(NVMeSetupError) {

@@ -20,18 +20,18 @@ struct DataSegment {
 final class DataTransfer {
     private let dma: DMAPort
     /// Memory page size (CC.MPS).
-    var pageSize: UInt64 = 4096
+    @exclusivity(unchecked) var pageSize: UInt64 = 4096
     /// Resolved segments of the current command (adjacent host ranges merged).
     let segments: UnsafeMutablePointer<DataSegment>
     /// Valid entries in ``segments``.
-    private(set) var count = 0
+    @exclusivity(unchecked) private(set) var count = 0
     private let capacity: Int
     private let visitedLists: UnsafeMutablePointer<UInt64>
     private let visitedCapacity = 16
     /// Staging for a block that straddles segments (4096 bytes).
     let bounce: UnsafeMutableRawPointer
     /// Why the last resolution failed, for the guest error log.
-    private(set) var problem: StaticString = ""
+    @exclusivity(unchecked) private(set) var problem: StaticString = ""
 
     /// Most SGL descriptors a command may use (data blocks and segments together).
     static let sglDescriptorLimit = 256

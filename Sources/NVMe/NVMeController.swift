@@ -20,7 +20,7 @@ public final class NVMeController: PCIDeviceModel {
     /// What the controller was built from.
     public let configuration: NVMeControllerConfiguration
     /// What it has done since it was built.
-    public internal(set) var counters = NVMeControllerCounters()
+    @exclusivity(unchecked) public internal(set) var counters = NVMeControllerCounters()
 
     @exclusivity(unchecked) var registers = RegisterFile(NVMeRegisters.block)
     let namespace: Namespace
@@ -58,6 +58,7 @@ public final class NVMeController: PCIDeviceModel {
         clock = function.services.clock
         transfer = DataTransfer(dma: function.dma, maximumBytes: maximumTransferBytes)
         grantedIOQueues = configuration.ioQueuePairs
+        if namespace.allocation.allocatedCount > 0 { sanitize.writesAtLastErase = .max }
         report = { [unowned function] kind, detail in function.recordGuestError(kind, detail) }
     }
 

@@ -23,19 +23,19 @@ final class Namespace {
     let store: BlockStore
     let allocation: AllocationMap
     /// The cipher, nil for an unencrypted namespace.
-    private(set) var cipher: XTSAES256?
+    @exclusivity(unchecked) private(set) var cipher: XTSAES256?
     /// Keys this namespace has had (0 when unencrypted); never the key itself.
-    private(set) var keyGeneration: UInt64
+    @exclusivity(unchecked) private(set) var keyGeneration: UInt64
     /// Bytes of the namespace (constant across formats).
     let capacityBytes: UInt64
     /// Current LBA format index (FLBAS 3:0).
-    private(set) var formatIndex: Int
+    @exclusivity(unchecked) private(set) var formatIndex: Int
     /// log2 of the block size.
-    private(set) var blockShift: Int
+    @exclusivity(unchecked) private(set) var blockShift: Int
     /// Block size in bytes.
-    private(set) var blockSize: Int
+    @exclusivity(unchecked) private(set) var blockSize: Int
     /// NSZE = NCAP.
-    private(set) var blockCount: UInt64
+    @exclusivity(unchecked) private(set) var blockCount: UInt64
     /// Ciphertext or compare staging for one block (4096 bytes).
     private let scratch: UnsafeMutableRawPointer
 
