@@ -94,8 +94,8 @@ public struct NVMeConformance {
             case .registers: results += NVMeRegisterSuite.run(fixture)
             case .queues: results += NVMeQueueSuite.run(fixture)
             case .dataPointers: results += NVMeDataPointerSuite.run(fixture)
-            case .illegalCommands: results += []  // NVMeIllegalCommandSuite
-            case .lbaRanges: results += []  // NVMeLBARangeSuite
+            case .illegalCommands: results += NVMeIllegalCommandSuite.run(fixture)
+            case .lbaRanges: results += NVMeLBARangeSuite.run(fixture)
             case .resets: results += []  // NVMeResetSuite
             case .interrupts: results += []  // NVMeInterruptSuite
             case .formatSanitize: results += []  // NVMeEraseSuite

@@ -14,17 +14,25 @@ struct Conform: ParsableCommand {
     @Option(
         name: .long,
         help:
-            "Only functions of this device kind (\(DeviceKind.allCases.map(\.rawValue).joined(separator: ", ")); also \(Conform.kindAliases.keys.sorted().joined(separator: ", "))) or at this BB:DD.F."
+            "Only functions of this device kind (\(DeviceKind.allCases.map(\.rawValue).joined(separator: ", ")); also \((Conform.kindAliases.keys.sorted() + Conform.kindGroups.keys.sorted()).joined(separator: ", "))) or at this BB:DD.F."
     )
     var device: String?
 
     /// Other names `--device` accepts for a device kind.
     static let kindAliases: [String: DeviceKind] = ["82599": .intel82599]
 
+    /// Names `--device` accepts for several device kinds at once.
+    static let kindGroups: [String: [DeviceKind]] = ["nvme": DeviceKind.allCases.filter(\.isNVMe)]
+
     /// The device kind `name` selects: a kind's name or an alias, in any letter case.
     static func kind(named name: String) -> DeviceKind? {
         let lower = name.lowercased()
         return DeviceKind(rawValue: lower) ?? kindAliases[lower]
+    }
+
+    /// The device kinds `name` selects: one kind, or a group such as `nvme`.
+    static func kinds(named name: String) -> [DeviceKind]? {
+        kindGroups[name.lowercased()] ?? kind(named: name).map { [$0] }
     }
 
     @Option(name: .long, help: "Write JUnit XML to this file.")
@@ -60,10 +68,10 @@ struct Conform: ParsableCommand {
     private func selection(_ host: VirtualHost) throws -> (PCIFunction) -> Bool {
         guard let device else { return { _ in true } }
         if let bdf = BDF(device) { return { $0.bdf == bdf } }
-        guard let kind = Self.kind(named: device) else {
+        guard let kinds = Self.kinds(named: device) else {
             throw ValidationError("--device takes a device kind or BB:DD.F, not '\(device)'")
         }
-        let slots = Set(host.profile.devices.filter { $0.kind == kind }.compactMap { BDF($0.slot) })
+        let slots = Set(host.profile.devices.filter { kinds.contains($0.kind) }.compactMap { BDF($0.slot) })
         return { f in slots.contains(f.bdf) || (f.physicalFunction.map { slots.contains($0.bdf) } ?? false) }
     }
 }
