@@ -96,8 +96,8 @@ public struct NVMeConformance {
             case .dataPointers: results += NVMeDataPointerSuite.run(fixture)
             case .illegalCommands: results += NVMeIllegalCommandSuite.run(fixture)
             case .lbaRanges: results += NVMeLBARangeSuite.run(fixture)
-            case .resets: results += []  // NVMeResetSuite
-            case .interrupts: results += []  // NVMeInterruptSuite
+            case .resets: results += NVMeResetSuite.run(fixture)
+            case .interrupts: results += NVMeInterruptSuite.run(fixture)
             case .formatSanitize: results += []  // NVMeEraseSuite
             case .ec2Identity: results += []  // NVMeIdentitySuite
             case .keyHandling: results += []  // NVMeKeySuite

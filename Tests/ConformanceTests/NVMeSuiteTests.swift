@@ -6,7 +6,9 @@ import Testing
 @Suite("NVMe conformance suites on correct controllers")
 struct NVMeSuiteTests {
     /// The suites implemented so far.
-    static let suites: [NVMeConformance.Suite] = [.registers, .queues, .dataPointers, .illegalCommands, .lbaRanges]
+    static let suites: [NVMeConformance.Suite] = [
+        .registers, .queues, .dataPointers, .illegalCommands, .lbaRanges, .resets, .interrupts,
+    ]
 
     @Test("every suite passes on an unencrypted EBS controller (key handling does not apply)")
     func ebsPasses() throws {
