@@ -183,6 +183,14 @@ extension NVMeDriver {
         return ioQueues[queue].outstanding
     }
 
+    /// Commands posted on `queue`, completions consumed from its CQ, and completions naming no
+    /// command in flight (dropped), since the queue was built.
+    public func counters(queue: Int) -> (submitted: UInt64, completed: UInt64, unexpected: UInt64) {
+        guard queue >= 0, queue < ioQueues.count else { return (0, 0, 0) }
+        let q = ioQueues[queue]
+        return (q.submitted, q.completed, q.unexpectedCompletions)
+    }
+
     /// Commands `queue` can hold in flight (its depth - 1).
     public func capacity(queue: Int) -> Int {
         guard queue >= 0, queue < ioQueues.count else { return 0 }

@@ -91,7 +91,7 @@ extension NVMeDriver {
             if ns.size > 0 { found.append(ns) }
         }
         namespaces = found
-        geometry = found.map { NVMeNamespaceGeometry(id: $0.id, blockSize: $0.blockSize, blocks: $0.size) }
+        geometry = found.map { NVMeNamespaceGeometry(id: $0.id, blockSize: $0.blockSize) }
     }
 
     /// The active namespace `id`, if any.

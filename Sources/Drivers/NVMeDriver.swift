@@ -234,5 +234,4 @@ public final class NVMeDriver<Access: DeviceAccess> {
 struct NVMeNamespaceGeometry {
     @usableFromInline let id: UInt32
     @usableFromInline let blockSize: Int
-    @usableFromInline let blocks: UInt64
 }

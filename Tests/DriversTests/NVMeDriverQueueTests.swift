@@ -59,6 +59,7 @@ struct NVMeDriverQueueTests {
             reaps += 1
         }
         #expect(reaped == 20)
+        #expect(d.counters(queue: 1) == (20, 20, 0))
         #expect(access.writes[cqHead] == reaps)
         #expect(access.writes.count == 2)
     }
