@@ -53,11 +53,11 @@ extension NVMeDataPointerSuite {
             return
         }
         let data = src.fillPattern(seed: 21, offset: 0x104, count: bytes)
-        let w = sglCommand(.write, lba: 1024, blocks: 2, address: src.address(0x104), length: bytes)
+        let w = sglCommand(.write, lba: 600, blocks: 2, address: src.address(0x104), length: bytes)
         f.expectStatus(&r, f.execute(w, on: ctx.io), .success, "Write through an SGL Data Block")
-        let plain = readBack(f, ctx, lba: 1024, blocks: 2, &r)
+        let plain = readBack(f, ctx, lba: 600, blocks: 2, &r)
         r.expect(plain == data, "SGL write read back plainly: \(plain.map { firstDifference($0, data) } ?? "-")")
-        let rd = sglCommand(.read, lba: 1024, blocks: 2, address: dst.address(0x30C), length: bytes)
+        let rd = sglCommand(.read, lba: 600, blocks: 2, address: dst.address(0x30C), length: bytes)
         f.expectStatus(&r, f.execute(rd, on: ctx.io), .success, "Read through an SGL Data Block")
         let got = dst.bytes(offset: 0x30C, count: bytes)
         r.expect(got == data, "SGL read: \(firstDifference(got, data))")
@@ -75,9 +75,9 @@ extension NVMeDataPointerSuite {
             storeDescriptor(segment, i, address: src.address(offset), length: length, type: .dataBlock)
         }
         let w = sglCommand(
-            .write, lba: 1032, blocks: 2, address: segment.address(), length: 16 * pieces.count, type: .lastSegment)
+            .write, lba: 608, blocks: 2, address: segment.address(), length: 16 * pieces.count, type: .lastSegment)
         f.expectStatus(&r, f.execute(w, on: ctx.io), .success, "Write through an SGL Last Segment of 3 data blocks")
-        let plain = readBack(f, ctx, lba: 1032, blocks: 2, &r)
+        let plain = readBack(f, ctx, lba: 608, blocks: 2, &r)
         r.expect(plain == data, "SGL segment write read back plainly: \(plain.map { firstDifference($0, data) } ?? "-")")
         return true
     }

@@ -97,6 +97,9 @@ struct NVMeIOContext {
 }
 
 extension NVMeFixture {
+    /// Blocks namespace 1 must have for the LBAs the suites use (0...1023).
+    static let minimumBlocks: UInt64 = 1024
+
     /// Identify with `cns` for `nsid` into the admin data buffer; the 4096 bytes, or nil with a failure.
     func identify(_ admin: NVMeRawQueue, cns: UInt8, nsid: UInt32 = 0, _ r: inout CheckRecorder) -> NVMeData? {
         guard let data = adminData else {
@@ -138,8 +141,10 @@ extension NVMeFixture {
         let ctx = NVMeIOContext(
             admin: admin, io: io, controller: NVMeControllerFacts(data: controller),
             namespace: NVMeNamespaceFacts(data: namespace))
-        guard ctx.blockSize >= 512, ctx.blockCount > 0 else {
-            r.expect(false, "namespace 1: block size \(ctx.blockSize), NSZE \(ctx.blockCount)")
+        guard ctx.blockSize >= 512, ctx.blockCount >= Self.minimumBlocks else {
+            r.expect(
+                false,
+                "namespace 1: block size \(ctx.blockSize), NSZE \(ctx.blockCount) (the suites need \(Self.minimumBlocks) blocks)")
             return nil
         }
         rememberFormat(ctx.blockSize)

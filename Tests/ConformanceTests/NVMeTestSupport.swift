@@ -9,10 +9,13 @@ final class NVMeRig {
     let bdf = BDF(bus: 0, device: 4, function: 0)
     let function: PCIFunction
     let controller: NVMeController
+    /// The rig as the model describes it (taken before any interposer is put in).
+    let rig: NVMeConformance.Rig
 
     init(_ configuration: NVMeControllerConfiguration) throws {
         function = try NVMe.makeController(at: bdf, services: bus.services, configuration: configuration)
         controller = try #require(function.model as? NVMeController)
+        rig = NVMeConformance.Rig.describing(function)
         try bus.attach(function)
         Firmware(bus: bus).enumerateAndAssign()
     }
@@ -35,11 +38,17 @@ final class NVMeRig {
                 ioQueuePairs: 4, maximumTransferPages: 5))
     }
 
-    /// The rig as the model describes it.
-    var rig: NVMeConformance.Rig { NVMeConformance.Rig.describing(function) }
-
     /// Runs `suites` on the controller through `rig` (the model's own description by default).
     func run(_ suites: [NVMeConformance.Suite], rig: NVMeConformance.Rig? = nil) throws -> [CheckResult] {
         try #require(NVMeConformance(bus: bus, bdf: bdf, rig: rig ?? self.rig)).run(suites)
+    }
+
+    /// Puts an interposer between the bus and the controller model; returns it to configure.
+    @discardableResult
+    func interpose(_ configure: (NVMeInterposer) -> Void = { _ in }) -> NVMeInterposer {
+        let i = NVMeInterposer(controller, function: function)
+        configure(i)
+        function.model = i
+        return i
     }
 }
