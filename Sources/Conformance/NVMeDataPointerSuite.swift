@@ -16,6 +16,7 @@ enum NVMeDataPointerSuite {
             f.always(name, "§4.3 transfers over 1, 2 and 3+ pages (PRP2 data page, PRP list) up to MDTS") { pageCounts(f, &$0) },
             f.always(name, "§4.3 PRP list entries are used in list order (scattered, reversed pages)") { scattered(f, &$0) },
             f.always(name, "§4.3 a PRP list ending at its page end chains through the last entry") { chained(f, &$0) },
+            f.always(name, "§4.3 admin data (Identify) lands through PRP1 with an offset and PRP2") { adminOffset(f, &$0) },
         ] + faultChecks(f) + sglChecks(f)
     }
 
@@ -139,5 +140,19 @@ enum NVMeDataPointerSuite {
         f.expectStatus(&r, f.execute(write, on: ctx.io), .success, "write through a chained PRP list")
         let got = readBack(f, ctx, lba: 512, blocks: pages * page / bs, &r)
         r.expect(got == data, "chained PRP list write read back: \(got.map { firstDifference($0, data) } ?? "-")")
+    }
+
+    private static func adminOffset(_ f: NVMeFixture, _ r: inout CheckRecorder) {
+        guard let admin = f.enable(&r), let plain = f.identify(admin, cns: 1, &r), let buf = f.buffer(3 * page, &r) else {
+            return
+        }
+        buf.set(0xA5)
+        let offset = 0x204
+        let c = f.admin(AdminOpcode.identify.rawValue, on: admin, prp1: buf.address(offset), prp2: buf.address(page), [10: 1])
+        f.expectStatus(&r, c, .success, "Identify Controller to PRP1 offset \(hex(offset)) with PRP2")
+        let got = buf.bytes(offset: offset, count: 4096)
+        r.expect(got == plain.bytes, "Identify at an offset: \(firstDifference(got, plain.bytes))")
+        let outside = buf.bytes(count: offset) + buf.bytes(offset: offset + 4096, count: 3 * page - offset - 4096)
+        r.expect(outside.allSatisfy { $0 == 0xA5 }, "Identify at an offset wrote outside its 4096 bytes")
     }
 }

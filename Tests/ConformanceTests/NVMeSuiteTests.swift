@@ -8,7 +8,7 @@ struct NVMeSuiteTests {
     /// Checks per suite: registers, queues, PRP/SGL, illegal commands, LBA ranges, resets,
     /// interrupts, format/sanitize, EC2 identity, key handling.
     static let checksPerSuite: [NVMeConformance.Suite: Int] = [
-        .registers: 8, .queues: 11, .dataPointers: 13, .illegalCommands: 5, .lbaRanges: 6, .resets: 6, .interrupts: 6,
+        .registers: 8, .queues: 11, .dataPointers: 14, .illegalCommands: 5, .lbaRanges: 6, .resets: 6, .interrupts: 6,
         .formatSanitize: 7, .ec2Identity: 7, .keyHandling: 3,
     ]
     static let blockDeviceNameCheck = "vendor-specific Identify area holds the block device name"
