@@ -42,7 +42,8 @@ let package = Package(
             name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine", "Intel82599", "Network", "NVMe"],
             swiftSettings: strict),
         .target(
-            name: "Conformance", dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine", "Intel82599", "Network", "NVMe"],
+            name: "Conformance",
+            dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine", "Intel82599", "Network", "NVMe"],
             swiftSettings: strict),
         .target(name: "CSpeedOfLight"),
         .target(name: "CXTS", linkerSettings: [.linkedLibrary("crypto")]),
