@@ -37,7 +37,7 @@ extension Intel82599Device {
         let strip = rxQueues[q].stripVLAN && facts.vlan >= 0
         let length = strip ? frame.count - 4 : frame.count
         let bufferSize = rxQueues[q].bufferSize
-        let needed = (length + bufferSize - 1) / bufferSize
+        let needed = length <= bufferSize ? 1 : (length + bufferSize - 1) / bufferSize
         guard needed <= rxQueues[q].available else {
             counters.rxNoDescriptor &+= 1
             pending.add(to: statistics.missedPackets)
