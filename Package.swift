@@ -74,7 +74,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "PCIe", "DMAEngine", "NVMe"], swiftSettings: strict),
         .testTarget(name: "BenchTests", dependencies: ["Bench"], swiftSettings: strict),
-        .testTarget(name: "HostTests", dependencies: ["Host", "PCIe"], swiftSettings: strict),
+        .testTarget(name: "HostTests", dependencies: ["Host", "PCIe", "Drivers"], swiftSettings: strict),
         .testTarget(name: "DevbenchTests", dependencies: ["devbench", "Host", "Inspector", "PCIe"], swiftSettings: strict),
         .testTarget(name: "RegisterSpecTests", dependencies: ["RegisterSpec", "RegisterModel"], swiftSettings: strict),
         .testTarget(name: "PCIeTests", dependencies: ["PCIe", "TestSupport"], swiftSettings: strict),
