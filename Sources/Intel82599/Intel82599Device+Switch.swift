@@ -8,6 +8,32 @@ import RegisterModel
     import Darwin
 #endif
 
+/// The last source and destination addresses the switch looked up, with their pools.
+struct AddressLookupCache {
+    private var sourceAddress = UInt64.max
+    private var sourcePools: UInt64 = 0
+    private var destinationAddress = UInt64.max
+    private var destinationPools: UInt64 = 0
+
+    /// Pools that own `mac` as a source (MAC anti-spoofing).
+    @inline(__always) mutating func source(_ mac: UInt64, in table: MACPoolTable) -> UInt64 {
+        if mac != sourceAddress {
+            sourceAddress = mac
+            sourcePools = table.lookup(mac).pools
+        }
+        return sourcePools
+    }
+
+    /// Pools that own `mac` as a destination.
+    @inline(__always) mutating func destination(_ mac: UInt64, in table: MACPoolTable) -> UInt64 {
+        if mac != destinationAddress {
+            destinationAddress = mac
+            destinationPools = table.lookup(mac).pools
+        }
+        return destinationPools
+    }
+}
+
 /// What the switch learned about a frame once, for every pool it is delivered to.
 struct FrameFacts {
     /// VLAN id of the 802.1Q tag in the frame, -1 if untagged.
@@ -25,7 +51,13 @@ extension Intel82599Device {
     /// A frame a pool transmitted (datasheet §7.10.3): default-VLAN insertion, anti-spoofing, then
     /// the embedded switch delivers it to the local pools it is addressed to (with VT_LBEN) and
     /// sends it out of the port unless it is unicast to a local pool.
-    func forward(_ input: UnsafeRawBufferPointer, fromPool source: Int, insertVLAN: Int, inScratch: Bool) {
+    /// `lookups` remembers the last source and destination address looked up during one TX
+    /// doorbell (the filters cannot change in between), so a batch of frames between the same
+    /// two functions probes the receive-address table once, not twice per frame.
+    func forward(
+        _ input: UnsafeRawBufferPointer, fromPool source: Int, insertVLAN: Int, inScratch: Bool,
+        lookups: inout AddressLookupCache
+    ) {
         guard input.count >= 14 else {
             counters.txMalformedDescriptors &+= 1
             report(.device, "pool \(source) sent a \(input.count)-byte frame (shorter than an Ethernet header); dropped")
@@ -39,7 +71,9 @@ extension Intel82599Device {
         let dst = Self.mac(frame, at: 0)
         let vlan = Self.vlanID(frame)
         if layout.virtualizationEnabled {
-            if filters.macAntiSpoofPools & sourceBit != 0, filters.macs.lookup(Self.mac(frame, at: 6)).pools & sourceBit == 0 {
+            if filters.macAntiSpoofPools & sourceBit != 0,
+                lookups.source(Self.mac(frame, at: 6), in: filters.macs) & sourceBit == 0
+            {
                 counters.spoofedMAC &+= 1
                 pending.add(to: statistics.spoofedPackets)
                 return
@@ -60,9 +94,8 @@ extension Intel82599Device {
             if dst & (UInt64(1) << 40) != 0 {
                 targets = multicastPools(dst)
             } else {
-                let hit = filters.macs.lookup(dst)
-                targets = hit.pools
-                if hit.pools != 0 { toWire = false }
+                targets = lookups.destination(dst, in: filters.macs)
+                if targets != 0 { toWire = false }
             }
             targets &= ~sourceBit & vlanPools(vlan) & filters.receiveEnabledPools
             if targets != 0 {
