@@ -24,9 +24,12 @@ public enum BlockCryptoError: Error, Equatable {
 /// 1619-2018 limit); ciphertext stealing for other lengths is not supported, since NVMe logical
 /// blocks are 512 or 4096 bytes.
 ///
-/// All methods are serialised by a lock inside the C context, so one instance can be shared between
-/// threads; ``encrypt(_:_:length:dataUnit:)`` and ``decrypt(_:_:length:dataUnit:)`` do not allocate.
-public final class XTSAES256: @unchecked Sendable {
+/// One owner, no lock: an instance is not `Sendable` and its methods must not run concurrently (the
+/// NVMe namespace that owns one runs on its controller's single thread). Separate instances are
+/// independent and may be used on different threads. ``encrypt(_:_:length:dataUnit:)`` and
+/// ``decrypt(_:_:length:dataUnit:)`` neither allocate nor lock: they write the tweak and run one
+/// `EVP_CipherUpdate` (see ``installsTweaksDirectly``).
+public final class XTSAES256 {
     /// Smallest data unit in bytes (one AES block).
     static let minimumLength = Int(CXTS_MIN_LENGTH)
     /// Largest data unit in bytes (2^20 AES blocks).
@@ -71,7 +74,7 @@ public final class XTSAES256: @unchecked Sendable {
     /// as the 128-bit little-endian tweak.
     ///
     /// `input` and `output` may be the same buffer (in place) or must not overlap. `length` must be
-    /// a multiple of 16 from 16 to 16 MiB. Allocation-free; one tweak install and one
+    /// a multiple of 16 from 16 to 16 MiB. Allocation-free and lock-free; one tweak install and one
     /// `EVP_CipherUpdate`, no key schedule.
     ///
     /// - Returns: `true` on success; `false` for an invalid length, a cipher left without key by a
@@ -102,9 +105,33 @@ public final class XTSAES256: @unchecked Sendable {
         guard status == CXTS_OK else { throw Self.error(status) }
     }
 
-    /// How many keys this cipher has had (1 after init, +1 per successful ``replaceKey()``);
-    /// never the key itself.
+    /// Test seam: replaces the key with a caller-supplied 64-byte key (key 1 ‖ key 2), for
+    /// known-answer tests on a cipher someone else owns. Production code never supplies keys.
+    ///
+    /// - Throws: ``BlockCryptoError/invalidLength`` if `testKey` is not 64 bytes,
+    ///   ``BlockCryptoError/cipherFailed`` if its halves are equal (the old key is then kept) or
+    ///   OpenSSL rejects it (the cipher is then left without key, as after a failed ``replaceKey()``).
+    @_spi(KeyInjection) public func replaceKey(testKey: [UInt8]) throws(BlockCryptoError) {
+        let status = testKey.withUnsafeBufferPointer { key in
+            cxts_test_install_key(context, key.baseAddress, key.count)
+        }
+        guard status == CXTS_OK else { throw Self.error(status) }
+    }
+
+    /// How many keys this cipher has had (1 after init, +1 per successful ``replaceKey()`` or
+    /// ``replaceKey(testKey:)``); never the key itself.
     public var keyGeneration: UInt64 { cxts_key_generation(context) }
+
+    /// Whether tweaks go straight into OpenSSL's live IV buffer, a path proven by a self-check
+    /// against `EVP_CipherInit_ex` whenever a key is installed (it saves that call's provider
+    /// parameter lookup, about a tenth of a 4 KiB unit). When the check fails, for instance on an
+    /// OpenSSL whose provider copies the IV, every call installs the tweak with
+    /// `EVP_CipherInit_ex`; results are identical either way.
+    public var installsTweaksDirectly: Bool { cxts_direct_tweak(context) == 1 }
+
+    /// Test seam: installs tweaks with `EVP_CipherInit_ex` until the next key, so tests can compare
+    /// both paths.
+    @_spi(KeyInjection) public func installTweaksThroughEVP() { cxts_test_disable_direct_tweak(context) }
 
     private static func isValid(length: Int) -> Bool {
         length >= minimumLength && length <= maximumLength && length % Int(CXTS_BLOCK_BYTES) == 0
@@ -118,3 +145,7 @@ public final class XTSAES256: @unchecked Sendable {
         }
     }
 }
+
+/// Not `Sendable`: the C context has no lock (see ``XTSAES256``).
+@available(*, unavailable)
+extension XTSAES256: Sendable {}

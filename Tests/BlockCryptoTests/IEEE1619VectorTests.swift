@@ -20,6 +20,28 @@ import Testing
         }
     }
 
+    @Test func aKeyInstalledIntoALiveCipherReproducesEveryVector() throws {
+        // The namespace's test seam: one cipher object, keys replaced in place.
+        let cipher = try XTSAES256()
+        for (index, vector) in try XTSVector.load().enumerated() {
+            try cipher.replaceKey(testKey: vector.key)
+            #expect(cipher.keyGeneration == UInt64(index) + 2)
+            #expect(cipher.installsTweaksDirectly)
+            #expect(cipher.encrypted(vector.plaintext, dataUnit: vector.dataUnit) == vector.ciphertext, "\(vector)")
+            #expect(cipher.decrypted(vector.ciphertext, dataUnit: vector.dataUnit) == vector.plaintext, "\(vector)")
+        }
+    }
+
+    @Test func aRejectedTestKeyLeavesTheCurrentKeyInPlace() throws {
+        let vector = try #require(try XTSVector.load().first)
+        let cipher = try XTSAES256(testKey: vector.key)
+        #expect(throws: BlockCryptoError.invalidLength) { try cipher.replaceKey(testKey: [UInt8](repeating: 1, count: 32)) }
+        let half = [UInt8](repeating: 9, count: 32)
+        #expect(throws: BlockCryptoError.cipherFailed) { try cipher.replaceKey(testKey: half + half) }
+        #expect(cipher.keyGeneration == 1)
+        #expect(cipher.encrypted(vector.plaintext, dataUnit: vector.dataUnit) == vector.ciphertext)
+    }
+
     @Test func decryptReproducesEveryVector() throws {
         for vector in try XTSVector.load() {
             let cipher = try XTSAES256(testKey: vector.key)

@@ -10,8 +10,9 @@
  * Data units: the tweak is the data unit number as a 128-bit little-endian integer; lengths must be
  * a multiple of 16 bytes between CXTS_MIN_LENGTH and CXTS_MAX_LENGTH (no ciphertext stealing).
  *
- * Every function on a context is serialised by a mutex inside the context, so one context may be
- * shared between threads.
+ * Ownership: a context has no lock. It belongs to one owner (the NVMe namespace, which runs on the
+ * controller's single thread), and calls on one context must not overlap; different contexts are
+ * independent and may be used on different threads at the same time.
  *
  * Swift wrapper: Sources/BlockCrypto/XTSAES256.swift.
  */
@@ -68,6 +69,13 @@ cxts_ctx *cxts_create_with_key(const uint8_t *key, size_t key_length, cxts_statu
  */
 cxts_status cxts_rekey(cxts_ctx *ctx);
 
+/**
+ * Test seam: replaces the key with the caller's 64-byte key (checked like cxts_create_with_key
+ * before the old key is touched). On an OpenSSL failure the context is left without key, as after a
+ * failed cxts_rekey. The key generation counter advances on success.
+ */
+cxts_status cxts_test_install_key(cxts_ctx *ctx, const uint8_t *key, size_t key_length);
+
 /** How many keys the context has had: 1 after creation, +1 per successful rekey. */
 uint64_t cxts_key_generation(cxts_ctx *ctx);
 
@@ -83,6 +91,16 @@ int cxts_decrypt(cxts_ctx *ctx, const void *input, void *output, size_t length, 
 
 /** Destroys the key (OpenSSL cleanses its contexts) and frees the context. NULL is ignored. */
 void cxts_free(cxts_ctx *ctx);
+
+/**
+ * Whether both directions install tweaks straight into OpenSSL's live IV buffer (the fast path,
+ * proven by a self-check each time a key is installed) rather than through EVP_CipherInit_ex.
+ * Results are identical either way. 0 for NULL or a context without key.
+ */
+int cxts_direct_tweak(cxts_ctx *ctx);
+
+/** Test helper: makes `ctx` install tweaks through EVP_CipherInit_ex until its next key. */
+void cxts_test_disable_direct_tweak(cxts_ctx *ctx);
 
 /**
  * Test helper, not for the data path: AES-256 in ECB mode (no padding) over `length` bytes (a
