@@ -78,11 +78,20 @@ extension NVMeController {
     /// Fetches and runs the commands of submission queue `qid` from head to tail (at most one
     /// lap), posting each completion before fetching the next. Stops early when the completion
     /// queue is full (resumed by its head doorbell) or the controller stops processing.
+    ///
+    /// On an I/O queue the controller fetches one entry ahead, as real controllers fetch
+    /// submission entries in bursts: while a command runs, the next one the host has published is
+    /// already fetched and the store memory of its first blocks is prefetched, so the cache misses
+    /// of a random LBA overlap with the current command's copy or cipher. The look-ahead happens
+    /// only when the next entry will certainly be run (budget left, room for two completions), and
+    /// an I/O command cannot change the queues or the IOMMU, so the entry is the one a fetch at its
+    /// turn would have read; a failed look-ahead fetch is fatal at its turn, as before.
     func runSubmissionQueue(_ qid: Int) {
         let sq = queues.submission + qid
         let cqid = Int(sq.pointee.completionQueue)
         let cq = queues.completion + cqid
         var budget = sq.pointee.entries
+        var ahead = FetchAhead.none
         while processing, sq.pointee.exists, sq.pointee.head != sq.pointee.tail, budget > 0 {
             guard !cq.pointee.isFull else {
                 cq.pointee.stalled = true
@@ -91,22 +100,62 @@ extension NVMeController {
             }
             budget -= 1
             let head = sq.pointee.head
-            guard
-                let slot = try? dma.hostPointer(
-                    IOVA(sq.pointee.base &+ UInt64(head) &* 64), length: UInt64(SubmissionEntry.size), access: .read)
-            else {
-                controllerFatal("cannot fetch SQ\(qid) entry \(head) at 0x\(hex(sq.pointee.base &+ UInt64(head) &* 64))")
+            let entry: SubmissionEntry
+            switch ahead {
+            case .entry(let fetched): entry = fetched
+            case .failed:
+                fetchFailed(qid, head)
                 return
+            case .none:
+                guard let fetched = fetchEntry(sq, head) else {
+                    fetchFailed(qid, head)
+                    return
+                }
+                if qid != 0 { prefetchData(of: fetched) }
+                entry = fetched
             }
-            let entry = SubmissionEntry(loadingFrom: slot)
-            sq.pointee.head = head &+ 1 == sq.pointee.entries ? 0 : head &+ 1
+            ahead = .none
+            let next = head &+ 1 == sq.pointee.entries ? 0 : head &+ 1
+            sq.pointee.head = next
             if qid == 0 {
                 if let result = executeAdmin(entry) { post(result, for: entry, submissionQueue: 0, completionQueue: 0) }
             } else {
+                if next != sq.pointee.tail, budget > 0, cq.pointee.hasRoom(for: 2) {
+                    if let fetched = fetchEntry(sq, next) {
+                        prefetchData(of: fetched)
+                        ahead = .entry(fetched)
+                    } else {
+                        ahead = .failed
+                    }
+                }
                 let result = executeIO(entry)
                 post(result, for: entry, submissionQueue: qid, completionQueue: cqid)
             }
         }
+    }
+
+    /// What ``runSubmissionQueue(_:)`` fetched ahead of the command it runs.
+    private enum FetchAhead {
+        case none
+        case entry(SubmissionEntry)
+        /// The fetch faulted (already recorded by the DMA port); fatal when the entry's turn comes.
+        case failed
+    }
+
+    /// Copies entry `index` of submission queue `sq` out of guest memory; nil when the IOMMU
+    /// refuses the read (the DMA port records the fault).
+    @inline(__always)
+    private func fetchEntry(_ sq: UnsafeMutablePointer<SubmissionQueueState>, _ index: UInt32) -> SubmissionEntry? {
+        let address = sq.pointee.base &+ UInt64(index) &* 64
+        guard let slot = try? dma.hostPointer(IOVA(address), length: UInt64(SubmissionEntry.size), access: .read) else {
+            return nil
+        }
+        return SubmissionEntry(loadingFrom: slot)
+    }
+
+    private func fetchFailed(_ qid: Int, _ index: UInt32) {
+        let address = queues.submission[qid].base &+ UInt64(index) &* 64
+        controllerFatal("cannot fetch SQ\(qid) entry \(index) at 0x\(hex(address))")
     }
 
     /// Writes the completion of `entry` to completion queue `cqid` (which has room) and flips the

@@ -20,6 +20,21 @@ extension NVMeController {
         }
     }
 
+    /// Prefetches the store memory of the first blocks a Read, Write or Compare will touch (for
+    /// writing when it writes). A hint on unvalidated fields: commands it does not apply to, or
+    /// with a wrong NSID or LBA, are left to ``executeIO(_:)``; nothing observable changes.
+    @inline(__always)
+    func prefetchData(of e: SubmissionEntry) {
+        guard e.namespaceID == Self.namespaceID else { return }
+        switch e.opcode {
+        case NVMOpcode.read.rawValue, NVMOpcode.compare.rawValue:
+            namespace.prefetch(e.startingLBA, blocks: e.blockCountMinusOne + 1, forWriting: false)
+        case NVMOpcode.write.rawValue:
+            namespace.prefetch(e.startingLBA, blocks: e.blockCountMinusOne + 1, forWriting: true)
+        default: break
+        }
+    }
+
     enum BlockTransfer {
         case read, write, compare
     }

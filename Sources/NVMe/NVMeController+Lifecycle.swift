@@ -75,8 +75,8 @@ extension NVMeController {
     private func setReady(_ ready: Bool) {
         readinessGeneration &+= 1
         let generation = readinessGeneration
-        let apply = { [weak self] in
-            guard let self, self.readinessGeneration == generation else { return }
+        let apply = { [timerTarget] in
+            guard let self = timerTarget.controller, self.readinessGeneration == generation else { return }
             self.updateStatus { R.CSTS.rdy.insert(ready ? 1 : 0, into: $0) }
             self.processing = ready
         }
@@ -163,8 +163,8 @@ extension NVMeController {
         let timeout = features.keepAliveTimeout
         guard timeout > 0 else { return }
         let generation = readinessGeneration
-        keepAliveTimer = clock.schedule(after: .milliseconds(UInt64(timeout))) { [weak self] in
-            guard let self, self.readinessGeneration == generation, self.processing else { return }
+        keepAliveTimer = clock.schedule(after: .milliseconds(UInt64(timeout))) { [timerTarget] in
+            guard let self = timerTarget.controller, self.readinessGeneration == generation, self.processing else { return }
             self.keepAliveTimer = nil
             self.controllerFatal("keep alive timeout of \(timeout) ms expired")
         }

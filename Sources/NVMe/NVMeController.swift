@@ -46,6 +46,8 @@ public final class NVMeController: PCIDeviceModel {
     /// Bumped whenever CC.EN or a reset changes state, so stale RDY timers do nothing.
     @exclusivity(unchecked) var readinessGeneration: UInt64 = 0
     @exclusivity(unchecked) var keepAliveTimer: VirtualClock.TimerID?
+    /// What the clock's timers capture instead of `[weak self]` (see ``TimerTarget``).
+    let timerTarget = TimerTarget()
 
     /// Builds the controller model for `function`.
     init(function: PCIFunction, configuration: NVMeControllerConfiguration) throws(NVMeSetupError) {
@@ -60,7 +62,10 @@ public final class NVMeController: PCIDeviceModel {
         grantedIOQueues = configuration.ioQueuePairs
         if namespace.allocation.allocatedCount > 0 { sanitize.writesAtLastErase = .max }
         report = { [unowned function] kind, detail in function.recordGuestError(kind, detail) }
+        timerTarget.controller = self
     }
+
+    deinit { timerTarget.controller = nil }
 
     // MARK: Host profile API
 
@@ -88,7 +93,7 @@ public final class NVMeController: PCIDeviceModel {
 
     /// Test seam: replaces the key with `key` (64 bytes, IEEE 1619 order) and deallocates every
     /// block, so tests can check stored ciphertext against an independent XTS implementation.
-    /// Not reachable through the device interface.
+    /// Encrypted namespaces only. Not reachable through the device interface.
     @_spi(KeyInjection) public func installTestKey(_ key: [UInt8]) throws(BlockCryptoError) {
         try namespace.installTestKey(key)
     }
@@ -143,4 +148,16 @@ public final class NVMeController: PCIDeviceModel {
         registers.set(R.INTMS.offset, UInt64(mask))
         registers.set(R.INTMC.offset, UInt64(mask))
     }
+}
+
+/// The controller as the virtual clock's timer closures see it: they hold this object strongly
+/// and find the controller through it until the controller's `deinit` clears it, so a timer that
+/// fires after the controller is gone does nothing.
+///
+/// Not `[weak self]`: forming a weak reference gives an object a side table for good, after which
+/// every retain and release of it takes Swift's slow reference-counting path, and the controller is
+/// retained on every MMIO write (through its PCI function's model reference).
+final class TimerTarget {
+    /// The live controller; nil once it is deinitialised.
+    unowned(unsafe) var controller: NVMeController?
 }

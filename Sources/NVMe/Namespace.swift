@@ -22,8 +22,9 @@ final class Namespace {
 
     let store: BlockStore
     let allocation: AllocationMap
-    /// The cipher, nil for an unencrypted namespace.
-    @exclusivity(unchecked) private(set) var cipher: XTSAES256?
+    /// The cipher, nil for an unencrypted namespace. A `let`, so the data path borrows it without a
+    /// retain and release per block; new keys (crypto erase, the test seam) go into the same object.
+    let cipher: XTSAES256?
     /// Keys this namespace has had (0 when unencrypted); never the key itself.
     @exclusivity(unchecked) private(set) var keyGeneration: UInt64
     /// Bytes of the namespace (constant across formats).
@@ -60,6 +61,7 @@ final class Namespace {
             }
             keyGeneration = 1
         } else {
+            cipher = nil
             keyGeneration = 0
             for r in store.dataRanges() {
                 let first = r.lowerBound >> UInt64(blockShift)
@@ -75,6 +77,22 @@ final class Namespace {
     var isEncrypted: Bool { cipher != nil }
 
     // MARK: Blocks
+
+    /// Most bytes ``prefetch(_:blocks:forWriting:)`` asks for: enough for the hardware prefetcher
+    /// to carry on through a 4 KiB block, few enough not to crowd out the current block's misses.
+    static let prefetchBytes = 512
+
+    /// A hint before blocks `lba...` are read (`forWriting` false) or written: starts moving the
+    /// first bytes of a memory store's range into the cache. Nothing for a file store, an LBA out
+    /// of range, a read of a deallocated block (which does not touch the store) or a plaintext
+    /// write (streamed past the cache, see ``write(_:from:sourceIsScratch:)``).
+    @inline(__always)
+    func prefetch(_ lba: UInt64, blocks: Int, forWriting: Bool) {
+        guard let memory = store.memory, lba < blockCount else { return }
+        guard forWriting ? cipher != nil : allocation.isAllocated(lba) else { return }
+        let bytes = min(Self.prefetchBytes, Int(truncatingIfNeeded: min(UInt64(blocks), blockCount - lba)) << blockShift)
+        CacheControl.prefetch(memory + Int(lba << UInt64(blockShift)), length: bytes, forWriting: forWriting)
+    }
 
     /// Reads block `lba` (in range) into `destination`: zeroes when deallocated, else the stored
     /// block, decrypted. Unrecovered Read Error when the file read fails, Internal Error when the
@@ -101,6 +119,8 @@ final class Namespace {
 
     /// Writes block `lba` (in range) from `source`, encrypted when the namespace is. `sourceIsScratch`
     /// says `source` is the controller's own bounce buffer, which may be encrypted in place.
+    /// Plaintext reaches a memory store through streaming stores, which do not read the block's
+    /// lines first (a random block of a large store is not in the cache, and is not read again soon).
     @inline(__always)
     func write(_ lba: UInt64, from source: UnsafeMutableRawPointer, sourceIsScratch: Bool) -> NVMeStatus {
         let offset = lba << UInt64(blockShift)
@@ -109,7 +129,7 @@ final class Namespace {
             if let cipher {
                 guard cipher.encrypt(source, target, length: blockSize, dataUnit: lba) else { return .internalError }
             } else {
-                target.copyMemory(from: source, byteCount: blockSize)
+                CacheControl.copyStreaming(to: target, from: source, length: blockSize)
             }
         } else {
             var data = UnsafeRawPointer(source)
@@ -174,11 +194,12 @@ final class Namespace {
         blockCount = capacityBytes >> UInt64(shift)
     }
 
-    /// Test seam: replaces the cipher with one keyed by `key` (64 bytes) and deallocates everything.
+    /// Test seam: replaces the key with `key` (64 bytes) and deallocates everything. Encrypted
+    /// namespaces only (``BlockCryptoError/cipherFailed`` otherwise).
     func installTestKey(_ key: [UInt8]) throws(BlockCryptoError) {
-        let keyed = try XTSAES256(testKey: key)
+        guard let cipher else { throw .cipherFailed }
+        try cipher.replaceKey(testKey: key)
         allocation.deallocateAll()
-        cipher = keyed
         keyGeneration &+= 1
     }
 

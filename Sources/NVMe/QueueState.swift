@@ -45,6 +45,8 @@ struct CompletionQueueState {
     @inline(__always) var isFull: Bool { (tail &+ 1 == entries ? 0 : tail &+ 1) == head }
     /// Entries posted and not yet consumed.
     var outstanding: UInt32 { tail >= head ? tail - head : entries - head + tail }
+    /// Whether `n` more entries can be posted without overwriting one the host has not consumed.
+    @inline(__always) func hasRoom(for n: UInt32) -> Bool { outstanding &+ n < entries }
 }
 
 /// Fixed storage for the queue states of a controller: allocated once, indexed by queue id, no

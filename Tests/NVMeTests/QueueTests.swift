@@ -166,4 +166,30 @@ struct QueueTests {
         #expect(t.fatal)
         #expect(t.controller.counters.fatalErrors == 1)
     }
+
+    @Test("An SQ entry the IOMMU refuses is fatal at its turn: entries before it complete, one fault is recorded")
+    func submissionEntryUnmappedMidQueue() throws {
+        let t = try NVMeBench.ready()
+        let q = try #require(t.ioQueues[1])
+        // Only entries 0 and 1 of the queue stay mapped.
+        let domain = t.function.dma.domain
+        let region = GuestPhysicalAddress(q.sq.deviceAddress.value)
+        try domain.unmap(q.sq.deviceAddress)
+        try domain.map(q.sq.deviceAddress, size: 128, to: region, permissions: .readWrite)
+        let faultsBefore = t.bus.services.faults.total
+        for i in 0..<3 {
+            var e = SubmissionEntry()
+            e.setHeader(opcode: NVMOpcode.flush.rawValue, commandID: UInt16(200 + i))
+            e[dword: 1] = 1
+            q.post(e)
+        }
+        t.write32(0x1008, 3)
+        let done = q.reap()
+        #expect(done.map(\.commandID) == [200, 201])
+        #expect(done.allSatisfy { $0.status == .success })
+        #expect(t.fatal)
+        #expect(t.controller.counters.fatalErrors == 1)
+        #expect(t.bus.services.faults.total == faultsBefore + 1)
+        #expect(t.bus.services.faults.faults.last?.address == IOVA(q.sq.deviceAddress.value + 128))
+    }
 }

@@ -2,11 +2,7 @@
 /// that later guest writes to the slot cannot change a command while it runs.
 public struct SubmissionEntry: Sendable, Equatable {
     /// The sixteen command dwords, CDW0 first, in host byte order.
-    public var dwords:
-        (
-            UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
-            UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32
-        )
+    public var dwords: Dwords
 
     /// Size of an entry in bytes (IOSQES 6).
     public static let size = 64
@@ -14,17 +10,28 @@ public struct SubmissionEntry: Sendable, Equatable {
     /// An all-zero entry.
     public init() { dwords = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) }
 
-    /// Reads an entry from 64 bytes of little-endian guest memory.
+    /// Reads an entry from 64 bytes of little-endian guest memory: one 64-byte copy on a
+    /// little-endian host, dword by dword with a byte swap otherwise.
     @inlinable public init(loadingFrom p: UnsafeRawPointer) {
-        self.init()
-        withUnsafeMutableBytes(of: &dwords) { out in
-            for i in 0..<16 {
-                out.storeBytes(
-                    of: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)),
-                    toByteOffset: i * 4, as: UInt32.self)
+        #if _endian(little)
+            dwords = p.loadUnaligned(as: Dwords.self)
+        #else
+            self.init()
+            withUnsafeMutableBytes(of: &dwords) { out in
+                for i in 0..<16 {
+                    out.storeBytes(
+                        of: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)),
+                        toByteOffset: i * 4, as: UInt32.self)
+                }
             }
-        }
+        #endif
     }
+
+    /// The type of ``dwords``.
+    public typealias Dwords = (
+        UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
+        UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32
+    )
 
     /// Command dword `i` (0...15).
     @inlinable public subscript(dword i: Int) -> UInt32 {
@@ -71,9 +78,14 @@ public struct SubmissionEntry: Sendable, Equatable {
         (0..<16).allSatisfy { a[dword: $0] == b[dword: $0] }
     }
 
-    /// Writes the entry as 64 little-endian bytes (drivers building commands).
+    /// Writes the entry as 64 little-endian bytes (drivers building commands): one 64-byte copy on
+    /// a little-endian host.
     @inlinable public func store(to p: UnsafeMutableRawPointer) {
-        for i in 0..<16 { p.storeBytes(of: self[dword: i].littleEndian, toByteOffset: i * 4, as: UInt32.self) }
+        #if _endian(little)
+            p.storeBytes(of: dwords, as: Dwords.self)
+        #else
+            for i in 0..<16 { p.storeBytes(of: self[dword: i].littleEndian, toByteOffset: i * 4, as: UInt32.self) }
+        #endif
     }
 
     /// Sets CDW0 from its fields.
