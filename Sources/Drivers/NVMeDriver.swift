@@ -74,9 +74,9 @@ public final class NVMeDriver<Access: DeviceAccess> {
     /// The active namespaces (after ``start()``, refreshed after a format).
     public internal(set) var namespaces: [NVMeNamespace] = []
     /// Whether the controller is enabled with its queues created.
-    public internal(set) var isRunning = false
+    @exclusivity(unchecked) public internal(set) var isRunning = false
     /// Largest transfer per command: MDTS, the configuration and the PRP list pages agree on it.
-    public internal(set) var maximumTransferBytes = 0
+    @exclusivity(unchecked) public internal(set) var maximumTransferBytes = 0
     /// Asynchronous events reported and not yet taken (``takeAsyncEvents()``).
     public internal(set) var asyncEvents: [AsyncEvent] = []
     /// Controller resets the driver performed (``reset()``, ``subsystemReset()``).

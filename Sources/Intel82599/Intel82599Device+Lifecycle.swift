@@ -39,7 +39,7 @@ extension Intel82599Device {
         filters.rebuildPoolControls(registers)
         rss.reload(from: registers)
         updateQueueOwners()
-        clock.schedule(after: Self.resetCompletionDelay) { [weak self] in self?.resetCompleted() }
+        clock.schedule(after: Self.resetCompletionDelay) { [lifetime] in lifetime.object?.resetCompleted() }
     }
 
     private func resetCompleted() {
@@ -63,8 +63,8 @@ extension Intel82599Device {
     func restartLink() {
         setLink(up: false)
         guard cablePlugged else { return }
-        clock.schedule(after: Self.linkUpDelay) { [weak self] in
-            guard let self, self.cablePlugged else { return }
+        clock.schedule(after: Self.linkUpDelay) { [lifetime] in
+            guard let self = lifetime.object, self.cablePlugged else { return }
             self.setLink(up: true)
         }
     }

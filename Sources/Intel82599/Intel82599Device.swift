@@ -55,6 +55,8 @@ public final class Intel82599Device: PCIDeviceModel {
     public let wire: Wire?
     /// The address in the EEPROM, loaded into receive address 0 at reset.
     public let permanentAddress: MACAddress
+    /// What timers and the wire port hold instead of weak references (see `LifetimeTarget`).
+    let lifetime = LifetimeTarget<Intel82599Device>()
     /// The link partner is present: the link comes up after reset and auto-negotiation.
     public var cablePlugged = true
 
@@ -76,11 +78,13 @@ public final class Intel82599Device: PCIDeviceModel {
         report = { [unowned function] kind, detail in function.recordGuestError(kind, detail) }
         frameScratch = .allocate(byteCount: Self.maxFrameSize + 8, alignment: 64)
         frameScratch.initializeMemory(as: UInt8.self, repeating: 0)
-        wire?.connectPort(WirePort(self))
+        lifetime.object = self
+        wire?.connectPort(WirePort(lifetime))
         resetDevice(kind: .bus)
     }
 
     deinit {
+        lifetime.object = nil
         frameScratch.deallocate()
         queueOwners.deallocate()
         pending.deallocate()
@@ -314,9 +318,10 @@ struct QueueOwner {
     var vf: Unmanaged<Intel82599VFDevice>?
 }
 
-/// The port's end of the wire: frames from the far side enter the receive path.
+/// The port's end of the wire: frames from the far side enter the receive path (nothing once
+/// the device is gone).
 final class WirePort: FrameSink {
-    weak var device: Intel82599Device?
-    init(_ device: Intel82599Device) { self.device = device }
-    func receive(_ frame: UnsafeRawBufferPointer) { device?.receiveFromWire(frame) }
+    let target: LifetimeTarget<Intel82599Device>
+    init(_ target: LifetimeTarget<Intel82599Device>) { self.target = target }
+    func receive(_ frame: UnsafeRawBufferPointer) { target.object?.receiveFromWire(frame) }
 }

@@ -15,7 +15,7 @@ public final class Intel82599VFDevice: PCIDeviceModel {
     @exclusivity(unchecked) var interrupts = InterruptCauses()
     // unowned(unsafe): the PF model owns its VF models (`virtualFunctionDevices`) and drops them
     // when VFs are disabled, so a VF never outlives it; a checked unowned reference would cost an
-    // atomic retain/release on every doorbell (the PF model has a side table for its weak refs).
+    // atomic retain/release on every doorbell.
     unowned(unsafe) let controller: Intel82599Device
     /// VF index, which is also its pool.
     public let index: Int

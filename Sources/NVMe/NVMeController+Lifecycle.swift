@@ -76,7 +76,7 @@ extension NVMeController {
         readinessGeneration &+= 1
         let generation = readinessGeneration
         let apply = { [timerTarget] in
-            guard let self = timerTarget.controller, self.readinessGeneration == generation else { return }
+            guard let self = timerTarget.object, self.readinessGeneration == generation else { return }
             self.updateStatus { R.CSTS.rdy.insert(ready ? 1 : 0, into: $0) }
             self.processing = ready
         }
@@ -164,7 +164,7 @@ extension NVMeController {
         guard timeout > 0 else { return }
         let generation = readinessGeneration
         keepAliveTimer = clock.schedule(after: .milliseconds(UInt64(timeout))) { [timerTarget] in
-            guard let self = timerTarget.controller, self.readinessGeneration == generation, self.processing else { return }
+            guard let self = timerTarget.object, self.readinessGeneration == generation, self.processing else { return }
             self.keepAliveTimer = nil
             self.controllerFatal("keep alive timeout of \(timeout) ms expired")
         }

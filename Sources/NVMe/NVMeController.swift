@@ -46,8 +46,8 @@ public final class NVMeController: PCIDeviceModel {
     /// Bumped whenever CC.EN or a reset changes state, so stale RDY timers do nothing.
     @exclusivity(unchecked) var readinessGeneration: UInt64 = 0
     @exclusivity(unchecked) var keepAliveTimer: VirtualClock.TimerID?
-    /// What the clock's timers capture instead of `[weak self]` (see ``TimerTarget``).
-    let timerTarget = TimerTarget()
+    /// What the clock's timers capture instead of `[weak self]` (see `LifetimeTarget`).
+    let timerTarget = LifetimeTarget<NVMeController>()
 
     /// Builds the controller model for `function`.
     init(function: PCIFunction, configuration: NVMeControllerConfiguration) throws(NVMeSetupError) {
@@ -62,10 +62,10 @@ public final class NVMeController: PCIDeviceModel {
         grantedIOQueues = configuration.ioQueuePairs
         if namespace.allocation.allocatedCount > 0 { sanitize.writesAtLastErase = .max }
         report = { [unowned function] kind, detail in function.recordGuestError(kind, detail) }
-        timerTarget.controller = self
+        timerTarget.object = self
     }
 
-    deinit { timerTarget.controller = nil }
+    deinit { timerTarget.object = nil }
 
     // MARK: Host profile API
 
@@ -148,16 +148,4 @@ public final class NVMeController: PCIDeviceModel {
         registers.set(R.INTMS.offset, UInt64(mask))
         registers.set(R.INTMC.offset, UInt64(mask))
     }
-}
-
-/// The controller as the virtual clock's timer closures see it: they hold this object strongly
-/// and find the controller through it until the controller's `deinit` clears it, so a timer that
-/// fires after the controller is gone does nothing.
-///
-/// Not `[weak self]`: forming a weak reference gives an object a side table for good, after which
-/// every retain and release of it takes Swift's slow reference-counting path, and the controller is
-/// retained on every MMIO write (through its PCI function's model reference).
-final class TimerTarget {
-    /// The live controller; nil once it is deinitialised.
-    unowned(unsafe) var controller: NVMeController?
 }
