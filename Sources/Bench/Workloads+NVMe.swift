@@ -108,25 +108,32 @@ final class NVMeBenchFixture {
     }
 
     /// Completes `commands` commands keeping the queue depth: post until the queue is full, one
-    /// doorbell, reap, repeat. Returns commands completed.
-    func run(commands: Int) -> Int {
+    /// doorbell, reap, repeat. `posted` runs after each successful post, `reaped` with the count
+    /// of each reap. Returns commands completed.
+    @inline(__always)
+    func drive(commands: Int, posted onPost: () -> Void, reaped onReap: (Int) -> Void) -> Int {
         var posted = 0
         var done = 0
         while done < commands {
             var batch = 0
             while driver.outstanding(queue: 0) < shape.queueDepth, posted < commands, post() {
+                onPost()
                 posted += 1
                 batch += 1
             }
             if batch > 0 { driver.ringDoorbell(queue: 0) }
             let n = reap()
             if n == 0, batch == 0 { break }
+            onReap(n)
             done += n
         }
         return done
     }
 
-    /// Latency of `commands` commands at the queue depth, submission to reaped completion.
+    /// Completes `commands` commands at the queue depth (the timed body).
+    func run(commands: Int) -> Int { drive(commands: commands, posted: {}, reaped: { _ in }) }
+
+    /// Latency of `commands` commands at the queue depth, posting to reaped completion.
     func latencies(commands: Int) -> [Double] {
         let clock = ContinuousClock()
         var submitted = [ContinuousClock.Instant](repeating: clock.now, count: max(shape.queueDepth, 1))
@@ -134,26 +141,19 @@ final class NVMeBenchFixture {
         var tail = 0
         var out: [Double] = []
         out.reserveCapacity(commands)
-        var posted = 0
-        while out.count < commands {
-            var batch = 0
-            while driver.outstanding(queue: 0) < shape.queueDepth, posted < commands {
-                let t = clock.now
-                guard post() else { return out }
-                submitted[tail] = t
+        _ = drive(
+            commands: commands,
+            posted: {
+                submitted[tail] = clock.now
                 tail = tail + 1 == submitted.count ? 0 : tail + 1
-                posted += 1
-                batch += 1
-            }
-            if batch > 0 { driver.ringDoorbell(queue: 0) }
-            let n = reap()
-            let now = clock.now
-            if n == 0, batch == 0 { break }
-            for _ in 0..<n {
-                out.append(BenchRunner.nanoseconds(submitted[head].duration(to: now)))
-                head = head + 1 == submitted.count ? 0 : head + 1
-            }
-        }
+            },
+            reaped: { n in
+                let now = clock.now
+                for _ in 0..<n {
+                    out.append(BenchRunner.nanoseconds(submitted[head].duration(to: now)))
+                    head = head + 1 == submitted.count ? 0 : head + 1
+                }
+            })
         return out
     }
 }

@@ -25,11 +25,7 @@ extension VirtualHost {
         } catch {
             return fail("allocation: \(error)")
         }
-        var state = UInt64(nvme.bdf.routingID) | 0x6e76_6d65_0000_0000
-        for i in 0..<written.host.count {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            written.host[i] = UInt8(truncatingIfNeeded: state >> 56)
-        }
+        Self.fillPattern(written.host, seed: UInt64(nvme.bdf.routingID) | 0x6e76_6d65_0000_0000)
         // Queue q writes its part at an LBA spread over the namespace, the last one at its end.
         let stride = namespace.size / UInt64(queues)
         func lba(_ q: Int) -> UInt64 { q == queues - 1 ? namespace.size - UInt64(blocks) : stride * UInt64(q) }

@@ -25,6 +25,15 @@ extension VirtualHost {
             + dmaEngines.map { smokeDMAEngine($0.bdf, $0.driver, chunks: chunks, chunkSize: chunkSize) }
     }
 
+    /// Fills `bytes` with a deterministic pattern (the top byte of a 64-bit LCG started at `seed`).
+    static func fillPattern(_ bytes: UnsafeMutableRawBufferPointer, seed: UInt64) {
+        var state = seed
+        for i in 0..<bytes.count {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            bytes[i] = UInt8(truncatingIfNeeded: state >> 56)
+        }
+    }
+
     private func smokeDMAEngine(_ bdf: BDF, _ driver: DMAEngineDriver<BusDeviceAccess>, chunks: Int, chunkSize: Int)
         -> SmokeResult
     {
@@ -39,11 +48,7 @@ extension VirtualHost {
         } catch {
             return fail("allocation: \(error)")
         }
-        var state = UInt64(bdf.routingID) | 0x9e37_79b9_0000_0000
-        for i in 0..<total {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            src.host[i] = UInt8(truncatingIfNeeded: state >> 56)
-        }
+        Self.fillPattern(src.host, seed: UInt64(bdf.routingID) | 0x9e37_79b9_0000_0000)
         let interruptsBefore = bus.function(at: bdf)?.msix?.delivered[0] ?? 0
         let completedBefore = driver.completedCount
         do {

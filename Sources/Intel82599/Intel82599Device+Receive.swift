@@ -94,15 +94,16 @@ extension Intel82599Device {
     /// Raises the interrupts of the RX queues that received frames since the last call: once per
     /// TX doorbell or wire frame rather than once per frame (what EITR moderation would do).
     func raisePendingReceiveInterrupts() {
-        while rxInterruptsPendingLow != 0 {
-            let q = rxInterruptsPendingLow.trailingZeroBitCount
-            rxInterruptsPendingLow &= rxInterruptsPendingLow - 1
-            queueInterrupt(q, tx: false)
-        }
-        while rxInterruptsPendingHigh != 0 {
-            let q = rxInterruptsPendingHigh.trailingZeroBitCount
-            rxInterruptsPendingHigh &= rxInterruptsPendingHigh - 1
-            queueInterrupt(q + 64, tx: false)
+        raiseReceiveInterrupts(&rxInterruptsPendingLow, firstQueue: 0)
+        raiseReceiveInterrupts(&rxInterruptsPendingHigh, firstQueue: 64)
+    }
+
+    /// Raises and clears the queues set in `pending` (bit n is queue `firstQueue + n`).
+    private func raiseReceiveInterrupts(_ pending: inout UInt64, firstQueue: Int) {
+        while pending != 0 {
+            let q = pending.trailingZeroBitCount
+            pending &= pending - 1
+            queueInterrupt(firstQueue + q, tx: false)
         }
     }
 
