@@ -6,34 +6,47 @@ extension Intel82599Device {
 
     /// Delivers a frame to `pool`: picks the queue (RSS inside the pool when MRQC asks for it),
     /// then fills descriptors.
-    @inline(__always) func deliver(_ frame: UnsafeRawBufferPointer, _ facts: FrameFacts, toPool pool: Int) {
+    @inline(__always) func deliver(
+        _ frame: UnsafeRawBufferPointer, _ facts: FrameFacts, toPool pool: Int, batch: inout SwitchBatch
+    ) {
         var q = layout.virtualizationEnabled ? layout.firstQueue(ofPool: pool) : 0
         if rss.hashing {
             let index = Int(rss.redirection[Int(facts.rssHash & 0x7F)])
             q += layout.virtualizationEnabled ? index & (min(layout.queuesPerPool, 4) - 1) : index
         }
-        receive(frame, facts, queue: q, pool: pool)
+        receive(frame, facts, queue: q, pool: pool, batch: &batch)
     }
 
     /// Writes a frame into RX queue `q` (datasheet §7.1.6): one descriptor per buffer-sized piece,
     /// EOP on the last, the write-back format with length, status, RSS hash and stripped VLAN.
     /// A frame is dropped whole (and counted in MPC and QPRDC) when the queue does not have
     /// enough free descriptors; a buffer the pool cannot reach is written back with RXE.
-    func receive(_ frame: UnsafeRawBufferPointer, _ facts: FrameFacts, queue q: Int, pool: Int) {
+    /// Good frames are counted in `batch`.
+    func receive(_ frame: UnsafeRawBufferPointer, _ facts: FrameFacts, queue q: Int, pool: Int, batch: inout SwitchBatch) {
         guard receiveEnabled, rxQueues[q].enabled else {
             counters.rxQueueDisabled &+= 1
             return
         }
         let owner = rxQueues[q].owner
         guard let port = dmaPort(owner: owner), let source = frame.baseAddress else { return }
-        port._withUnsafeGuaranteedRef { receive(frame, from: source, facts, queue: q, pool: pool, owner: owner, port: $0) }
+        let length = port._withUnsafeGuaranteedRef {
+            receive(frame, from: source, facts, queue: q, pool: pool, owner: owner, port: $0)
+        }
+        guard length > 0 else { return }
+        if !batch.received(length, queue: q) {
+            flushReceiveCounts(&batch)
+            batch.startReceiveRun(queue: q, pool: pool)
+            _ = batch.received(length, queue: q)
+        }
+        countGroupReceived(frame, pool: pool)
     }
 
-    /// The descriptor work of ``receive(_:_:queue:pool:)`` with the owner's DMA port borrowed.
+    /// The descriptor work of ``receive(_:_:queue:pool:batch:)`` with the owner's DMA port
+    /// borrowed; returns the length written to the ring, 0 when the frame was dropped.
     private func receive(
         _ frame: UnsafeRawBufferPointer, from source: UnsafeRawPointer, _ facts: FrameFacts, queue q: Int, pool: Int, owner: Int,
         port: DMAPort
-    ) {
+    ) -> Int {
         let strip = rxQueues[q].stripVLAN && facts.vlan >= 0
         let length = strip ? frame.count - 4 : frame.count
         let bufferSize = rxQueues[q].bufferSize
@@ -42,7 +55,7 @@ extension Intel82599Device {
             counters.rxNoDescriptor &+= 1
             pending.add(to: statistics.missedPackets)
             pending.add(to: statistics.queueDrops[q & 15])
-            return
+            return 0
         }
         let entries = rxQueues[q].entries
         let ring = rxQueues[q].ringBase
@@ -55,7 +68,7 @@ extension Intel82599Device {
             guard let d = try? port.hostPointer(IOVA(ring &+ UInt64(head &* RD.size)), length: UInt64(RD.size), access: .write)
             else {
                 ringFault(rxQueue: q, index: head)
-                return
+                return 0
             }
             let address = UInt64(littleEndian: d.loadUnaligned(fromByteOffset: RD.packetBufferOffset, as: UInt64.self))
             let chunk = min(length - done, bufferSize)
@@ -71,7 +84,7 @@ extension Intel82599Device {
                     "RX queue \(q) descriptor: buffer 0x\(String(address, radix: 16)) is outside the function's DMA mappings; frame dropped"
                 )
                 queueInterrupt(q, tx: false)
-                return
+                return 0
             }
             if strip {
                 Self.copyStripped(from: source, frameOffset: done, count: chunk, to: buffer)
@@ -83,12 +96,12 @@ extension Intel82599Device {
             head = (head + 1 == entries ? 0 : head + 1)
         }
         rxQueues[q].head = head
-        countReceived(frame, length: length, queue: q, pool: pool)
         if q < 64 {
             rxInterruptsPendingLow |= UInt64(1) << UInt64(q)
         } else {
             rxInterruptsPendingHigh |= UInt64(1) << UInt64(q - 64)
         }
+        return length
     }
 
     /// Raises the interrupts of the RX queues that received frames since the last call: once per
@@ -132,21 +145,17 @@ extension Intel82599Device {
         if out < count { (buffer + out).copyMemory(from: source + at + 4, byteCount: count - out) }
     }
 
-    private func countReceived(_ frame: UnsafeRawBufferPointer, length: Int, queue q: Int, pool: Int) {
-        pending.add(to: statistics.goodPacketsReceived)
-        pending.add(UInt64(length), to: statistics.goodOctetsReceived)
-        pending.add(to: statistics.queuePacketsReceived[q & 15])
+    /// BPRC, MPRC and the pool's multicast count for a group-addressed frame (the packet and
+    /// octet totals are in ``SwitchBatch``).
+    @inline(__always) private func countGroupReceived(_ frame: UnsafeRawBufferPointer, pool: Int) {
         let dst = Self.mac(frame, at: 0)
-        let multicast = dst & (UInt64(1) << 40) != 0
+        guard dst & (UInt64(1) << 40) != 0 else { return }
         if dst == 0xFFFF_FFFF_FFFF {
             pending.add(to: statistics.broadcastReceived)
-        } else if multicast {
+        } else {
             pending.add(to: statistics.multicastReceived)
         }
-        guard layout.virtualizationEnabled else { return }
-        pending.add(to: statistics.poolPacketsReceived[pool])
-        pending.add(UInt64(length), to: statistics.poolOctetsReceived[pool])
-        if multicast { pending.add(to: statistics.poolMulticastReceived[pool]) }
+        if layout.virtualizationEnabled { pending.add(to: statistics.poolMulticastReceived[pool]) }
     }
 
     /// An unreadable receive ring: the queue stops and the error is recorded.

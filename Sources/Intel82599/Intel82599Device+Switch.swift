@@ -8,32 +8,6 @@ import RegisterModel
     import Darwin
 #endif
 
-/// The last source and destination addresses the switch looked up, with their pools.
-struct AddressLookupCache {
-    private var sourceAddress = UInt64.max
-    private var sourcePools: UInt64 = 0
-    private var destinationAddress = UInt64.max
-    private var destinationPools: UInt64 = 0
-
-    /// Pools that own `mac` as a source (MAC anti-spoofing).
-    @inline(__always) mutating func source(_ mac: UInt64, in table: MACPoolTable) -> UInt64 {
-        if mac != sourceAddress {
-            sourceAddress = mac
-            sourcePools = table.lookup(mac).pools
-        }
-        return sourcePools
-    }
-
-    /// Pools that own `mac` as a destination.
-    @inline(__always) mutating func destination(_ mac: UInt64, in table: MACPoolTable) -> UInt64 {
-        if mac != destinationAddress {
-            destinationAddress = mac
-            destinationPools = table.lookup(mac).pools
-        }
-        return destinationPools
-    }
-}
-
 /// What the switch learned about a frame once, for every pool it is delivered to.
 struct FrameFacts {
     /// VLAN id of the 802.1Q tag in the frame, -1 if untagged.
@@ -51,12 +25,10 @@ extension Intel82599Device {
     /// A frame a pool transmitted (datasheet §7.10.3): default-VLAN insertion, anti-spoofing, then
     /// the embedded switch delivers it to the local pools it is addressed to (with VT_LBEN) and
     /// sends it out of the port unless it is unicast to a local pool.
-    /// `lookups` remembers the last source and destination address looked up during one TX
-    /// doorbell (the filters cannot change in between), so a batch of frames between the same
-    /// two functions probes the receive-address table once, not twice per frame.
+    /// `batch` carries what one TX doorbell learns and counts across its frames (see
+    /// ``SwitchBatch``); the caller flushes it when the doorbell is done.
     func forward(
-        _ input: UnsafeRawBufferPointer, fromPool source: Int, insertVLAN: Int, inScratch: Bool,
-        lookups: inout AddressLookupCache
+        _ input: UnsafeRawBufferPointer, fromPool source: Int, insertVLAN: Int, inScratch: Bool, batch: inout SwitchBatch
     ) {
         guard input.count >= 14 else {
             counters.txMalformedDescriptors &+= 1
@@ -72,7 +44,7 @@ extension Intel82599Device {
         let vlan = Self.vlanID(frame)
         if layout.virtualizationEnabled {
             if filters.macAntiSpoofPools & sourceBit != 0,
-                lookups.source(Self.mac(frame, at: 6), in: filters.macs) & sourceBit == 0
+                batch.lookups.source(Self.mac(frame, at: 6), in: filters.macs) & sourceBit == 0
             {
                 counters.spoofedMAC &+= 1
                 pending.add(to: statistics.spoofedPackets)
@@ -83,10 +55,9 @@ extension Intel82599Device {
                 pending.add(to: statistics.spoofedPackets)
                 return
             }
-            pending.add(to: statistics.poolPacketsTransmitted[source])
-            pending.add(UInt64(frame.count), to: statistics.poolOctetsTransmitted[source])
         }
-        countTransmitted(frame, destination: dst)
+        batch.transmitted(frame.count)
+        if dst & (UInt64(1) << 40) != 0 { countMulticastTransmitted(destination: dst) }
         var facts = FrameFacts(vlan: vlan, loopback: true)
         var toWire = true
         if layout.virtualizationEnabled, filters.loopback {
@@ -94,7 +65,7 @@ extension Intel82599Device {
             if dst & (UInt64(1) << 40) != 0 {
                 targets = multicastPools(dst)
             } else {
-                targets = lookups.destination(dst, in: filters.macs)
+                targets = batch.lookups.destination(dst, in: filters.macs)
                 if targets != 0 { toWire = false }
             }
             targets &= ~sourceBit & vlanPools(vlan) & filters.receiveEnabledPools
@@ -103,7 +74,7 @@ extension Intel82599Device {
                 var t = targets
                 while t != 0 {
                     counters.switchedLocally &+= 1
-                    deliver(frame, facts, toPool: t.trailingZeroBitCount)
+                    deliver(frame, facts, toPool: t.trailingZeroBitCount, batch: &batch)
                     t &= t - 1
                 }
             }
@@ -113,7 +84,11 @@ extension Intel82599Device {
 
     /// A frame from the far end of the wire (datasheet §7.1.2: L2 filters, then pool selection).
     func receiveFromWire(_ frame: UnsafeRawBufferPointer) {
-        defer { raisePendingReceiveInterrupts() }
+        var batch = SwitchBatch()
+        defer {
+            flushReceiveCounts(&batch)
+            raisePendingReceiveInterrupts()
+        }
         counters.receivedFromWire &+= 1
         pending.add(to: statistics.totalPacketsReceived)
         guard receiveEnabled, frame.count >= 14 else {
@@ -138,7 +113,7 @@ extension Intel82599Device {
             hashIfNeeded(frame, &facts)
             var t = targets
             while t != 0 {
-                deliver(frame, facts, toPool: t.trailingZeroBitCount)
+                deliver(frame, facts, toPool: t.trailingZeroBitCount, batch: &batch)
                 t &= t - 1
             }
         } else {
@@ -155,7 +130,7 @@ extension Intel82599Device {
                 return
             }
             hashIfNeeded(frame, &facts)
-            deliver(frame, facts, toPool: 0)
+            deliver(frame, facts, toPool: 0, batch: &batch)
         }
     }
 
@@ -190,10 +165,8 @@ extension Intel82599Device {
         wire?.transmitFromPort(frame)
     }
 
-    private func countTransmitted(_ frame: UnsafeRawBufferPointer, destination dst: UInt64) {
-        pending.add(to: statistics.goodPacketsTransmitted)
-        pending.add(to: statistics.totalPacketsTransmitted)
-        pending.add(UInt64(frame.count), to: statistics.goodOctetsTransmitted)
+    /// BPTC or MPTC for a group-addressed frame (the per-doorbell totals are in ``SwitchBatch``).
+    private func countMulticastTransmitted(destination dst: UInt64) {
         if dst == 0xFFFF_FFFF_FFFF {
             pending.add(to: statistics.broadcastTransmitted)
         } else if dst & (UInt64(1) << 40) != 0 {

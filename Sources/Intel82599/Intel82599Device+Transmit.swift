@@ -36,7 +36,11 @@ extension Intel82599Device {
         var reportStatus = false
         var anyStatus = false
         var frames = 0
-        var lookups = AddressLookupCache()
+        var batch = SwitchBatch()
+        defer {
+            flushTransmitCounts(&batch, pool: pool)
+            flushReceiveCounts(&batch)
+        }
 
         while head != tail {
             let descriptorAddress = IOVA(ring &+ UInt64(head &* TD.size))
@@ -99,7 +103,7 @@ extension Intel82599Device {
             } else {
                 let vlan = command & TD.commandVLE != 0 ? Int(txQueues[q].contextVLAN & 0xFFF) : -1
                 let frame = direct ?? UnsafeRawBufferPointer(start: frameScratch.baseAddress, count: gathered)
-                forward(frame, fromPool: pool, insertVLAN: vlan, inScratch: direct == nil, lookups: &lookups)
+                forward(frame, fromPool: pool, insertVLAN: vlan, inScratch: direct == nil, batch: &batch)
                 frames += 1
             }
             if reportStatus, headWriteBack == 0 {

@@ -17,8 +17,8 @@ public final class Intel82599Device: PCIDeviceModel {
     let statistics: StatisticSlots
     /// Frame-path counts not yet folded into `registers` (see ``statistic(at:)``).
     let pending: PendingStatistics
-    @exclusivity(unchecked) var rxQueues = [RxQueue](repeating: RxQueue(), count: Intel82599.queueCount)
-    @exclusivity(unchecked) var txQueues = [TxQueue](repeating: TxQueue(), count: Intel82599.queueCount)
+    let rxQueues = QueueTable(count: Intel82599.queueCount, initial: RxQueue())
+    let txQueues = QueueTable(count: Intel82599.queueCount, initial: TxQueue())
     @exclusivity(unchecked) var interrupts = InterruptCauses()
     /// EICR bits 30:16 (causes other than queues) and their enables.
     @exclusivity(unchecked) var otherCauses: UInt32 = 0
@@ -88,6 +88,8 @@ public final class Intel82599Device: PCIDeviceModel {
         frameScratch.deallocate()
         queueOwners.deallocate()
         pending.deallocate()
+        rxQueues.deallocate()
+        txQueues.deallocate()
     }
 
     private func refreshQueueOwners() {
