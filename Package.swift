@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "devspec-gen", targets: ["devspec-gen"]),
         .library(name: "PCIe", targets: ["PCIe"]),
         .library(name: "RegisterModel", targets: ["RegisterModel"]),
+        .library(name: "FuzzKit", targets: ["FuzzKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -60,10 +61,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
+        .target(
+            name: "FuzzKit",
+            dependencies: ["PCIe", "RegisterModel", "Intel82599", "NVMe", "Network", "Drivers", "Conformance", "Inspector"],
+            swiftSettings: strict),
+        .testTarget(name: "FuzzKitTests", dependencies: ["FuzzKit", "PCIe"], swiftSettings: strict),
         .executableTarget(
             name: "devbench",
             dependencies: [
-                "PCIe", "Host", "Inspector", "Conformance", "Bench",
+                "PCIe", "Host", "Inspector", "Conformance", "Bench", "FuzzKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

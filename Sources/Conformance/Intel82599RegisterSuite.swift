@@ -41,6 +41,13 @@ enum Intel82599RegisterSuite {
     static func expectedAfterReset(_ f: Intel82599Fixture, _ reg: RegisterDescriptor, _ n: Int) -> (
         value: UInt64, mask: UInt64
     ) {
+        expectedAfterReset(permanentAddress: f.permanentAddress, reg, n)
+    }
+
+    /// ``expectedAfterReset(_:_:_:)`` for a port whose EEPROM holds `permanentAddress`.
+    static func expectedAfterReset(permanentAddress: MACAddress, _ reg: RegisterDescriptor, _ n: Int) -> (
+        value: UInt64, mask: UInt64
+    ) {
         let all = reg.widthMask
         let specReset = reg.reset & ~reg.writeOnlyMask
         switch (reg.name, n) {
@@ -48,8 +55,8 @@ enum Intel82599RegisterSuite {
             return (specReset, all & ~PFR.STATUS.linkUp.mask & ~PFR.STATUS.numVFs.mask & ~PFR.STATUS.iovActive.mask)
         case ("LINKS", _): return (0, 0)
         case ("EICR", _): return (specReset, all & ~PFR.EICR.lsc.mask)
-        case ("RAL", 0): return (UInt64(f.permanentAddress.receiveAddressLow), all)
-        case ("RAH", 0): return (UInt64(f.permanentAddress.receiveAddressHigh) | PFR.RAH.av.mask, all)
+        case ("RAL", 0): return (UInt64(permanentAddress.receiveAddressLow), all)
+        case ("RAH", 0): return (UInt64(permanentAddress.receiveAddressHigh) | PFR.RAH.av.mask, all)
         case ("MPSAR_LO", 0): return (1, all)
         default: return (specReset, all)
         }

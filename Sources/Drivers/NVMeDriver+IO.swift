@@ -219,3 +219,12 @@ extension NVMeDriver {
         }
     }
 }
+
+extension NVMeDriver {
+    /// Where I/O submission queue `queue` lives: its device address and entry count (for tests
+    /// and fuzzers that place raw entries in it), nil for a queue that does not exist.
+    public func submissionQueueRing(queue: Int) -> (address: IOVA, entries: Int)? {
+        guard queue >= 0, queue < ioQueues.count else { return nil }
+        return (IOVA(ioQueues[queue].sq.address), ioQueues[queue].entries)
+    }
+}

@@ -1,0 +1,61 @@
+import Inspector
+import PCIe
+
+/// The config-space parsers: a 4096-byte config image (starting as a real 82599 PF's, with
+/// its capability chains) that the operations overwrite without any read-only masking, formatted
+/// after every operation by the lspci decoder at every verbosity. Looping, broken and
+/// out-of-range chains must end with lspci's markers, never hang or trap.
+public final class ConfigSpaceFuzzTarget: FuzzTarget {
+    public static let name = "config-space"
+    public static let summary = "raw config images through the lspci decoder (-v/-vv/-vvv, -nn): capability chains, headers"
+    public let harness: FuzzHarness
+    public let surface: FuzzSurface
+    private let original: FunctionSnapshot
+    private var image: [UInt8]
+    private let formatters = (1...3).map { LspciFormatter(options: LspciOptions(verbosity: $0, nameStyle: .mixed)) }
+
+    public init() throws {
+        let rig = try Intel82599FuzzRig()
+        harness = try FuzzHarness(bus: rig.bus, function: rig.pf)
+        original = rig.pf.snapshot()
+        image = original.config
+        surface = FuzzSurface(
+            registers: [], doorbellCount: 1, entryCount: 256, entrySize: 16, virtualFunctions: false)
+    }
+
+    public func apply(_ op: FuzzOperation) {
+        switch op {
+        case .configWrite(let offset, let width, let value):
+            for i in 0..<width.rawValue where Int(offset) + i < image.count {
+                image[Int(offset) + i] = UInt8(truncatingIfNeeded: value >> UInt32(8 * i))
+            }
+        case .fillMemory(let offset, let length, let pattern, let seed):
+            var random = SplitMix64(seed: seed)
+            let start = Int(offset) % image.count
+            for i in start..<min(image.count, start + Int(length)) {
+                image[i] = pattern & 1 == 0 ? UInt8(truncatingIfNeeded: random.next()) : pattern
+            }
+        case .writeEntry(let slot, _, let bytes):
+            let start = Int(slot) * 16 % image.count
+            for (i, b) in bytes.enumerated() where start + i < image.count { image[start + i] = b }
+        case .reset, .reinitialize:
+            image = original.config
+        default:
+            break
+        }
+    }
+
+    public func violatedInvariant(after op: FuzzOperation) -> (invariant: String, detail: String)? {
+        let snapshot = FunctionSnapshot(bdf: original.bdf, config: image, resources: original.resources)
+        let prefix = original.bdf.description
+        for formatter in formatters {
+            let text = formatter.format([snapshot])
+            if !text.hasPrefix(prefix) || !text.hasSuffix("\n") {
+                return ("lspci output is well formed", "verbosity \(formatter.options.verbosity): \(text.prefix(80))")
+            }
+        }
+        return nil
+    }
+
+    public func finalCheck() -> (invariant: String, detail: String)? { nil }
+}

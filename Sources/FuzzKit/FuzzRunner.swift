@@ -1,0 +1,61 @@
+/// What one input did.
+public struct FuzzOutcome: Sendable {
+    /// Operations applied (all of them unless an invariant broke).
+    public var operations: Int
+    /// The first broken invariant, if any.
+    public var violation: FuzzViolation?
+}
+
+/// Runs inputs against targets: a fresh target per input, every invariant after every
+/// operation, the final check at the end. libFuzzer entry points, `devbench fuzz` and the
+/// regression tests all run inputs through here.
+public enum FuzzRunner {
+    /// Longest one operation may take before it counts as unbounded work (a hang in the model).
+    public static let operationTimeLimit = Duration.seconds(2)
+
+    /// Runs `program` on a fresh `target`.
+    public static func run(_ target: any FuzzTarget.Type, _ program: FuzzProgram) -> FuzzOutcome {
+        let t: any FuzzTarget
+        do {
+            t = try target.init()
+        } catch {
+            return FuzzOutcome(
+                operations: 0, violation: FuzzViolation(operationIndex: -1, invariant: "setup", detail: "\(error)"))
+        }
+        return run(t, program)
+    }
+
+    /// Runs the bytes of one input (libFuzzer's entry point calls this).
+    public static func run(_ target: any FuzzTarget.Type, bytes: UnsafeRawBufferPointer) -> FuzzOutcome {
+        run(target, FuzzProgram(decoding: bytes))
+    }
+
+    static func run(_ t: any FuzzTarget, _ program: FuzzProgram) -> FuzzOutcome {
+        let clock = ContinuousClock()
+        for (i, op) in program.operations.enumerated() {
+            let start = clock.now
+            if !t.harness.applyGeneric(op) { t.apply(op) }
+            func violation(_ invariant: String, _ detail: String) -> FuzzOutcome {
+                FuzzOutcome(
+                    operations: i + 1, violation: FuzzViolation(operationIndex: i, invariant: invariant, detail: detail))
+            }
+            let took = clock.now - start
+            if took > operationTimeLimit { return violation("bounded work", "\(op) took \(took)") }
+            if let canary = t.harness.brokenCanary { return violation("DMA inside the IOMMU domain", "\(canary) changed") }
+            if let broken = t.violatedInvariant(after: op) { return violation(broken.invariant, broken.detail) }
+        }
+        let count = program.operations.count
+        if let broken = t.finalCheck() {
+            return FuzzOutcome(
+                operations: count,
+                violation: FuzzViolation(operationIndex: count, invariant: broken.invariant, detail: broken.detail))
+        }
+        if let canary = t.harness.brokenCanary {
+            return FuzzOutcome(
+                operations: count,
+                violation: FuzzViolation(
+                    operationIndex: count, invariant: "DMA inside the IOMMU domain", detail: "\(canary) changed"))
+        }
+        return FuzzOutcome(operations: count, violation: nil)
+    }
+}
