@@ -87,7 +87,8 @@ struct RateBucket {
 
     init(rate: UInt64, burst: UInt64) {
         self.rate = rate
-        tolerance = rate == 0 ? 0 : Self.nanoseconds(for: burst, rate: rate)
+        // `burst` units pass back to back: the first at TAT, the others within the tolerance.
+        tolerance = rate == 0 ? 0 : Self.nanoseconds(for: burst > 0 ? burst - 1 : 0, rate: rate)
     }
 
     static func nanoseconds(for units: UInt64, rate: UInt64) -> UInt64 {
