@@ -50,6 +50,7 @@ let package = Package(
         .target(name: "CXTS", linkerSettings: [.linkedLibrary("crypto")]),
         .target(name: "BlockCrypto", dependencies: ["CXTS"], swiftSettings: strict),
         .target(name: "NVMe", dependencies: ["PCIe", "RegisterModel", "BlockCrypto"], swiftSettings: strict),
+        .target(name: "ENA", dependencies: ["PCIe", "RegisterModel", "Network"], swiftSettings: strict),
         .target(
             name: "Bench",
             dependencies: ["PCIe", "Drivers", "DMAEngine", "Intel82599", "NVMe", "BlockCrypto", "Network", "CSpeedOfLight"],
@@ -89,6 +90,8 @@ let package = Package(
         .testTarget(
             name: "NVMeTests", dependencies: ["NVMe", "BlockCrypto", "PCIe", "RegisterModel", "TestSupport"],
             swiftSettings: strict),
+        .testTarget(
+            name: "ENATests", dependencies: ["ENA", "Network", "PCIe", "RegisterModel", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "Intel82599Tests",
             dependencies: ["Intel82599", "Network", "PCIe", "RegisterModel", "TestSupport"], swiftSettings: strict),

@@ -1,0 +1,148 @@
+import Network
+
+/// The LLQ layout the driver chose with SET_FEATURE LLQ (inline headers only).
+struct LLQConfiguration {
+    /// Bytes per LLQ entry: 128, 192 or 256.
+    var entrySize = 128
+    /// Descriptors in the first entry of a packet, before the inline header.
+    var descriptorsBeforeHeader = 2
+    /// Later entries hold entrySize / 16 descriptors (true) or one (false).
+    var multipleDescriptorsPerEntry = true
+}
+
+/// Settings the driver changes with SET_FEATURE; back to these values on every reset.
+struct FeatureState {
+    /// RSS indirection table capacity (2^8 entries).
+    static let indirectionCapacity = 256
+    /// Marks an indirection entry the driver has not set: such traffic goes to the first Rx queue.
+    static let unsetEntry: UInt16 = 0xFFFF
+
+    var mtu: Int
+    /// Selected hash function (`ena_admin_hash_functions`: 1 Toeplitz, 2 CRC32).
+    var hashFunction: UInt8 = 1
+    var hashInitialValue: UInt32 = 0
+    var hashKey: ToeplitzKey = .microsoftVerification
+    var hasher = ToeplitzHasher(key: .microsoftVerification)
+    /// `selected_fields[proto].fields` of RSS_HASH_INPUT, by `ena_admin_flow_hash_proto`.
+    var hashFields: [UInt16] = FeatureState.defaultHashFields
+    /// The Toeplitz functions the selected fields enable.
+    var hashSelection: RSSFieldSelection = [.tcpIPv4, .udpIPv4, .ipv4, .tcpIPv6, .udpIPv6, .ipv6]
+    var enabledInputSort: UInt16 = 0
+    /// Indirection table: CQ index per entry.
+    var indirection = [UInt16](repeating: FeatureState.unsetEntry, count: FeatureState.indirectionCapacity)
+    var indirectionLogSize = 7
+    var llq = LLQConfiguration()
+    /// STATELESS_OFFLOAD_CONFIG `rx_enabled`.
+    var rxOffloadsEnabled: UInt32 = FeatureState.rxOffloadsSupported
+
+    /// Rx offloads: IPv4 header checksum, L4 checksum over IPv4 and IPv6, hash.
+    static let rxOffloadsSupported: UInt32 = 0xF
+    /// Tx offloads: IPv4 header checksum, full L4 checksum over IPv4 and IPv6 (no TSO).
+    static let txOffloadsSupported: UInt32 = 0x1 | 0x4 | 0x10
+    /// Every hash field (L2 DA/SA, L3 DA/SA, L4 DP/SP).
+    static let allHashFields: UInt16 = 0x3F
+    /// L3 addresses and L4 ports for TCP/UDP, L3 addresses for IP, nothing for the rest.
+    static let defaultHashFields: [UInt16] = (0..<16).map { proto in
+        switch proto {
+        case 0...3: 0x3C
+        case 4, 5, 6: 0x0C
+        default: 0
+        }
+    }
+
+    init(_ configuration: ENAConfiguration) {
+        mtu = configuration.mtu
+    }
+
+    /// The Toeplitz functions selected `fields` enable: a protocol's ports count when both
+    /// L4 bits are set, its addresses when both L3 bits are set (other subsets are not modelled).
+    static func selection(_ fields: [UInt16]) -> RSSFieldSelection {
+        func has(_ proto: Int, _ mask: UInt16) -> Bool { proto < fields.count && fields[proto] & mask == mask }
+        var s: RSSFieldSelection = []
+        if has(0, 0x3C) { s.insert(.tcpIPv4) }
+        if has(1, 0x3C) { s.insert(.udpIPv4) }
+        if has(2, 0x3C) { s.insert(.tcpIPv6) }
+        if has(3, 0x3C) { s.insert(.udpIPv6) }
+        if has(4, 0x0C) { s.insert(.ipv4) }
+        if has(5, 0x0C) { s.insert(.ipv6) }
+        return s
+    }
+}
+
+/// The LLQ BAR's memory and which dwords the driver has written since the device last consumed
+/// them, so an entry processed before it was completely written is detected.
+final class LowLatencyMemory {
+    let size: Int
+    let bytes: UnsafeMutableRawPointer
+    /// One bit per dword.
+    private let written: UnsafeMutablePointer<UInt64>
+    private let wordCount: Int
+
+    init(size: Int) {
+        self.size = size
+        bytes = .allocate(byteCount: size, alignment: 64)
+        bytes.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        wordCount = (size / 4 + 63) / 64
+        written = .allocate(capacity: wordCount)
+        written.initialize(repeating: 0, count: wordCount)
+    }
+
+    deinit {
+        bytes.deallocate()
+        written.deallocate()
+    }
+
+    /// A guest write; dword and qword writes mark their dwords written (narrower writes store
+    /// their bytes but leave the dword incomplete).
+    @inline(__always) func write(offset: Int, width: Int, value: UInt64) {
+        guard offset >= 0, offset <= size - width else { return }
+        switch width {
+        case 8: bytes.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
+        case 4: bytes.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
+        case 2: bytes.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt16.self)
+        default: bytes.storeBytes(of: UInt8(truncatingIfNeeded: value), toByteOffset: offset, as: UInt8.self)
+        }
+        guard width >= 4 else { return }
+        let first = offset >> 2
+        for dword in first..<(first + width / 4) { written[dword >> 6] |= UInt64(1) << UInt64(dword & 63) }
+    }
+
+    /// A guest read of the stored bytes.
+    func read(offset: Int, width: Int) -> UInt64 {
+        guard offset >= 0, offset <= size - width else { return 0 }
+        var v: UInt64 = 0
+        for i in 0..<width { v |= UInt64(bytes.load(fromByteOffset: offset + i, as: UInt8.self)) << UInt64(8 * i) }
+        return v
+    }
+
+    /// Whether every dword of `count` bytes from `offset` (both dword aligned) was written.
+    @inline(__always) func isComplete(offset: Int, count: Int) -> Bool {
+        var dword = offset >> 2
+        let end = (offset + count) >> 2
+        while dword < end {
+            if written[dword >> 6] & (UInt64(1) << UInt64(dword & 63)) == 0 { return false }
+            dword += 1
+        }
+        return true
+    }
+
+    /// Marks `count` bytes from `offset` consumed (not written).
+    @inline(__always) func consume(offset: Int, count: Int) {
+        var dword = offset >> 2
+        let end = min((offset + count) >> 2, size >> 2)
+        while dword < end {
+            written[dword >> 6] &= ~(UInt64(1) << UInt64(dword & 63))
+            dword += 1
+        }
+    }
+
+    /// Forgets `count` bytes from `offset`: zeroed, not written.
+    func clear(from offset: Int, count: Int) {
+        guard offset >= 0, count > 0, offset <= size - count else { return }
+        (bytes + offset).initializeMemory(as: UInt8.self, repeating: 0, count: count)
+        consume(offset: offset, count: count)
+    }
+
+    /// Forgets everything.
+    func clear() { clear(from: 0, count: size) }
+}
