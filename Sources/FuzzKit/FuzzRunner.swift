@@ -59,3 +59,32 @@ public enum FuzzRunner {
         return FuzzOutcome(operations: count, violation: nil)
     }
 }
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension FuzzRunner {
+    /// What a libFuzzer executable calls per input: runs it on `target` and, if an invariant
+    /// broke, prints the violation and aborts, which is how libFuzzer learns about a failure.
+    public static func libFuzzerEntry(target name: String, _ bytes: UnsafeRawBufferPointer) -> CInt {
+        guard let target = FuzzTargets.named(name) else {
+            writeToStandardError("unknown fuzz target \(name)\n")
+            abort()
+        }
+        let outcome = run(target, bytes: bytes)
+        if let v = outcome.violation {
+            writeToStandardError("INVARIANT BROKEN in \(name) \(v)\n")
+            abort()
+        }
+        return 0
+    }
+}
+
+/// Writes `text` to file descriptor 2 (libFuzzer's log) without buffering.
+private func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+}

@@ -30,9 +30,11 @@ public protocol FuzzTarget: AnyObject {
 /// Every target, by name.
 public enum FuzzTargets {
     /// The targets `devbench fuzz` knows, in listing order.
-    public static var all: [any FuzzTarget.Type] {[
-        Intel82599PFFuzzTarget.self, Intel82599VFFuzzTarget.self, NVMeFuzzTarget.self, ConfigSpaceFuzzTarget.self,
-    ]}
+    public static var all: [any FuzzTarget.Type] {
+        [
+            Intel82599PFFuzzTarget.self, Intel82599VFFuzzTarget.self, NVMeFuzzTarget.self, ConfigSpaceFuzzTarget.self,
+        ]
+    }
 
     /// The target called `name`.
     public static func named(_ name: String) -> (any FuzzTarget.Type)? { all.first { $0.name == name } }

@@ -46,7 +46,6 @@ final class Intel82599FuzzRig {
     /// The PF's registers as the datasheet wants them after CTRL.RST: mismatches, if any.
     func resetMismatch() -> String? {
         let access = bus.access(Self.bdf)
-        access.setCommand([PCIType0Header.Command.memorySpaceEnable])
         let found = Intel82599ResetExpectations.mismatches(permanentAddress: Self.permanentAddress) {
             access.read32(BARIndex(clamping: 0), UInt64($0))
         }
@@ -110,8 +109,10 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
             entrySize: 16, virtualFunctions: false)
     }
 
-    private static let doorbells = [PFR.RDT.offset(0), PFR.TDT.offset(0), PFR.RDT.offset(1), PFR.TDT.offset(1), PFR.EICS.offset,
-        PFR.EIMS.offset]
+    private static let doorbells = [
+        PFR.RDT.offset(0), PFR.TDT.offset(0), PFR.RDT.offset(1), PFR.TDT.offset(1), PFR.EICS.offset,
+        PFR.EIMS.offset,
+    ]
 
     public func apply(_ op: FuzzOperation) {
         let access = harness.access
@@ -130,6 +131,7 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
             _ = try? access.enableVirtualFunctions(Int(count))
         case .reinitialize:
             try? rig.reinitializePF()
+            harness.access.refreshBARs()
             try? rig.pfDriver.initialize(rxQueues: 2, txQueues: 2, ringSize: 64, bufferCount: 512)
         default:
             break
@@ -137,7 +139,7 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
     }
 
     public func violatedInvariant(after op: FuzzOperation) -> (invariant: String, detail: String)? {
-        guard case .reset(.device) = op else { return nil }
+        guard case .reset(.device) = op, harness.registersReachable else { return nil }
         rig.bus.services.clock.advance(by: .milliseconds(20))
         return rig.resetMismatch().map { ("CTRL.RST returns every register to its reset value", $0) }
     }
@@ -146,6 +148,7 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
         rig.bus.reset()
         do {
             try rig.reinitializePF()
+            harness.access.refreshBARs()
             try rig.pfDriver.initialize(rxQueues: 1, txQueues: 1, ringSize: 64, bufferCount: 256)
         } catch {
             return ("the reference driver re-initialises the device", "\(error)")

@@ -9,7 +9,8 @@ import RegisterModel
 /// must never break.
 public final class Intel82599VFFuzzTarget: FuzzTarget {
     public static let name = "82599-vf"
-    public static let summary = "82599 VF 0: register window, rings and tails, mailbox messages, VFLR, VF re-enable; VF 1 is the victim"
+    public static let summary =
+        "82599 VF 0: register window, rings and tails, mailbox messages, VFLR, VF re-enable; VF 1 is the victim"
     public let harness: FuzzHarness
     public let surface: FuzzSurface
     let rig: Intel82599FuzzRig
@@ -121,7 +122,8 @@ public final class Intel82599VFFuzzTarget: FuzzTarget {
                 pool: sender.pool, transmit: { sender.transmitBatch(queue: 0, $0) }, from: Self.addresses[0],
                 to: Self.addresses[1])
         else { return ("VF traffic flows after re-initialisation", "VF 0's ring refused the frame") }
-        var out = [PacketBuffer](repeating: PacketBuffer(index: 0, poolID: 0, deviceAddress: 0, hostAddress: 0, length: 0), count: 4)
+        var out = [PacketBuffer](
+            repeating: PacketBuffer(index: 0, poolID: 0, deviceAddress: 0, hostAddress: 0, length: 0), count: 4)
         let got = out.withUnsafeMutableBufferPointer { vfDrivers[1].receiveBatch(queue: 0, into: $0) }
         guard got == 1 else { return ("VF traffic flows after re-initialisation", "VF 1 received \(got) frames, expected 1") }
         return nil

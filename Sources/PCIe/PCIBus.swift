@@ -21,7 +21,8 @@ public final class PCIBus {
     @exclusivity(unchecked) private var slots: [PCIFunction?] = Array(repeating: nil, count: 65536)
     @exclusivity(unchecked) private var mmio = IntervalMap<MMIOTarget>()
     /// MMIO accesses that hit no window (bounded; see `unmappedTotal`).
-    public private(set) var unmappedAccesses: [UnmappedAccess] = []
+    public var unmappedAccesses: [UnmappedAccess] { unmappedLog.elements }
+    private var unmappedLog = BoundedLog<UnmappedAccess>(capacity: 1024)
     /// Unmapped accesses ever seen.
     public private(set) var unmappedTotal = 0
 
@@ -123,8 +124,7 @@ public final class PCIBus {
         let kind: GuestErrorKind = mapped == nil ? .unmappedMMIO : .badMMIOAccess
         if mapped == nil {
             unmappedTotal += 1
-            if unmappedAccesses.count == 1024 { unmappedAccesses.removeFirst() }
-            unmappedAccesses.append(UnmappedAccess(address: address, width: width, isWrite: isWrite))
+            unmappedLog.append(UnmappedAccess(address: address, width: width, isWrite: isWrite))
         }
         services.guestErrors.record(
             GuestError(
