@@ -45,6 +45,25 @@ public struct SysfsExporter: Sendable {
         for snapshot in snapshots { try export(snapshot) }
     }
 
+    /// Writes every listed function, with a `driver` link to `DIR/drivers/NAME` (as Linux links
+    /// to `/sys/bus/pci/drivers/NAME`) for each bound driver, so real `lspci -k` names it too:
+    /// libpci resolves the link, so its target directory is created as well.
+    public func export(_ functions: [ListedFunction]) throws(SysfsExportError) {
+        for function in functions {
+            try export(function.snapshot)
+            guard let driver = function.kernelDriver, !driver.contains("/"), !driver.isEmpty else { continue }
+            let target = root.appendingPathComponent("drivers", isDirectory: true)
+                .appendingPathComponent(driver, isDirectory: true)
+            do {
+                try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+            } catch {
+                throw SysfsExportError(operation: .createDirectory, path: target.path, reason: "\(error)")
+            }
+            let url = directory(of: function.snapshot.bdf).appendingPathComponent("driver")
+            try link(url, to: "../../drivers/\(driver)")
+        }
+    }
+
     /// Writes one function's directory.
     public func export(_ snapshot: FunctionSnapshot) throws(SysfsExportError) {
         let dir = directory(of: snapshot.bdf)
