@@ -23,14 +23,14 @@ extension LspciFormatter {
             out += "Class:\t\(classText)\nVendor:\t\(vendor)\nDevice:\t\(device)\n"
             if let subsystem { out += "SVendor:\t\(subsystem.0)\nSDevice:\t\(subsystem.1)\n" }
             if revision != 0 { out += "Rev:\t\(Fmt.hex(revision, 2))\n" }
-            if progIf != 0 || function.hasSizes { out += "ProgIf:\t\(Fmt.hex(progIf, 2))\n" }
+            out += "ProgIf:\t\(Fmt.hex(progIf, 2))\n"
             if options.showKernel, let driver = function.kernelDriver { out += "Driver:\t\(driver)\n" }
             if let node = function.numaNode { out += "NUMANode:\t\(node)\n" }
             if let group = function.iommuGroup { out += "IOMMUGroup:\t\(group)\n" }
         } else {
             out += slot + Self.quoted(classText) + Self.quoted(vendor) + Self.quoted(device)
             if revision != 0 { out += " -r" + Fmt.hex(revision, 2) }
-            if progIf != 0 || function.hasSizes { out += " -p" + Fmt.hex(progIf, 2) }
+            out += " -p" + Fmt.hex(progIf, 2)
             if let subsystem {
                 out += Self.quoted(subsystem.0) + Self.quoted(subsystem.1)
             } else {

@@ -170,16 +170,16 @@ public struct LspciFormatter: Sendable {
         let windows = function.hasSizes ? SysfsResource.windows(of: snapshot) : SysfsResource.registerWindows(view)
         switch headerType {
         case 0:
-            barLines(windows, view, count: 6, into: &out)
+            barLines(windows, view, count: 6, ioFlagsKnown: function.hasSizes, into: &out)
             romLine(windows[6], view, register: Header.rom, into: &out)
             capabilities(snapshot, view, pointer: Header.capabilityPointer, windows: windows, into: &out)
         case 1:
             // Bridge window lines (`Bus:`, `... behind bridge`) are not decoded yet.
-            barLines(windows, view, count: 2, into: &out)
+            barLines(windows, view, count: 2, ioFlagsKnown: function.hasSizes, into: &out)
             romLine(windows[6], view, register: Header.bridgeRom, into: &out)
             capabilities(snapshot, view, pointer: Header.capabilityPointer, windows: windows, into: &out)
         default:
-            barLines(windows, view, count: 1, into: &out)
+            barLines(windows, view, count: 1, ioFlagsKnown: function.hasSizes, into: &out)
         }
     }
 

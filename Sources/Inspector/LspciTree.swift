@@ -68,7 +68,7 @@ public struct LspciTree: Sendable {
             best?.children.insert(bridge, at: 0)
         }
         for bridge in bridges where findBus(bridge, bridge.domain, bridge.secondary) == nil {
-            bridge.buses.insert(Bus(domain: bridge.domain, number: bridge.secondary), at: 0)
+            bridge.buses.append(Bus(domain: bridge.domain, number: bridge.secondary))
         }
         for function in sorted { insert(function, into: host) }
         var out = ""
@@ -94,7 +94,7 @@ public struct LspciTree: Sendable {
         }
         let created = Bus(domain: function.domain, number: bus)
         created.devices.append(function)
-        bridge.buses.insert(created, at: 0)
+        bridge.buses.append(created)
     }
 
     private func write(_ text: String, _ line: inout [Character], at position: Int) -> Int {

@@ -2,8 +2,9 @@ import PCIe
 
 extension SysfsResource {
     /// The windows libpci derives from the BAR registers alone (its generic fill, used for hex
-    /// dumps): the register value as base address, flag bits included, and no size. A 64-bit BAR
-    /// takes its upper half from the next register; an all-zero or all-ones register is absent.
+    /// dumps): the register value as base address, flag bits included, and no size or Linux
+    /// resource flags. A 64-bit BAR takes its upper half from the next register; an all-zero or
+    /// all-ones register is absent.
     static func registerWindows(_ view: ConfigView) -> [ResourceWindow] {
         var windows = [ResourceWindow](repeating: .none, count: 7)
         let count: Int =
@@ -19,18 +20,16 @@ extension SysfsResource {
             defer { index += 1 }
             guard low != 0, low != 0xffff_ffff else { continue }
             if low & 1 != 0 {
-                windows[index] = window(UInt64(low), flags: ioFlag)
+                windows[index] = window(UInt64(low))
                 continue
             }
-            var flags = memFlag | (low & 0x8 != 0 ? prefetchFlag : 0)
             guard low & 0x6 == 0x4 else {
-                windows[index] = window(UInt64(low), flags: flags)
+                windows[index] = window(UInt64(low))
                 continue
             }
             guard index < count - 1 else { continue }
             let high = view.dword(Header.bar0 + 4 * (index + 1))
-            flags |= mem64Flag
-            windows[index] = window(UInt64(low) | UInt64(high) << 32, flags: flags)
+            windows[index] = window(UInt64(low) | UInt64(high) << 32)
             index += 1
         }
         let romRegister: Int? =
@@ -42,15 +41,15 @@ extension SysfsResource {
         if let romRegister {
             let rom = view.dword(romRegister)
             if rom != 0 && rom != 0xffff_ffff {
-                windows[6] = ResourceWindow(start: UInt64(rom & ~0x7ff), end: UInt64(rom & ~0x7ff), flags: memFlag)
+                windows[6] = window(UInt64(rom))
             }
         }
         return windows
     }
 
     /// A window whose start and flags' low nibble give back `base` and whose size is zero.
-    private static func window(_ base: UInt64, flags: UInt64) -> ResourceWindow {
+    private static func window(_ base: UInt64) -> ResourceWindow {
         let start = base & ~0xf
-        return ResourceWindow(start: start, end: start, flags: flags | (base & 0xf))
+        return ResourceWindow(start: start, end: start, flags: base & 0xf)
     }
 }
