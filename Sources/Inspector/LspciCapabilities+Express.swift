@@ -23,13 +23,14 @@ extension ClassicCapabilities {
             [PortType.rootPort, PortType.downstream, PortType.pciToPCIeBridge].contains(type)
             && c.header & 0x100 != 0
         let link = type != PortType.rootComplexEndpoint && type != PortType.rootComplexEventCollector
+        let hasRoot = type == PortType.rootPort || type == PortType.rootComplexEventCollector
         var size = slot ? 24 : 16
-        if type == PortType.rootPort { size = 32 }
+        if hasRoot { size = 32 }
         guard c.has(4, size) else { return out }
         out += ExpressRegisters.device(c, type)
         if link { out += ExpressRegisters.link(c, type) }
         if slot { out += ExpressRegisters.slot(c) }
-        if type == PortType.rootPort { out += ExpressRegisters.root(c) }
+        if hasRoot { out += ExpressRegisters.root(c) }
         guard c.header & 0xf >= 2, c.has(0x24, slot ? 24 : 16) else { return out }
         out += ExpressRegisters.device2(c, type)
         if link { out += ExpressRegisters.link2(c, type) }

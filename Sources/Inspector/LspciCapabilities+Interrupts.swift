@@ -18,7 +18,7 @@ extension ClassicCapabilities {
         out += "DSel=\(t >> 9 & 0xf) DScale=\(t >> 13 & 0x3) PME\(Fmt.flag(t, 0x8000))\n"
         let bridge = c.byte(6)
         if bridge != 0 {
-            out += "\t\tBridge: PM\(Fmt.flag(t, 0x80)) B3\(Fmt.flag(~t, 0x40))\n"
+            out += "\t\tBridge: PM\(Fmt.flag(bridge, 0x80)) B3\(Fmt.flag(~bridge, 0x40))\n"
         }
         return out
     }
@@ -78,18 +78,10 @@ enum VendorCapabilities {
         let length = Int(c.header & 0xff)
         let type = Int(c.header >> 8 & 0xff)
         guard length >= 16, c.has(0, length) else { return nil }
-        let names = [1: "CommonCfg", 2: "Notify", 3: "ISR", 4: "DeviceCfg", 8: "SharedMemory"]
+        let names = [1: "CommonCfg", 2: "Notify", 3: "ISR", 4: "DeviceCfg"]
         var out = "VirtIO: \(names[type] ?? "<unknown>")\n"
         guard c.detailed else { return out }
-        let offset = c.dword(8)
-        let size = c.dword(12)
-        if type != 8 {
-            out += "\t\tBAR=\(c.byte(4)) offset=\(Fmt.hex(offset, 8)) size=\(Fmt.hex(size, 8))"
-        } else {
-            let offset64 = UInt64(offset) | UInt64(c.dword(16)) << 32
-            let size64 = UInt64(size) | UInt64(c.dword(20)) << 32
-            out += "\t\tBAR=\(c.byte(4)) offset=\(Fmt.hex(offset64, 16)) size=\(Fmt.hex(size64, 16)) id=\(c.byte(5))"
-        }
+        out += "\t\tBAR=\(c.byte(4)) offset=\(Fmt.hex(c.dword(8), 8)) size=\(Fmt.hex(c.dword(12), 8))"
         if type == 2 && length >= 20 { out += " multiplier=\(Fmt.hex(c.dword(16), 8))" }
         return out + "\n"
     }

@@ -86,7 +86,8 @@ extension ExtendedCapabilities {
                 index += 1
                 out += Fmt.hex(c.dword(0x24 + 4 * index), 8)
             }
-            out += Fmt.hex(low & ~0xf, 8) + " (\(is64 ? "64" : "32")-bit, \(low & 0x8 != 0 ? "" : "non-")prefetchable)\n"
+            let width = low & 0x6 == 0 ? "32" : "64"
+            out += Fmt.hex(low & ~0xf, 8) + " (\(width)-bit, \(low & 0x8 != 0 ? "" : "non-")prefetchable)\n"
             index += 1
         }
         let migration = c.dword(0x3c)

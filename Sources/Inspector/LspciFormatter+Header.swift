@@ -32,7 +32,7 @@ extension LspciFormatter {
         }
         let pin = view.byte(0x3d)
         if pin != 0 || function.irq != 0 {
-            let pinText = pin != 0 ? String(UnicodeScalar(UInt8(truncatingIfNeeded: 0x40 &+ Int(pin)))) : "?"
+            let pinText = pin != 0 ? LspciOutput.byte(UInt8(truncatingIfNeeded: 0x40 &+ Int(pin))) : "?"
             out += "\tInterrupt: pin \(pinText) routed to IRQ \(function.irq)\n"
         }
         if let node = function.numaNode { out += "\tNUMA node: \(node)\n" }

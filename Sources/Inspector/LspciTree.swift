@@ -45,6 +45,8 @@ public struct LspciTree: Sendable {
     /// it), but its place still shapes the branch characters of the others.
     public func format(_ functions: [ListedFunction], filter: DeviceFilter = DeviceFilter()) -> String {
         let sorted = functions.filter { ConfigView($0.snapshot.config).has(0, 64) }.sorted { $0.sortKey < $1.sortKey }
+        // lspci 3.9 prints a lone "-" when the filter leaves nothing to show.
+        guard sorted.contains(where: filter.matches) else { return "-\n" }
         let host = Bridge(domain: 0, primary: Int(UInt32.max), secondary: 0, subordinate: Int(UInt32.max), device: nil)
         var bridges = [host]
         for function in sorted {

@@ -50,7 +50,7 @@ public struct SysfsExporter: Sendable {
     /// libpci resolves the link, so its target directory is created as well.
     public func export(_ functions: [ListedFunction]) throws(SysfsExportError) {
         for function in functions {
-            try export(function.snapshot)
+            try export(function.snapshot, irq: function.irq)
             guard let driver = function.kernelDriver, !driver.contains("/"), !driver.isEmpty else { continue }
             let target = root.appendingPathComponent("drivers", isDirectory: true)
                 .appendingPathComponent(driver, isDirectory: true)
@@ -64,8 +64,8 @@ public struct SysfsExporter: Sendable {
         }
     }
 
-    /// Writes one function's directory.
-    public func export(_ snapshot: FunctionSnapshot) throws(SysfsExportError) {
+    /// Writes one function's directory; `irq` defaults to the Interrupt Line register.
+    public func export(_ snapshot: FunctionSnapshot, irq: UInt32? = nil) throws(SysfsExportError) {
         let dir = directory(of: snapshot.bdf)
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -82,7 +82,7 @@ public struct SysfsExporter: Sendable {
         let subsystem = view.subsystemIDs
         try write("0x\(Fmt.hex(subsystem.vendor, 4))\n", "subsystem_vendor", in: dir)
         try write("0x\(Fmt.hex(subsystem.device, 4))\n", "subsystem_device", in: dir)
-        try write("\(snapshot.reportedIRQ)\n", "irq", in: dir)
+        try write("\(irq ?? UInt32(snapshot.reportedIRQ))\n", "irq", in: dir)
         if snapshot.isVirtualFunction, let pf = snapshot.physicalFunction {
             try link(dir.appendingPathComponent("physfn"), to: "../\(pf.sysfsName)")
         }

@@ -45,7 +45,12 @@ enum BusSource {
     /// Builds and brings up the host for a profile name or file.
     static func bringUp(_ name: String) throws(Unusable) -> VirtualHost {
         do {
-            let profile = try HostProfile.named(name)
+            let profile: HostProfile
+            if let extra = ListingProfiles.extra[name] {
+                profile = extra
+            } else {
+                profile = try HostProfile.named(name)
+            }
             let host = try VirtualHost(profile: profile)
             host.bringUp()
             return host

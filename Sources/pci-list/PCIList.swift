@@ -109,24 +109,11 @@ struct PCIList: ParsableCommand {
             throw ExitStatus.code(ExitStatus.unusableSource)
         }
         let afterLoad = ContinuousClock.now
-        let filter = try filter()
-        let all = loaded.input.functions
-        let functions = all.filter(filter.matches)
-        let formatter = LspciFormatter(options: options)
-        let text: String
-        if json {
-            text = JSONListing(formatter: formatter).render(functions)
-        } else if regs, let host = loaded.host {
-            text = RegisterListing(host: host).render(functions)
-        } else if tree {
-            text = LspciTree(formatter: formatter).format(all, filter: filter)
-        } else {
-            text = formatter.format(all, filter: filter)
-        }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        let text = try render(loaded.input.functions, host: loaded.host)
+        FileHandle.standardOutput.write(LspciOutput.encode(text))
         if let exportSysfs {
             do {
-                try SysfsExporter(root: URL(fileURLWithPath: exportSysfs)).export(functions)
+                try SysfsExporter(root: URL(fileURLWithPath: exportSysfs)).export(loaded.input.functions)
             } catch {
                 FileHandle.standardError.write(Data("pci-list: \(error.description)\n".utf8))
                 throw ExitStatus.code(ExitStatus.unusableSource)
@@ -139,11 +126,21 @@ struct PCIList: ParsableCommand {
             let load = afterLoad - started
             let format = ContinuousClock.now - afterLoad
             let line =
-                "pci-list: \(functions.count) functions; load \(Self.milliseconds(load)) ms, "
+                "pci-list: \(loaded.input.functions.count) functions; load \(Self.milliseconds(load)) ms, "
                 + "format \(Self.milliseconds(format)) ms, total \(Self.milliseconds(load + format)) ms\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
         if !loaded.input.problems.isEmpty { throw ExitStatus.code(ExitStatus.damagedInput) }
+    }
+
+    /// The output text for `all` functions of the source under these options (filters applied).
+    func render(_ all: [ListedFunction], host: VirtualHost?) throws -> String {
+        let filter = try filter()
+        let formatter = LspciFormatter(options: options)
+        if json { return JSONListing(formatter: formatter).render(all.filter(filter.matches)) }
+        if regs, let host { return RegisterListing(host: host).render(all.filter(filter.matches)) }
+        if tree { return LspciTree(formatter: formatter).format(all, filter: filter) }
+        return formatter.format(all, filter: filter)
     }
 
     static func milliseconds(_ duration: Duration) -> String {
