@@ -32,6 +32,7 @@ struct JSONListing {
 
     struct Capability: Encodable {
         var offset: String
+        var version: Int?
         var title: String
     }
 
@@ -45,14 +46,19 @@ struct JSONListing {
             let line = terse.format(function, domainsDetected: false)
             let afterSlot = line.drop { $0 != " " }.dropFirst()
             let className = afterSlot.prefix { $0 != ":" }
-            let name = afterSlot.dropFirst(className.count + 2).trimmingCharacters(in: .newlines)
+            let name =
+                formatter.names?.vendorDeviceText(vendor: s.vendorID, device: s.deviceID)
+                ?? Self.hex4(s.vendorID) + ":" + Self.hex4(s.deviceID)
             let text = detailed.format(function, domainsDetected: false)
             let lines = text.split(separator: "\n")
             let subsystem = lines.first { $0.hasPrefix("\tSubsystem: ") }.map { String($0.dropFirst(12)) }
             let capabilities = lines.filter { $0.hasPrefix("\tCapabilities: [") }.map { line -> Capability in
                 let body = line.dropFirst("\tCapabilities: [".count)
-                let offset = body.prefix { $0 != "]" }
-                return Capability(offset: String(offset), title: String(body.dropFirst(offset.count + 2)))
+                let tag = body.prefix { $0 != "]" }
+                let parts = tag.split(separator: " ")
+                let version = parts.count > 1 ? Int(parts[1].dropFirst()) : nil
+                return Capability(
+                    offset: String(parts.first ?? tag), version: version, title: String(body.dropFirst(tag.count + 2)))
             }
             let resources = s.resources.prefix(7).enumerated().compactMap { index, window -> Resource? in
                 guard window.size != 0 else { return nil }

@@ -44,7 +44,9 @@ struct RegisterListing {
     }
 
     private func lines(_ register: RegisterDescriptor, _ access: BusDeviceAccess) -> String {
-        let unreadable = register.fields.contains { $0.access == .rc || $0.access == .wo }
+        let clearsOnRead = register.fields.contains { $0.access == .rc }
+        let writeOnly = !register.fields.isEmpty && register.fields.allSatisfy { $0.access == .wo }
+        let unreadable = clearsOnRead || writeOnly
         let digits = register.width * 2
         var out = ""
         var atReset = 0
@@ -53,7 +55,7 @@ struct RegisterListing {
             let name = register.count > 1 ? "\(register.name)[\(instance)]" : register.name
             let label = "  " + Fmt4.pad(Fmt4.hex(UInt64(offset), 5), 6) + Fmt4.pad(name, 18)
             if unreadable {
-                if instance == 0 { out += label + "(clear-on-read or write-only: not read)\n" }
+                if instance == 0 { out += label + (clearsOnRead ? "(clear-on-read: not read)\n" : "(write-only)\n") }
                 continue
             }
             let width: AccessWidth =
