@@ -3,13 +3,19 @@ import PCIe
 /// lspci's `-s [[[[domain]:]bus]:][slot][.[func]]` and `-d [vendor]:[device][:class]` filters.
 /// An omitted or `*` part matches anything.
 public struct DeviceFilter: Sendable, Equatable {
-    /// Required domain, bus, slot, function, vendor, device, and class (base << 8 | subclass).
+    /// Required domain, or any.
     public var domain: UInt16?
+    /// Required bus, or any.
     public var bus: UInt8?
+    /// Required device (slot) number, or any.
     public var slot: UInt8?
+    /// Required function number, or any.
     public var function: UInt8?
+    /// Required vendor id (as the OS reports it: a VF's is its PF's), or any.
     public var vendor: UInt16?
+    /// Required device id, or any.
     public var device: UInt16?
+    /// Required class (base class << 8 | subclass), or any.
     public var classCode: UInt16?
 
     /// A filter that matches everything.
@@ -19,6 +25,7 @@ public struct DeviceFilter: Sendable, Equatable {
     public struct ParseError: Error, Equatable, CustomStringConvertible {
         /// `Invalid bus number`, `':' expected`, ...
         public let message: String
+        /// The message.
         public var description: String { message }
     }
 
