@@ -8,7 +8,8 @@ import Testing
 
 /// Random register contents behind every capability pci-list decodes at `-vv`, laid out as
 /// real chains (with random Express port types, functions at device 0 and elsewhere, virtio
-/// vendor capabilities): the whole `-vvv` text must equal real lspci's.
+/// vendor capabilities, and AER, DSN, ARI, SR-IOV, ACS, ATS, LTR, PRI, TPH, Secondary PCIe,
+/// PASID, DPC, L1 PM Substates and PTM): the whole `-vvv` text must equal real lspci's.
 @Suite(.enabled(if: Oracle.hasLspci, "needs /usr/bin/lspci"))
 struct CapabilityFuzzOracleTests {
     static func randomFunction(_ index: Int, _ rng: inout SplitMix64) -> ListedFunction {
@@ -39,7 +40,10 @@ struct CapabilityFuzzOracleTests {
             }
             offset = next
         }
-        let extended: [(UInt16, Int)] = [(0x01, 0x48), (0x03, 12), (0x0e, 8), (0x10, 0x40), (0x0d, 8), (0x0f, 8), (0x18, 8)]
+        let extended: [(UInt16, Int)] = [
+            (0x01, 0x48), (0x03, 12), (0x0e, 8), (0x10, 0x40), (0x0d, 8), (0x0f, 8), (0x18, 8), (0x13, 0x10),
+            (0x17, 8), (0x19, 0x10), (0x1b, 8), (0x1d, 0x10), (0x1e, 0x10), (0x1f, 0xc),
+        ]
         var at = 0x100
         for (n, (id, length)) in extended.shuffled(using: &rng).enumerated() {
             let next = n == extended.count - 1 ? 0 : at + length
@@ -69,6 +73,9 @@ struct CapabilityFuzzOracleTests {
         let text = String(decoding: theirs, as: UTF8.self)
         #expect(text.contains("LnkCtl2:"))
         #expect(text.contains("VirtIO:"))
+        for tag in ["RootCap:", "SltCap:", "IOVCap:", "ACSCap:", "L1SubCap:", "PTMCap:", "DpcCap:", "PRICtl:", "LaneErrStat:"] {
+            #expect(text.contains(tag), "no \(tag) in the random set")
+        }
         Oracle.expectSame(ours, theirs, "random capabilities -vvv")
     }
 }
