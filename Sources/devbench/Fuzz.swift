@@ -59,7 +59,8 @@ struct Fuzz: ParsableCommand {
         }
         print("INVARIANT BROKEN \(violation)")
         if let input = result.failingInput {
-            let path = URL(fileURLWithPath: output).appendingPathComponent("fuzz-\(result.target)-seed\(seed)-input\(result.inputs).bin")
+            let path = URL(fileURLWithPath: output).appendingPathComponent(
+                "fuzz-\(result.target)-seed\(seed)-input\(result.inputs).bin")
             try Data(input.encoded).write(to: path)
             print("reproducer: \(path.path)")
             print("replay with: devbench fuzz --replay \(path.path)")
