@@ -65,7 +65,9 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "FuzzKit",
-            dependencies: ["PCIe", "RegisterModel", "Intel82599", "NVMe", "Network", "Drivers", "Conformance", "Inspector"],
+            dependencies: [
+                "PCIe", "RegisterModel", "Intel82599", "NVMe", "Network", "Drivers", "Conformance", "Inspector", "Host",
+            ],
             swiftSettings: strict),
         .testTarget(name: "FuzzKitTests", dependencies: ["FuzzKit", "PCIe"], swiftSettings: strict),
         .executableTarget(

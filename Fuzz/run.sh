@@ -9,7 +9,7 @@ sanitizers=(--sanitize=fuzzer)
 if [[ "${1:-}" == "--asan" ]]; then sanitizers+=(--sanitize=address); shift; fi
 seconds="${1:-60}"; shift || true
 targets=("$@")
-if [[ ${#targets[@]} -eq 0 ]]; then targets=(82599-pf 82599-vf nvme config-space); fi
+if [[ ${#targets[@]} -eq 0 ]]; then targets=(82599-pf 82599-vf nvme config-space lspci-dump host-profile); fi
 swift build -c release "${sanitizers[@]}"
 bin="$(swift build -c release "${sanitizers[@]}" --show-bin-path)"
 export SWIFT_BACKTRACE=enable=no

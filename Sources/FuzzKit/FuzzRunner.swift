@@ -34,14 +34,14 @@ public enum FuzzRunner {
         let clock = ContinuousClock()
         for (i, op) in program.operations.enumerated() {
             let start = clock.now
-            if !t.harness.applyGeneric(op) { t.apply(op) }
+            if t.harness?.applyGeneric(op) != true { t.apply(op) }
             func violation(_ invariant: String, _ detail: String) -> FuzzOutcome {
                 FuzzOutcome(
                     operations: i + 1, violation: FuzzViolation(operationIndex: i, invariant: invariant, detail: detail))
             }
             let took = clock.now - start
             if took > operationTimeLimit { return violation("bounded work", "\(op) took \(took)") }
-            if let canary = t.harness.brokenCanary { return violation("DMA inside the IOMMU domain", "\(canary) changed") }
+            if let canary = t.harness?.brokenCanary { return violation("DMA inside the IOMMU domain", "\(canary) changed") }
             if let broken = t.violatedInvariant(after: op) { return violation(broken.invariant, broken.detail) }
         }
         let count = program.operations.count
@@ -50,7 +50,7 @@ public enum FuzzRunner {
                 operations: count,
                 violation: FuzzViolation(operationIndex: count, invariant: broken.invariant, detail: broken.detail))
         }
-        if let canary = t.harness.brokenCanary {
+        if let canary = t.harness?.brokenCanary {
             return FuzzOutcome(
                 operations: count,
                 violation: FuzzViolation(

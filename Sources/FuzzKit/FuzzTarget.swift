@@ -13,7 +13,8 @@ public protocol FuzzTarget: AnyObject {
     /// A fresh device, brought up by the reference driver.
     init() throws
 
-    var harness: FuzzHarness { get }
+    /// The bus-level harness (nil for targets that fuzz text parsers, not a device).
+    var harness: FuzzHarness? { get }
     /// Registers, doorbells and rings the generator aims at.
     var surface: FuzzSurface { get }
 
@@ -33,6 +34,7 @@ public enum FuzzTargets {
     public static var all: [any FuzzTarget.Type] {
         [
             Intel82599PFFuzzTarget.self, Intel82599VFFuzzTarget.self, NVMeFuzzTarget.self, ConfigSpaceFuzzTarget.self,
+            LspciDumpFuzzTarget.self, HostProfileFuzzTarget.self,
         ]
     }
 

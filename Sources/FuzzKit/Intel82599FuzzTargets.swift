@@ -95,7 +95,8 @@ final class Intel82599FuzzRig {
 public final class Intel82599PFFuzzTarget: FuzzTarget {
     public static let name = "82599-pf"
     public static let summary = "82599 PF register file, RX/TX rings and tails of queues 0-1, CTRL.RST, FLR, VF enable"
-    public let harness: FuzzHarness
+    public var harness: FuzzHarness? { bench }
+    let bench: FuzzHarness
     public let surface: FuzzSurface
     let rig: Intel82599FuzzRig
     private typealias PFR = Intel82599PFRegisters
@@ -103,7 +104,7 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
     public init() throws {
         rig = try Intel82599FuzzRig()
         try rig.pfDriver.initialize(rxQueues: 2, txQueues: 2, ringSize: 64, bufferCount: 512)
-        harness = try FuzzHarness(bus: rig.bus, function: rig.pf)
+        bench = try FuzzHarness(bus: rig.bus, function: rig.pf)
         surface = FuzzSurface(
             registers: Intel82599FuzzRig.surfaceRegisters(PFR.block, bar: 0), doorbellCount: 6, entryCount: 8,
             entrySize: 16, virtualFunctions: false)
@@ -115,15 +116,15 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
     ]
 
     public func apply(_ op: FuzzOperation) {
-        let access = harness.access
+        let access = bench.access
         switch op {
         case .doorbell(let slot, let value):
             access.write32(BARIndex(clamping: 0), UInt64(Self.doorbells[Int(slot) % Self.doorbells.count]), value)
         case .writeEntry(let slot, let mask, let bytes):
             // Even slots: TX queue 0 descriptors; odd: RX queue 0 (the device reads both).
             let base = slot & 1 == 0 ? PFR.TDBAL.offset(0) : PFR.RDBAL.offset(0)
-            if let entry = Intel82599FuzzRig.ringEntry(harness, access, ringRegisters: base, index: Int(slot >> 1)) {
-                harness.writeEntry(entry, bytes: Array(bytes.prefix(16)), pointerMask: mask)
+            if let entry = Intel82599FuzzRig.ringEntry(bench, access, ringRegisters: base, index: Int(slot >> 1)) {
+                bench.writeEntry(entry, bytes: Array(bytes.prefix(16)), pointerMask: mask)
             }
         case .reset(.device):
             access.write32(BARIndex(clamping: 0), UInt64(PFR.CTRL.offset), UInt32(PFR.CTRL.resetField.mask))
@@ -131,7 +132,7 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
             _ = try? access.enableVirtualFunctions(Int(count))
         case .reinitialize:
             try? rig.reinitializePF()
-            harness.access.refreshBARs()
+            bench.access.refreshBARs()
             try? rig.pfDriver.initialize(rxQueues: 2, txQueues: 2, ringSize: 64, bufferCount: 512)
         default:
             break
@@ -139,7 +140,7 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
     }
 
     public func violatedInvariant(after op: FuzzOperation) -> (invariant: String, detail: String)? {
-        guard case .reset(.device) = op, harness.registersReachable else { return nil }
+        guard case .reset(.device) = op, bench.registersReachable else { return nil }
         rig.bus.services.clock.advance(by: .milliseconds(20))
         return rig.resetMismatch().map { ("CTRL.RST returns every register to its reset value", $0) }
     }
@@ -148,7 +149,7 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
         rig.bus.reset()
         do {
             try rig.reinitializePF()
-            harness.access.refreshBARs()
+            bench.access.refreshBARs()
             try rig.pfDriver.initialize(rxQueues: 1, txQueues: 1, ringSize: 64, bufferCount: 256)
         } catch {
             return ("the reference driver re-initialises the device", "\(error)")

@@ -27,17 +27,17 @@ import Testing
 
     @Test func dmaIntoACanaryIsCaught() throws {
         let target = try Intel82599PFFuzzTarget()
-        #expect(target.harness.brokenCanary == nil)
-        let canary = try #require(target.harness.canaries.first)
+        #expect(target.bench.brokenCanary == nil)
+        let canary = try #require(target.bench.canaries.first)
         canary.host.storeBytes(of: UInt8(0x5A) ^ canary.host.load(as: UInt8.self), as: UInt8.self)
-        #expect(target.harness.brokenCanary == canary.name)
+        #expect(target.bench.brokenCanary == canary.name)
     }
 
     @Test func theFuzzerNeverWritesMemoryOutsideTheFunctionsDomain() throws {
         let target = try Intel82599PFFuzzTarget()
-        let canary = try #require(target.harness.canaries.first)
-        #expect(target.harness.guestPointer(UInt64(UInt(bitPattern: canary.host)), length: 16) == nil)
-        #expect(target.harness.guestPointer(target.harness.arena.deviceAddress.value, length: 16) != nil)
+        let canary = try #require(target.bench.canaries.first)
+        #expect(target.bench.guestPointer(UInt64(UInt(bitPattern: canary.host)), length: 16) == nil)
+        #expect(target.bench.guestPointer(target.bench.arena.deviceAddress.value, length: 16) != nil)
     }
 
     @Test func theResetInvariantSeesARegisterThatKeptItsValue() throws {
@@ -52,7 +52,7 @@ import Testing
         let plain = try NVMeFuzzTarget(encrypted: false)
         let encrypted = try NVMeFuzzTarget()
         for t in [plain, encrypted] {
-            t.harness.arena.host.copyBytes(from: FuzzHarness.plaintextMarker + FuzzHarness.plaintextMarker)
+            t.bench.arena.host.copyBytes(from: FuzzHarness.plaintextMarker + FuzzHarness.plaintextMarker)
             try t.writeArenaToBlock(7)
         }
         #expect(plain.storeLeak() != nil)
