@@ -103,7 +103,7 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
 
     public init() throws {
         rig = try Intel82599FuzzRig()
-        try rig.pfDriver.initialize(rxQueues: 2, txQueues: 2, ringSize: 64, bufferCount: 512)
+        try rig.pfDriver.initialize(rxQueues: 2, txQueues: 2, ringSize: 32, bufferCount: 160)
         bench = try FuzzHarness(bus: rig.bus, function: rig.pf)
         surface = FuzzSurface(
             registers: Intel82599FuzzRig.surfaceRegisters(PFR.block, bar: 0), doorbellCount: 6, entryCount: 8,
@@ -133,7 +133,7 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
         case .reinitialize:
             try? rig.reinitializePF()
             bench.access.refreshBARs()
-            try? rig.pfDriver.initialize(rxQueues: 2, txQueues: 2, ringSize: 64, bufferCount: 512)
+            try? rig.pfDriver.initialize(rxQueues: 2, txQueues: 2, ringSize: 32, bufferCount: 160)
         default:
             break
         }
@@ -150,7 +150,7 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
         do {
             try rig.reinitializePF()
             bench.access.refreshBARs()
-            try rig.pfDriver.initialize(rxQueues: 1, txQueues: 1, ringSize: 64, bufferCount: 256)
+            try rig.pfDriver.initialize(rxQueues: 1, txQueues: 1, ringSize: 32, bufferCount: 128)
         } catch {
             return ("the reference driver re-initialises the device", "\(error)")
         }

@@ -50,7 +50,7 @@ public final class Intel82599VFFuzzTarget: FuzzTarget {
     }
 
     private static func startDriver(_ bus: PCIBus, _ bdf: BDF) throws -> IxgbeVFDriver<BusDeviceAccess> {
-        let d = try IxgbeVFDriver(access: bus.access(bdf), configuration: .init(ringSize: 64, bufferCount: 256))
+        let d = try IxgbeVFDriver(access: bus.access(bdf), configuration: .init(ringSize: 32, bufferCount: 128))
         try d.start()
         return d
     }
