@@ -1,27 +1,36 @@
 #!/usr/bin/env bash
-# Runs the libFuzzer targets: Fuzz/run.sh [--asan] [SECONDS] [TARGET...]
-# Builds Fuzz/ with -sanitize=fuzzer (and address with --asan), then runs each target for
-# SECONDS (default 60) on a working copy of its seed corpus (Fixtures/fuzz/corpus/TARGET) with
-# its dictionary. Crashes and invariant failures land in Fuzz/artifacts/TARGET/.
+# Runs the libFuzzer targets: Fuzz/run.sh [SECONDS] [TARGET...]   (default 600 s, every target)
+#
+# Two builds of the same executables:
+#   .build/coverage: -sanitize=fuzzer, coverage-guided. (With Swift 6.3, adding ASan drops the
+#                    SanitizerCoverage instrumentation from Swift code, so libFuzzer would be blind.)
+#   .build/asan:     -sanitize=fuzzer,address: memory errors in the unsafe-pointer code.
+# Per target: the coverage build grows the corpus (Fuzz/corpus/TARGET, seeded from
+# Fixtures/fuzz/corpus/TARGET) for a third of SECONDS, then the ASan build re-runs every corpus
+# input and mutates them for SECONDS. Crashes, timeouts and broken invariants land in
+# Fuzz/artifacts/TARGET/; exit status 1 if there is any.
 set -euo pipefail
 cd "$(dirname "$0")"
-sanitizers=(--sanitize=fuzzer)
-if [[ "${1:-}" == "--asan" ]]; then sanitizers+=(--sanitize=address); shift; fi
-seconds="${1:-60}"; shift || true
+seconds="${1:-600}"; shift || true
 targets=("$@")
-if [[ ${#targets[@]} -eq 0 ]]; then targets=(82599-pf 82599-vf nvme config-space lspci-dump host-profile); fi
-swift build -c release "${sanitizers[@]}"
-bin="$(swift build -c release "${sanitizers[@]}" --show-bin-path)"
+if [[ ${#targets[@]} -eq 0 ]]; then targets=(82599-pf 82599-vf nvme config-space lspci-dump host-profile nvme-driver); fi
+swift build -c release --sanitize=fuzzer --scratch-path .build/coverage
+swift build -c release --sanitize=fuzzer --sanitize=address --scratch-path .build/asan
+coverage="$(swift build -c release --sanitize=fuzzer --scratch-path .build/coverage --show-bin-path)"
+asan="$(swift build -c release --sanitize=fuzzer --sanitize=address --scratch-path .build/asan --show-bin-path)"
 export SWIFT_BACKTRACE=enable=no
 status=0
 for t in "${targets[@]}"; do
-    work="$(mktemp -d)"
-    cp -r "../Fixtures/fuzz/corpus/$t/." "$work/" 2>/dev/null || true
-    mkdir -p "artifacts/$t"
-    echo "== fuzz-$t for ${seconds}s"
-    "$bin/fuzz-$t" "$work" -dict="dictionaries/$t.dict" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
-        -print_final_stats=1 -artifact_prefix="artifacts/$t/" 2>&1 | grep -E "^#[0-9]+.*(DONE|pulse)|stat::|ERROR|INVARIANT|SUMMARY" || true
-    if ls "artifacts/$t"/crash-* "artifacts/$t"/timeout-* >/dev/null 2>&1; then status=1; fi
-    rm -rf "$work"
+    mkdir -p "corpus/$t" "artifacts/$t"
+    cp -n "../Fixtures/fuzz/corpus/$t/"* "corpus/$t/" 2>/dev/null || true
+    common=(-dict="dictionaries/$t.dict" -timeout=10 -rss_limit_mb=4096 -max_len=8192 -print_final_stats=1
+        -artifact_prefix="artifacts/$t/")
+    echo "== fuzz-$t: coverage-guided for $((seconds / 3))s"
+    "$coverage/fuzz-$t" "corpus/$t" "${common[@]}" -max_total_time="$((seconds / 3))" 2>&1 \
+        | grep -E "INFO: Loaded 1 modules|^#[0-9]+.*DONE|stat::|ERROR|INVARIANT|SUMMARY" || true
+    echo "== fuzz-$t: address sanitizer for ${seconds}s"
+    "$asan/fuzz-$t" "corpus/$t" "${common[@]}" -max_total_time="$seconds" 2>&1 \
+        | grep -E "^#[0-9]+.*(INITED|DONE)|stat::|ERROR|INVARIANT|SUMMARY" || true
+    if ls "artifacts/$t"/crash-* "artifacts/$t"/timeout-* "artifacts/$t"/oom-* >/dev/null 2>&1; then status=1; fi
 done
 exit $status

@@ -227,4 +227,11 @@ extension NVMeDriver {
         guard queue >= 0, queue < ioQueues.count else { return nil }
         return (IOVA(ioQueues[queue].sq.address), ioQueues[queue].entries)
     }
+
+    /// Where I/O completion queue `queue` lives (for tests and fuzzers that play a hostile
+    /// device writing completions), nil for a queue that does not exist.
+    public func completionQueueRing(queue: Int) -> (address: IOVA, entries: Int)? {
+        guard queue >= 0, queue < ioQueues.count else { return nil }
+        return (IOVA(ioQueues[queue].cq.address), ioQueues[queue].entries)
+    }
 }
