@@ -25,6 +25,8 @@ final class IxgbeRxRing {
     @exclusivity(unchecked) @usableFromInline var errors: UInt64 = 0
     /// Times a batch stopped early because the pool had no buffer to refill with.
     @exclusivity(unchecked) @usableFromInline var poolEmpty: UInt64 = 0
+    /// Write-backs whose length exceeded the buffer (dropped; also counted in `errors`).
+    @exclusivity(unchecked) @usableFromInline var oversizedWriteBacks: UInt64 = 0
 
     init(registers: IxgbeQueueRegisters, descriptors: DMABuffer, entries: Int) {
         self.registers = registers
@@ -112,6 +114,13 @@ final class IxgbeRxRing {
                 errors &+= 1
             } else if status & Status.receiveError != 0 {
                 errors &+= 1
+            } else if Int(UInt16(littleEndian: d.loadUnaligned(fromByteOffset: D.lengthOffset, as: UInt16.self)))
+                > pool.bufferSize
+            {
+                // A write-back longer than the buffer the descriptor gave: the device is wrong.
+                // Handing the frame out would let readers run past the buffer; drop it, re-arm.
+                errors &+= 1
+                oversizedWriteBacks &+= 1
             } else {
                 guard let fresh = pool.allocate() else {
                     poolEmpty &+= 1

@@ -183,3 +183,31 @@ struct IxgbeRobustnessTests {
         #expect(receiver.receiveFrames() == [frame])
     }
 }
+
+@Suite("82599 reference drivers facing a hostile device")
+struct IxgbeHostileDeviceTests {
+    typealias V = Intel82599VFRegisters
+
+    @Test("an RX write-back longer than its buffer is dropped and counted, never handed out; a restart resyncs")
+    func oversizedWriteBackIsDropped() throws {
+        let bench = try IxgbeBench(vfCount: 2)
+        let vf = bench.bus.access(bench.pf.vfAddresses[0])
+        let bar = BARIndex(clamping: 0)
+        let ring = UInt64(vf.read32(bar, UInt64(V.VFRDBAL.offset(0))))
+            | UInt64(vf.read32(bar, UInt64(V.VFRDBAH.offset(0)))) << 32
+        let descriptor = try #require(bench.bus.services.memory.host(GuestPhysicalAddress(ring), length: 16))
+        // Write-back format: DD | EOP, length 4000 (the buffers are 2 KiB).
+        descriptor.storeBytes(of: UInt32(0x3).littleEndian, toByteOffset: 8, as: UInt32.self)
+        descriptor.storeBytes(of: UInt16(4000).littleEndian, toByteOffset: 12, as: UInt16.self)
+        let before = bench.vfs[0].receiveCounters(queue: 0)
+        #expect(bench.vfs[0].receiveFrames().isEmpty)
+        let after = bench.vfs[0].receiveCounters(queue: 0)
+        #expect(after.errors == before.errors + 1)
+        #expect(after.packets == before.packets)
+        // The forged descriptor put the driver one ahead of the device; a restart resyncs.
+        try bench.vfs[0].start()
+        let frame = testFrame(from: bench.mac(1), to: bench.mac(0), seed: 9)
+        #expect(bench.vfs[1].send(frame))
+        #expect(bench.vfs[0].receiveFrames() == [frame])
+    }
+}
