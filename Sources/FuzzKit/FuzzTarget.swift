@@ -34,7 +34,7 @@ public enum FuzzTargets {
     public static var all: [any FuzzTarget.Type] {
         [
             Intel82599PFFuzzTarget.self, Intel82599VFFuzzTarget.self, NVMeFuzzTarget.self, ConfigSpaceFuzzTarget.self,
-            LspciDumpFuzzTarget.self, HostProfileFuzzTarget.self, NVMeDriverFuzzTarget.self,
+            LspciDumpFuzzTarget.self, HostProfileFuzzTarget.self, NVMeDriverFuzzTarget.self, IxgbeVFDriverFuzzTarget.self,
         ]
     }
 
