@@ -58,6 +58,9 @@ public final class FuzzHarness {
 
     /// Size of the DMA arena.
     public static let arenaSize = 64 * 1024
+    /// Virtual time one input may advance in total, in microseconds.
+    public static let virtualTimeBudget: UInt64 = 20_000_000
+    private var virtualTimeLeft = FuzzHarness.virtualTimeBudget
 
     /// A harness for `function` (already attached to `bus` and enumerated).
     public init(bus: PCIBus, function: PCIFunction) throws {
@@ -155,7 +158,11 @@ public final class FuzzHarness {
         case .fillMemory(let offset, let length, let pattern, let seed):
             fill(offset: Int(offset) % Self.arenaSize, length: Int(length), pattern: pattern, seed: seed)
         case .advanceTime(let microseconds):
-            bus.services.clock.advance(by: .microseconds(UInt64(microseconds)))
+            // Timers (mailbox service, keep-alives) cost wall time per virtual second; an input
+            // gets at most `virtualTimeBudget` so one input cannot take minutes.
+            let step = min(UInt64(microseconds), virtualTimeLeft)
+            virtualTimeLeft -= step
+            bus.services.clock.advance(by: .microseconds(step))
         case .reset(.functionLevel):
             functionLevelReset()
         case .reset(.bus):
