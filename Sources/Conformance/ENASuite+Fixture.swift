@@ -61,6 +61,7 @@ final class ENAFixture {
         interrupts: Bool = false
     ) -> ENAConformanceDriver? {
         let key = "\(placement)-\(pairs)-\(interrupts)"
+        refillAllowances()
         do {
             let driver: ENAConformanceDriver
             if let cached = drivers[key] {
@@ -117,6 +118,12 @@ final class ENAFixture {
             r.expect(false, "DMA allocation of \(size) bytes: \(error)")
             return nil
         }
+    }
+
+    /// Lets a second of virtual time pass, so the Nitro allowance buckets are full again and frames
+    /// an earlier check left waiting in them are gone: every check starts with its full burst.
+    func refillAllowances() {
+        clock.advance(by: .seconds(1))
     }
 
     /// An address no IOMMU mapping covers (far above guest memory).
