@@ -126,7 +126,8 @@ extension BenchWorkload {
                 + "write Rx and Tx completions, read them back, re-post the Rx descriptors",
             operationsPerIteration: batch
         ) {
-            let fixture = try ENALoopbackFixture(allowances: .unlimited, placement: placement, batch: batch, batchTime: VirtualDuration(nanoseconds: 0))
+            let fixture = try ENALoopbackFixture(
+                allowances: .unlimited, placement: placement, batch: batch, batchTime: VirtualDuration(nanoseconds: 0))
             let reference = ENALoopbackReference(batch: batch, frameLength: frame)
             return BenchInstance(
                 emulated: { n in

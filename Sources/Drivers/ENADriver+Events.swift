@@ -107,8 +107,9 @@ extension ENADriver {
     /// ``stopTimerService()``. A tick that falls inside an admin command does nothing.
     public func startTimerService(interval: VirtualDuration = .seconds(1)) {
         stopTimerService()
-        timer = access.clock.schedule(after: interval) { [weak self] in
-            guard let self else { return }
+        // Unowned: the driver's deinit cancels the timer, and a weak reference would put the
+        // driver on Swift's slow reference-counting path for good.
+        timer = access.clock.schedule(after: interval) { [unowned(unsafe) self] in
             self.timer = nil
             _ = try? self.serviceTimer()
             self.startTimerService(interval: interval)

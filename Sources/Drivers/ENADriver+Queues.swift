@@ -54,10 +54,10 @@ extension ENADriver {
         ring.restart(pool: pool)
         let cq = try createCompletionQueue(
             words: UInt8(ENATxCompletion.size / 4), depth: ring.depth, vector: vector,
-            base: ring.completions.deviceAddress.value)
+            base: ring.completions.deviceAddress)
         let sq = try createSubmissionQueue(
             direction: .transmit, placement: ring.lowLatency == nil ? .host : .device, cq: cq.index, depth: ring.depth,
-            base: ring.descriptors?.deviceAddress.value ?? 0)
+            base: ring.descriptors?.deviceAddress ?? 0)
         if let layout = ring.lowLatency {
             let end = sq.llqOffset + UInt64(ring.depth * layout.entrySize)
             guard end <= ENA.llqBARSize else {
@@ -75,9 +75,9 @@ extension ENADriver {
         ring.restart(pool: pool)
         let cq = try createCompletionQueue(
             words: UInt8(ENARxCompletion.size / 4), depth: ring.depth, vector: vector,
-            base: ring.completions.deviceAddress.value)
+            base: ring.completions.deviceAddress)
         let sq = try createSubmissionQueue(
-            direction: .receive, placement: .host, cq: cq.index, depth: ring.depth, base: ring.descriptors.deviceAddress.value)
+            direction: .receive, placement: .host, cq: cq.index, depth: ring.depth, base: ring.descriptors.deviceAddress)
         ring.index = sq.index
         ring.doorbell = sq.doorbell
         ring.unmaskRegister = cq.unmask

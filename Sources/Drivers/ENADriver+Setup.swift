@@ -129,7 +129,8 @@ extension ENADriver {
     }
 
     /// Per pair: CREATE_CQ then CREATE_SQ for Tx, then for Rx (so the device gives Tx queue q
-    /// index 2q and Rx queue q index 2q + 1). Ring memory and the pool are allocated once.
+    /// index 2q and Rx queue q index 2q + 1). Ring memory (one allocation for every ring, so the
+    /// device's IOTLB covers them with one entry) and the pool are allocated once.
     private func createQueues(pairs: Int) throws(ENADriverError) {
         let depth = queueDepth()
         let placementChanged = txRings.first.map { ($0.lowLatency == nil) != (lowLatency == nil) } ?? false
@@ -140,19 +141,25 @@ extension ENADriver {
             }
             txRings = []
             rxRings = []
+            let llq = lowLatency != nil
+            let sizes = [
+                llq ? 0 : depth * ENATxDescriptor.size, depth * ENATxCompletion.size, depth * ENARxDescriptor.size,
+                depth * ENARxCompletion.size,
+            ]
+            let memory: DMABuffer
             do {
-                for _ in 0..<pairs {
-                    let txRing = lowLatency == nil ? try access.allocateDMA(depth * ENATxDescriptor.size) : nil
-                    let txCompletions = try access.allocateDMA(depth * ENATxCompletion.size)
-                    let tx = ENATxRing(
-                        index: -1, depth: depth, descriptors: txRing, lowLatency: lowLatency, completions: txCompletions)
-                    txRings.append(tx)
-                    let rxRing = try access.allocateDMA(depth * ENARxDescriptor.size)
-                    let rxCompletions = try access.allocateDMA(depth * ENARxCompletion.size)
-                    rxRings.append(ENARxRing(index: -1, depth: depth, descriptors: rxRing, completions: rxCompletions))
-                }
+                memory = try access.allocateDMA(pairs * sizes.reduce(0) { $0 + ENARingMemory.aligned($1) })
             } catch {
                 throw .allocation(error)
+            }
+            guard let slices = ENARingMemory.carve(memory, (0..<pairs).flatMap { _ in sizes }) else {
+                throw .allocation(.invalidSize(memory.count))
+            }
+            for q in 0..<pairs {
+                let s = Array(slices[4 * q..<4 * q + 4])
+                txRings.append(
+                    ENATxRing(index: -1, depth: depth, descriptors: llq ? nil : s[0], lowLatency: lowLatency, completions: s[1]))
+                rxRings.append(ENARxRing(index: -1, depth: depth, descriptors: s[2], completions: s[3]))
             }
         }
         if pool == nil {

@@ -11,8 +11,8 @@ final class ENARxRing {
     @usableFromInline var index: Int
     @usableFromInline let depth: Int
     @usableFromInline let shift: Int
-    @usableFromInline let descriptors: DMABuffer
-    @usableFromInline let completions: DMABuffer
+    @usableFromInline let descriptors: ENARingMemory
+    @usableFromInline let completions: ENARingMemory
     /// BAR0 offsets of the SQ doorbell and the CQ's interrupt unmask register.
     @usableFromInline var doorbell: UInt64 = 0
     @usableFromInline var unmaskRegister: UInt64 = 0
@@ -33,7 +33,7 @@ final class ENARxRing {
     /// Times a refill found the pool empty.
     @exclusivity(unchecked) @usableFromInline var poolEmpty: UInt64 = 0
 
-    init(index: Int, depth: Int, descriptors: DMABuffer, completions: DMABuffer) {
+    init(index: Int, depth: Int, descriptors: ENARingMemory, completions: ENARingMemory) {
         self.index = index
         self.depth = depth
         shift = depth.trailingZeroBitCount

@@ -1,6 +1,35 @@
 import ENA
 import PCIe
 
+/// A ring's memory: a slice of one DMA allocation that holds every ring of the driver, so the
+/// device's IOTLB needs one entry for all of them (and one for the packet buffers).
+@usableFromInline
+struct ENARingMemory {
+    /// The CPU's view.
+    @usableFromInline let host: UnsafeMutableRawBufferPointer
+    /// The address the device uses.
+    @usableFromInline let deviceAddress: UInt64
+
+    /// Consecutive 128-byte aligned slices of `sizes` bytes of `buffer`; nil if it is too small.
+    static func carve(_ buffer: DMABuffer, _ sizes: [Int]) -> [ENARingMemory]? {
+        guard let base = buffer.host.baseAddress else { return nil }
+        var offset = 0
+        var slices: [ENARingMemory] = []
+        for size in sizes {
+            guard offset + size <= buffer.count else { return nil }
+            slices.append(
+                ENARingMemory(
+                    host: UnsafeMutableRawBufferPointer(start: base + offset, count: size),
+                    deviceAddress: buffer.deviceAddress(at: offset).value))
+            offset += Self.aligned(size)
+        }
+        return slices
+    }
+
+    /// `size` rounded up to 128 bytes.
+    static func aligned(_ size: Int) -> Int { (size + 127) & ~127 }
+}
+
 /// One ENA Tx queue: its submission ring (host memory, or entries in the LLQ BAR), its
 /// completion ring and the pool buffers in flight, by request id.
 ///
@@ -16,12 +45,12 @@ final class ENATxRing {
     @usableFromInline let depth: Int
     @usableFromInline let shift: Int
     /// Host placement: the descriptor ring.
-    @usableFromInline let descriptors: DMABuffer?
+    @usableFromInline let descriptors: ENARingMemory?
     /// LLQ placement: the layout, and where the queue's entries start in the LLQ BAR.
     @usableFromInline let lowLatency: ENALowLatencySettings?
     @usableFromInline var llqOffset: UInt64 = 0
     /// The completion ring (8-byte entries).
-    @usableFromInline let completions: DMABuffer
+    @usableFromInline let completions: ENARingMemory
     /// BAR0 offsets of the SQ doorbell and the CQ's interrupt unmask register.
     @usableFromInline var doorbell: UInt64 = 0
     @usableFromInline var unmaskRegister: UInt64 = 0
@@ -41,7 +70,9 @@ final class ENATxRing {
     /// Virtual time (ns) of the last completion, or of the first packet posted after an idle ring.
     @exclusivity(unchecked) @usableFromInline var lastProgress: UInt64 = 0
 
-    init(index: Int, depth: Int, descriptors: DMABuffer?, lowLatency: ENALowLatencySettings?, completions: DMABuffer) {
+    init(
+        index: Int, depth: Int, descriptors: ENARingMemory?, lowLatency: ENALowLatencySettings?, completions: ENARingMemory
+    ) {
         self.index = index
         self.depth = depth
         shift = depth.trailingZeroBitCount
