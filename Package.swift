@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(
             name: "ConformanceTests", dependencies: ["Conformance", "PCIe", "DMAEngine", "NVMe", "ENA", "Network"],
             swiftSettings: strict),
-        .testTarget(name: "BenchTests", dependencies: ["Bench"], swiftSettings: strict),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Drivers", "PCIe"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host", "PCIe", "Drivers", "ENA"], swiftSettings: strict),
         .testTarget(name: "DevbenchTests", dependencies: ["devbench", "Host", "Inspector", "PCIe"], swiftSettings: strict),
         .testTarget(name: "RegisterSpecTests", dependencies: ["RegisterSpec", "RegisterModel"], swiftSettings: strict),

@@ -1,4 +1,6 @@
 import CSpeedOfLight
+import Drivers
+import PCIe
 import Testing
 
 @testable import Bench
@@ -18,6 +20,17 @@ struct ENAWorkloadTests {
         #expect(instance.failures() == 0)
         #expect(instance.speedOfLight(100) > 0)
         #expect(instance.failures() == 0, "the shaper never holds a frame at the bench's virtual rate")
+    }
+
+    @Test(arguments: [ENADriver<BusDeviceAccess>.Placement.host, .lowLatency])
+    func thousandsOfBatchesLeaveNoGuestErrorOrFault(placement: ENADriver<BusDeviceAccess>.Placement) throws {
+        let fixture = try ENALoopbackFixture(
+            allowances: .unlimited, placement: placement, batch: 32, batchTime: .init(nanoseconds: 0))
+        for _ in 0..<5000 { _ = fixture.loopOneBatch() }
+        #expect(fixture.failures == 0)
+        #expect(fixture.bus.services.guestErrors.total == 0)
+        #expect(fixture.bus.services.faults.total == 0)
+        #expect(fixture.device.counters.rxPackets == 5000 * 32)
     }
 
     @Test func theShaperHoldsFramesWhenTheClockStandsStill() throws {
