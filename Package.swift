@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "devbench", targets: ["devbench"]),
         .executable(name: "devspec-gen", targets: ["devspec-gen"]),
+        .executable(name: "pci-list", targets: ["pci-list"]),
         .library(name: "PCIe", targets: ["PCIe"]),
         .library(name: "RegisterModel", targets: ["RegisterModel"]),
         .library(name: "FuzzKit", targets: ["FuzzKit"]),
@@ -66,7 +67,9 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "FuzzKit",
-            dependencies: ["PCIe", "RegisterModel", "Intel82599", "NVMe", "Network", "Drivers", "Conformance", "Inspector"],
+            dependencies: [
+                "PCIe", "RegisterModel", "Intel82599", "NVMe", "Network", "Drivers", "Conformance", "Inspector", "Host",
+            ],
             swiftSettings: strict),
         .testTarget(name: "FuzzKitTests", dependencies: ["FuzzKit", "PCIe"], swiftSettings: strict),
         .executableTarget(
@@ -88,6 +91,16 @@ let package = Package(
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Drivers", "PCIe"], swiftSettings: strict),
         .testTarget(name: "HostTests", dependencies: ["Host", "PCIe", "Drivers", "ENA"], swiftSettings: strict),
         .testTarget(name: "DevbenchTests", dependencies: ["devbench", "Host", "Inspector", "PCIe"], swiftSettings: strict),
+        .executableTarget(
+            name: "pci-list",
+            dependencies: [
+                "Inspector", "Host", "PCIe", "RegisterModel", "DMAEngine", "Intel82599", "NVMe",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "PCIListTests", dependencies: ["pci-list", "Inspector", "Host", "PCIe", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "RegisterSpecTests", dependencies: ["RegisterSpec", "RegisterModel"], swiftSettings: strict),
         .testTarget(name: "PCIeTests", dependencies: ["PCIe", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "NetworkTests", dependencies: ["Network", "TestSupport"], swiftSettings: strict),

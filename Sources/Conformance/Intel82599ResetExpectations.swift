@@ -14,7 +14,8 @@ public enum Intel82599ResetExpectations {
             let value = UInt64(read(at))
             guard value & expected.mask != expected.value & expected.mask else { return }
             let name = reg.count > 1 ? "\(reg.name)(\(n))" : reg.name
-            found.append("\(name) at \(hex(at)): reads \(hex(value & expected.mask)), expected \(hex(expected.value & expected.mask))")
+            found.append(
+                "\(name) at \(hex(at)): reads \(hex(value & expected.mask)), expected \(hex(expected.value & expected.mask))")
         }
         return found
     }

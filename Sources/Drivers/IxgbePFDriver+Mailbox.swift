@@ -11,6 +11,10 @@ extension IxgbePFDriver {
     @discardableResult
     public func serviceMailbox() -> Int {
         guard vfCount > 0 else { return 0 }
+        guard read(R.STATUS.offset) != 0xFFFF_FFFF else {
+            unresponsiveServices &+= 1
+            return 0
+        }
         write(R.EICR.offset, UInt32(truncatingIfNeeded: R.EICR.mailbox.mask))
         var handled = 0
         for half in 0..<R.VFLREC.count {

@@ -30,6 +30,9 @@ public final class IxgbePFDriver<Access: DeviceAccess> {
     /// Per-VF mailbox state.
     var vfs: [IxgbeVFMailboxState] = []
     /// VF whose mailbox is looked at first in the next service round (round robin).
+    /// Mailbox services skipped because the PF read as all ones (not decoding or removed,
+    /// e.g. after a bus reset): the driver then writes nothing, as ixgbe's removal check does.
+    public internal(set) var unresponsiveServices: UInt64 = 0
     var serviceStart = 0
     /// Timer of the background mailbox service.
     var serviceTimer: VirtualClock.TimerID?

@@ -89,11 +89,13 @@ public struct FuzzGenerator {
                 slot: UInt8(truncatingIfNeeded: pick(max(surface.doorbellCount, 1))),
                 value: UInt32(truncatingIfNeeded: chance(70) ? UInt64(pick(64)) : value()))
         case 48..<68:
-            guard !surface.registers.isEmpty else { return .reinitialize }
+            guard !surface.registers.isEmpty else {
+                return .configWrite(offset: UInt16(pick(4096)), width: .byte, value: UInt32(pick(256)))
+            }
             let r = surface.registers[pick(surface.registers.count)]
             return .mmioWrite(bar: r.bar, offset: r.offset, width: .dword, value: value())
         case 68..<76:
-            guard !surface.registers.isEmpty else { return .reinitialize }
+            guard !surface.registers.isEmpty else { return .advanceTime(microseconds: 1) }
             let r = surface.registers[pick(surface.registers.count)]
             return .mmioRead(bar: r.bar, offset: r.offset, width: chance(80) ? .dword : AccessWidth(fuzz: UInt8(pick(4))))
         case 76..<82:

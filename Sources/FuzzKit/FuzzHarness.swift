@@ -99,6 +99,20 @@ public final class FuzzHarness {
         return bus.services.memory.host(gpa, length: UInt64(length))
     }
 
+    /// BAR0 of the function under test has an address (after a bus reset, or once the guest
+    /// wrote garbage over it, register checks cannot reach the device).
+    public var registersReachable: Bool {
+        access.configRead(ConfigOffset(0x10), width: .dword) & ~0xF != 0
+            && access.configRead(ConfigOffset(4), width: .word) & 2 != 0
+    }
+
+    /// Firmware enumeration again (after a bus reset every BAR is unassigned), then the
+    /// harness's view of the BARs follows.
+    public func reenumerate() {
+        _ = Firmware(bus: bus).enumerateAndAssign()
+        access.refreshBARs()
+    }
+
     /// A Function Level Reset the way an OS issues one: the header (BARs, command) saved before
     /// and written back after, so the function keeps its addresses (Linux's pci_save_state and
     /// pci_restore_state around pcie_flr).

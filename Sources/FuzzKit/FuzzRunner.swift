@@ -34,14 +34,14 @@ public enum FuzzRunner {
         let clock = ContinuousClock()
         for (i, op) in program.operations.enumerated() {
             let start = clock.now
-            if !t.harness.applyGeneric(op) { t.apply(op) }
+            if t.harness?.applyGeneric(op) != true { t.apply(op) }
             func violation(_ invariant: String, _ detail: String) -> FuzzOutcome {
                 FuzzOutcome(
                     operations: i + 1, violation: FuzzViolation(operationIndex: i, invariant: invariant, detail: detail))
             }
             let took = clock.now - start
             if took > operationTimeLimit { return violation("bounded work", "\(op) took \(took)") }
-            if let canary = t.harness.brokenCanary { return violation("DMA inside the IOMMU domain", "\(canary) changed") }
+            if let canary = t.harness?.brokenCanary { return violation("DMA inside the IOMMU domain", "\(canary) changed") }
             if let broken = t.violatedInvariant(after: op) { return violation(broken.invariant, broken.detail) }
         }
         let count = program.operations.count
@@ -50,7 +50,7 @@ public enum FuzzRunner {
                 operations: count,
                 violation: FuzzViolation(operationIndex: count, invariant: broken.invariant, detail: broken.detail))
         }
-        if let canary = t.harness.brokenCanary {
+        if let canary = t.harness?.brokenCanary {
             return FuzzOutcome(
                 operations: count,
                 violation: FuzzViolation(
@@ -58,4 +58,33 @@ public enum FuzzRunner {
         }
         return FuzzOutcome(operations: count, violation: nil)
     }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension FuzzRunner {
+    /// What a libFuzzer executable calls per input: runs it on `target` and, if an invariant
+    /// broke, prints the violation and aborts, which is how libFuzzer learns about a failure.
+    public static func libFuzzerEntry(target name: String, _ bytes: UnsafeRawBufferPointer) -> CInt {
+        guard let target = FuzzTargets.named(name) else {
+            writeToStandardError("unknown fuzz target \(name)\n")
+            abort()
+        }
+        let outcome = run(target, bytes: bytes)
+        if let v = outcome.violation {
+            writeToStandardError("INVARIANT BROKEN in \(name) \(v)\n")
+            abort()
+        }
+        return 0
+    }
+}
+
+/// Writes `text` to file descriptor 2 (libFuzzer's log) without buffering.
+private func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
 }

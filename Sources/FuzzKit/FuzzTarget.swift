@@ -13,7 +13,8 @@ public protocol FuzzTarget: AnyObject {
     /// A fresh device, brought up by the reference driver.
     init() throws
 
-    var harness: FuzzHarness { get }
+    /// The bus-level harness (nil for targets that fuzz text parsers, not a device).
+    var harness: FuzzHarness? { get }
     /// Registers, doorbells and rings the generator aims at.
     var surface: FuzzSurface { get }
 
@@ -30,9 +31,12 @@ public protocol FuzzTarget: AnyObject {
 /// Every target, by name.
 public enum FuzzTargets {
     /// The targets `devbench fuzz` knows, in listing order.
-    public static var all: [any FuzzTarget.Type] {[
-        Intel82599PFFuzzTarget.self, Intel82599VFFuzzTarget.self, NVMeFuzzTarget.self, ConfigSpaceFuzzTarget.self,
-    ]}
+    public static var all: [any FuzzTarget.Type] {
+        [
+            Intel82599PFFuzzTarget.self, Intel82599VFFuzzTarget.self, NVMeFuzzTarget.self, ConfigSpaceFuzzTarget.self,
+            LspciDumpFuzzTarget.self, HostProfileFuzzTarget.self,
+        ]
+    }
 
     /// The target called `name`.
     public static func named(_ name: String) -> (any FuzzTarget.Type)? { all.first { $0.name == name } }

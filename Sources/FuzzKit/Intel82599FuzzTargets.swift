@@ -46,7 +46,6 @@ final class Intel82599FuzzRig {
     /// The PF's registers as the datasheet wants them after CTRL.RST: mismatches, if any.
     func resetMismatch() -> String? {
         let access = bus.access(Self.bdf)
-        access.setCommand([PCIType0Header.Command.memorySpaceEnable])
         let found = Intel82599ResetExpectations.mismatches(permanentAddress: Self.permanentAddress) {
             access.read32(BARIndex(clamping: 0), UInt64($0))
         }
@@ -96,33 +95,36 @@ final class Intel82599FuzzRig {
 public final class Intel82599PFFuzzTarget: FuzzTarget {
     public static let name = "82599-pf"
     public static let summary = "82599 PF register file, RX/TX rings and tails of queues 0-1, CTRL.RST, FLR, VF enable"
-    public let harness: FuzzHarness
+    public var harness: FuzzHarness? { bench }
+    let bench: FuzzHarness
     public let surface: FuzzSurface
     let rig: Intel82599FuzzRig
     private typealias PFR = Intel82599PFRegisters
 
     public init() throws {
         rig = try Intel82599FuzzRig()
-        try rig.pfDriver.initialize(rxQueues: 2, txQueues: 2, ringSize: 64, bufferCount: 512)
-        harness = try FuzzHarness(bus: rig.bus, function: rig.pf)
+        try rig.pfDriver.initialize(rxQueues: 2, txQueues: 2, ringSize: 32, bufferCount: 160)
+        bench = try FuzzHarness(bus: rig.bus, function: rig.pf)
         surface = FuzzSurface(
             registers: Intel82599FuzzRig.surfaceRegisters(PFR.block, bar: 0), doorbellCount: 6, entryCount: 8,
             entrySize: 16, virtualFunctions: false)
     }
 
-    private static let doorbells = [PFR.RDT.offset(0), PFR.TDT.offset(0), PFR.RDT.offset(1), PFR.TDT.offset(1), PFR.EICS.offset,
-        PFR.EIMS.offset]
+    private static let doorbells = [
+        PFR.RDT.offset(0), PFR.TDT.offset(0), PFR.RDT.offset(1), PFR.TDT.offset(1), PFR.EICS.offset,
+        PFR.EIMS.offset,
+    ]
 
     public func apply(_ op: FuzzOperation) {
-        let access = harness.access
+        let access = bench.access
         switch op {
         case .doorbell(let slot, let value):
             access.write32(BARIndex(clamping: 0), UInt64(Self.doorbells[Int(slot) % Self.doorbells.count]), value)
         case .writeEntry(let slot, let mask, let bytes):
             // Even slots: TX queue 0 descriptors; odd: RX queue 0 (the device reads both).
             let base = slot & 1 == 0 ? PFR.TDBAL.offset(0) : PFR.RDBAL.offset(0)
-            if let entry = Intel82599FuzzRig.ringEntry(harness, access, ringRegisters: base, index: Int(slot >> 1)) {
-                harness.writeEntry(entry, bytes: Array(bytes.prefix(16)), pointerMask: mask)
+            if let entry = Intel82599FuzzRig.ringEntry(bench, access, ringRegisters: base, index: Int(slot >> 1)) {
+                bench.writeEntry(entry, bytes: Array(bytes.prefix(16)), pointerMask: mask)
             }
         case .reset(.device):
             access.write32(BARIndex(clamping: 0), UInt64(PFR.CTRL.offset), UInt32(PFR.CTRL.resetField.mask))
@@ -130,14 +132,15 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
             _ = try? access.enableVirtualFunctions(Int(count))
         case .reinitialize:
             try? rig.reinitializePF()
-            try? rig.pfDriver.initialize(rxQueues: 2, txQueues: 2, ringSize: 64, bufferCount: 512)
+            bench.access.refreshBARs()
+            try? rig.pfDriver.initialize(rxQueues: 2, txQueues: 2, ringSize: 32, bufferCount: 160)
         default:
             break
         }
     }
 
     public func violatedInvariant(after op: FuzzOperation) -> (invariant: String, detail: String)? {
-        guard case .reset(.device) = op else { return nil }
+        guard case .reset(.device) = op, bench.registersReachable else { return nil }
         rig.bus.services.clock.advance(by: .milliseconds(20))
         return rig.resetMismatch().map { ("CTRL.RST returns every register to its reset value", $0) }
     }
@@ -146,7 +149,8 @@ public final class Intel82599PFFuzzTarget: FuzzTarget {
         rig.bus.reset()
         do {
             try rig.reinitializePF()
-            try rig.pfDriver.initialize(rxQueues: 1, txQueues: 1, ringSize: 64, bufferCount: 256)
+            bench.access.refreshBARs()
+            try rig.pfDriver.initialize(rxQueues: 1, txQueues: 1, ringSize: 32, bufferCount: 128)
         } catch {
             return ("the reference driver re-initialises the device", "\(error)")
         }

@@ -9,8 +9,10 @@ import RegisterModel
 /// must never break.
 public final class Intel82599VFFuzzTarget: FuzzTarget {
     public static let name = "82599-vf"
-    public static let summary = "82599 VF 0: register window, rings and tails, mailbox messages, VFLR, VF re-enable; VF 1 is the victim"
-    public let harness: FuzzHarness
+    public static let summary =
+        "82599 VF 0: register window, rings and tails, mailbox messages, VFLR, VF re-enable; VF 1 is the victim"
+    public var harness: FuzzHarness? { bench }
+    let bench: FuzzHarness
     public let surface: FuzzSurface
     let rig: Intel82599FuzzRig
     private var vfDrivers: [IxgbeVFDriver<BusDeviceAccess>] = []
@@ -26,12 +28,12 @@ public final class Intel82599VFFuzzTarget: FuzzTarget {
         guard let vf0 = rig.bus.function(at: bdfs[0]) else { throw FuzzSetupError(detail: "VF 0 did not appear") }
         self.rig = rig
         vfBDFs = bdfs
-        harness = try FuzzHarness(bus: rig.bus, function: vf0)
+        bench = try FuzzHarness(bus: rig.bus, function: vf0)
         vfDrivers = try bdfs.map { try Self.startDriver(rig.bus, $0) }
         let victim = try rig.bus.access(bdfs[1]).allocateDMA(4096)
         let pfPrivate = try rig.bus.access(Intel82599FuzzRig.bdf).allocateDMA(4096)
-        if let p = victim.host.baseAddress { harness.addCanary(name: "VF 1's private memory", host: p, count: 4096) }
-        if let p = pfPrivate.host.baseAddress { harness.addCanary(name: "the PF's private memory", host: p, count: 4096) }
+        if let p = victim.host.baseAddress { bench.addCanary(name: "VF 1's private memory", host: p, count: 4096) }
+        if let p = pfPrivate.host.baseAddress { bench.addCanary(name: "the PF's private memory", host: p, count: 4096) }
         secret = Array(victim.host.prefix(16))
         surface = FuzzSurface(
             registers: Intel82599FuzzRig.surfaceRegisters(VFR.block, bar: 0), doorbellCount: 6, entryCount: 8,
@@ -48,7 +50,7 @@ public final class Intel82599VFFuzzTarget: FuzzTarget {
     }
 
     private static func startDriver(_ bus: PCIBus, _ bdf: BDF) throws -> IxgbeVFDriver<BusDeviceAccess> {
-        let d = try IxgbeVFDriver(access: bus.access(bdf), configuration: .init(ringSize: 64, bufferCount: 256))
+        let d = try IxgbeVFDriver(access: bus.access(bdf), configuration: .init(ringSize: 32, bufferCount: 128))
         try d.start()
         return d
     }
@@ -59,15 +61,15 @@ public final class Intel82599VFFuzzTarget: FuzzTarget {
     ]
 
     public func apply(_ op: FuzzOperation) {
-        let access = harness.access
+        let access = bench.access
         let bar = BARIndex(clamping: 0)
         switch op {
         case .doorbell(let slot, let value):
             access.write32(bar, UInt64(Self.doorbells[Int(slot) % Self.doorbells.count]), value)
         case .writeEntry(let slot, let mask, let bytes):
             let base = slot & 1 == 0 ? VFR.VFTDBAL.offset(0) : VFR.VFRDBAL.offset(0)
-            if let entry = Intel82599FuzzRig.ringEntry(harness, access, ringRegisters: base, index: Int(slot >> 1)) {
-                harness.writeEntry(entry, bytes: Array(bytes.prefix(16)), pointerMask: mask)
+            if let entry = Intel82599FuzzRig.ringEntry(bench, access, ringRegisters: base, index: Int(slot >> 1)) {
+                bench.writeEntry(entry, bytes: Array(bytes.prefix(16)), pointerMask: mask)
             }
         case .mailbox(let vf, let words):
             guard let bdf = vfBDFs.indices.contains(Int(vf & 1)) ? vfBDFs[Int(vf & 1)] : nil else { return }
@@ -84,7 +86,7 @@ public final class Intel82599VFFuzzTarget: FuzzTarget {
             if let bdfs = try? pf.enableVirtualFunctions(Int(count % 4)), let first = bdfs.first,
                 let f = rig.bus.function(at: first)
             {
-                harness.retarget(f)
+                bench.retarget(f)
             }
         case .reinitialize:
             reinitialize()
@@ -99,7 +101,7 @@ public final class Intel82599VFFuzzTarget: FuzzTarget {
         do {
             try rig.reinitializePF()
             vfBDFs = try Self.startVFs(rig)
-            if let f = rig.bus.function(at: vfBDFs[0]) { harness.retarget(f) }
+            if let f = rig.bus.function(at: vfBDFs[0]) { bench.retarget(f) }
             vfDrivers = try vfBDFs.map { try Self.startDriver(rig.bus, $0) }
             return nil
         } catch {
@@ -110,7 +112,7 @@ public final class Intel82599VFFuzzTarget: FuzzTarget {
     public func violatedInvariant(after op: FuzzOperation) -> (invariant: String, detail: String)? { nil }
 
     public func finalCheck() -> (invariant: String, detail: String)? {
-        if harness.arenaContains(secret) {
+        if bench.arenaContains(secret) {
             return ("one VF never reads another VF's memory", "VF 1's private bytes appeared in VF 0's arena")
         }
         rig.bus.reset()
@@ -121,7 +123,8 @@ public final class Intel82599VFFuzzTarget: FuzzTarget {
                 pool: sender.pool, transmit: { sender.transmitBatch(queue: 0, $0) }, from: Self.addresses[0],
                 to: Self.addresses[1])
         else { return ("VF traffic flows after re-initialisation", "VF 0's ring refused the frame") }
-        var out = [PacketBuffer](repeating: PacketBuffer(index: 0, poolID: 0, deviceAddress: 0, hostAddress: 0, length: 0), count: 4)
+        var out = [PacketBuffer](
+            repeating: PacketBuffer(index: 0, poolID: 0, deviceAddress: 0, hostAddress: 0, length: 0), count: 4)
         let got = out.withUnsafeMutableBufferPointer { vfDrivers[1].receiveBatch(queue: 0, into: $0) }
         guard got == 1 else { return ("VF traffic flows after re-initialisation", "VF 1 received \(got) frames, expected 1") }
         return nil

@@ -91,7 +91,7 @@ enum Fmt {
 
 extension FunctionSnapshot {
     /// The 24-bit class code (base, subclass, prog-if) as sysfs `class` shows it.
-    var classCode24: UInt32 {
+    public var classCode24: UInt32 {
         let view = ConfigView(config)
         return UInt32(view.byte(0x0b)) << 16 | UInt32(view.byte(Header.subclass)) << 8
             | UInt32(view.byte(Header.progIf))

@@ -11,6 +11,21 @@ struct CapabilityContext {
     let verbosity: Int
     let snapshot: FunctionSnapshot
     let formatter: LspciFormatter
+    /// The BAR windows (base with flag bits, size) as the listing knows them.
+    var windows: [ResourceWindow] = []
+    /// The PCI Express device/port type from the Express capability, or -1 when there is none.
+    var expressType: Int = -1
+
+    /// Whether `length` bytes at `relative` (from the capability header) are present.
+    func has(_ relative: Int, _ length: Int) -> Bool { view.has(offset + relative, length) }
+    /// The byte at `relative` from the capability header.
+    func byte(_ relative: Int) -> UInt8 { view.byte(offset + relative) }
+    /// The word at `relative` from the capability header.
+    func word(_ relative: Int) -> UInt16 { view.word(offset + relative) }
+    /// The dword at `relative` from the capability header.
+    func dword(_ relative: Int) -> UInt32 { view.dword(offset + relative) }
+    /// Whether `-vv` details are printed.
+    var detailed: Bool { verbosity >= 2 }
 }
 
 /// Decodes one capability: returns the text after `Capabilities: [xx] `, newline included.
@@ -23,7 +38,7 @@ enum ClassicCapabilities {
         0x00: { _ in "Null\n" },
         0x01: powerManagement,
         0x02: { c in "AGP version \(String(c.header >> 4 & 0xf, radix: 16)).\(String(c.header & 0xf, radix: 16))\n" },
-        0x03: { _ in "Vital Product Data\n" },
+        0x03: { c in "Vital Product Data\n" + (c.detailed ? "\t\tNot readable\n" : "") },
         0x04: { c in
             "Slot ID: \(c.header & 0x1f) slots, First\(Fmt.flag(c.header, 0x20)), chassis \(Fmt.hex(c.header >> 8 & 0xff, 2))\n"
         },
@@ -81,24 +96,6 @@ enum ClassicCapabilities {
         return text + "\n"
     }
 
-    /// `Power Management version N`.
-    static func powerManagement(_ c: CapabilityContext) -> String {
-        "Power Management version \(c.header & 0x7)\n"
-    }
-
-    /// `MSI: Enable+ Count=1/1 Maskable+ 64bit+`.
-    static func msi(_ c: CapabilityContext) -> String {
-        let h = c.header
-        return "MSI: Enable\(Fmt.flag(h, 0x1)) Count=\(1 << (h >> 4 & 0x7))/\(1 << (h >> 1 & 0x7)) "
-            + "Maskable\(Fmt.flag(h, 0x100)) 64bit\(Fmt.flag(h, 0x80))\n"
-    }
-
-    /// `MSI-X: Enable+ Count=64 Masked-`.
-    static func msiX(_ c: CapabilityContext) -> String {
-        let h = c.header
-        return "MSI-X: Enable\(Fmt.flag(h, 0x8000)) Count=\((h & 0x7ff) + 1) Masked\(Fmt.flag(h, 0x4000))\n"
-    }
-
     /// PCI-X: the title depends on the header type; other header types print nothing.
     static func pciX(_ c: CapabilityContext) -> String {
         switch c.view.byte(Header.headerType) & 0x7f {
@@ -122,7 +119,7 @@ enum ClassicCapabilities {
     }
 
     /// `Express (v2) Endpoint, MSI 00` (the version only from `-vv` on).
-    static func express(_ c: CapabilityContext) -> String {
+    static func expressTitle(_ c: CapabilityContext) -> String {
         let h = c.header
         let type = Int(h >> 4 & 0xf)
         let slot = "(Slot\(Fmt.flag(h, 0x100)))"
@@ -146,10 +143,13 @@ enum ClassicCapabilities {
 
 extension LspciFormatter {
     /// Walks the classic chain, then (for PCIe and PCI-X functions) the extended chain.
-    func capabilities(_ snapshot: FunctionSnapshot, _ view: ConfigView, pointer: Int, into out: inout String) {
+    func capabilities(
+        _ snapshot: FunctionSnapshot, _ view: ConfigView, pointer: Int, windows: [ResourceWindow], into out: inout String
+    ) {
         guard view.word(Header.status) & 0x10 != 0 else { return }
         var visited = Set<Int>()
         var hasExtendedSpace = false
+        var expressType = -1
         var offset = Int(view.byte(pointer) & ~3)
         while offset != 0 {
             out += "\tCapabilities: "
@@ -171,7 +171,8 @@ extension LspciFormatter {
             }
             let context = CapabilityContext(
                 view: view, offset: offset, header: header, verbosity: options.verbosity, snapshot: snapshot,
-                formatter: self)
+                formatter: self, windows: windows)
+            if id == 0x10 { expressType = Int(header >> 4 & 0xf) }
             if id == 0x09 {
                 out += VendorCapabilities.decode(context)
             } else if let decoder = ClassicCapabilities.decoders[id] {
@@ -182,14 +183,8 @@ extension LspciFormatter {
             if id == 0x10 || id == 0x07 { hasExtendedSpace = true }
             offset = next
         }
-        if hasExtendedSpace { extendedCapabilities(snapshot, view, into: &out) }
-    }
-}
-
-/// Vendor-specific capability (id 9). Only the generic form is decoded; lspci has special
-/// decoders for Intel and virtio functions that are not reproduced yet.
-enum VendorCapabilities {
-    static func decode(_ c: CapabilityContext) -> String {
-        "Vendor Specific Information: Len=\(Fmt.hex(c.header & 0xff, 2)) <?>\n"
+        if hasExtendedSpace {
+            extendedCapabilities(snapshot, view, windows: windows, expressType: expressType, into: &out)
+        }
     }
 }

@@ -4,7 +4,7 @@ import PCIe
 enum ExtendedCapabilities {
     static let decoders: [UInt16: CapabilityDecoder] = [
         0x0000: title("Null"),
-        0x0001: title("Advanced Error Reporting"),
+        0x0001: advancedErrorReporting,
         0x0002: title("Virtual Channel"),
         0x0003: deviceSerialNumber,
         0x0004: title("Power Budgeting <?>"),
@@ -15,24 +15,24 @@ enum ExtendedCapabilities {
         0x0009: title("Virtual Channel"),
         0x000a: title("Root Complex Register Block <?>"),
         0x000b: vendorSpecific,
-        0x000d: title("Access Control Services"),
-        0x000e: title("Alternative Routing-ID Interpretation (ARI)"),
-        0x000f: title("Address Translation Service (ATS)"),
-        0x0010: title("Single Root I/O Virtualization (SR-IOV)"),
+        0x000d: accessControlServices,
+        0x000e: alternativeRoutingID,
+        0x000f: addressTranslationService,
+        0x0010: singleRootIOV,
         0x0011: title("Multi-Root I/O Virtualization <?>"),
         0x0012: title("Multicast"),
-        0x0013: title("Page Request Interface (PRI)"),
+        0x0013: pageRequestInterface,
         0x0015: title("Physical Resizable BAR"),
         0x0016: title("Dynamic Power Allocation <?>"),
-        0x0017: title("Transaction Processing Hints"),
-        0x0018: title("Latency Tolerance Reporting"),
-        0x0019: title("Secondary PCI Express"),
+        0x0017: transactionProcessingHints,
+        0x0018: latencyToleranceReporting,
+        0x0019: secondaryPCIExpress,
         0x001a: title("Protocol Multiplexing <?>"),
-        0x001b: title("Process Address Space ID (PASID)"),
+        0x001b: processAddressSpaceID,
         0x001c: title("LN Requester <?>"),
-        0x001d: title("Downstream Port Containment"),
-        0x001e: title("L1 PM Substates"),
-        0x001f: title("Precision Time Measurement"),
+        0x001d: downstreamPortContainment,
+        0x001e: l1PMSubstates,
+        0x001f: precisionTimeMeasurement,
         0x0020: title("PCI Express over M_PHY <?>"),
         0x0021: title("FRS Queueing <?>"),
         0x0022: title("Readiness Time Reporting <?>"),
@@ -80,7 +80,10 @@ enum ExtendedCapabilities {
 
 extension LspciFormatter {
     /// Walks the extended chain from 0x100 with a visited set.
-    func extendedCapabilities(_ snapshot: FunctionSnapshot, _ view: ConfigView, into out: inout String) {
+    func extendedCapabilities(
+        _ snapshot: FunctionSnapshot, _ view: ConfigView, windows: [ResourceWindow], expressType: Int,
+        into out: inout String
+    ) {
         var visited = Set<Int>()
         var offset = 0x100
         repeat {
@@ -97,7 +100,7 @@ extension LspciFormatter {
             }
             let context = CapabilityContext(
                 view: view, offset: offset, header: header, verbosity: options.verbosity, snapshot: snapshot,
-                formatter: self)
+                formatter: self, windows: windows, expressType: expressType)
             if let decoder = ExtendedCapabilities.decoders[id] {
                 out += decoder(context)
             } else {

@@ -4,7 +4,12 @@ extension LspciFormatter {
     /// lspci's BAR lines. Like lspci with sysfs, the address, size and type come from the
     /// `resource` windows; the BAR register only tells whether the device itself holds an address
     /// (a window the OS reports but the register does not hold, such as a VF BAR, is `[virtual]`).
-    func barLines(_ windows: [ResourceWindow], _ view: ConfigView, count: Int, into out: inout String) {
+    ///
+    /// `ioFlagsKnown` is false for a hex dump: libpci then has no resource flags, and lspci takes
+    /// the BAR type from the register itself (so a 64-bit BAR's upper half gets its own line).
+    func barLines(
+        _ windows: [ResourceWindow], _ view: ConfigView, count: Int, ioFlagsKnown: Bool = true, into out: inout String
+    ) {
         let command = view.word(Header.command)
         for index in 0..<count {
             let window = windows[index]
@@ -12,14 +17,18 @@ extension LspciFormatter {
             let position = window.start | (resourceFlags & 0xf)
             let length = window.end > window.start ? window.end - window.start + 1 : 0
             let enhanced = resourceFlags & SysfsResource.enhancedAllocationFlag != 0
-            let flags = SysfsResource.barType(resourceFlags)
+            let register = view.dword(Header.bar0 + 4 * index)
+            let flags: UInt32 =
+                ioFlagsKnown ? SysfsResource.barType(resourceFlags) : (register == 0xffff_ffff ? 0 : register)
             if position == 0 && flags == 0 && length == 0 { continue }
             var line = options.verbosity > 1 ? "\tRegion \(index): " : "\t"
-            let hardwareLower = view.dword(Header.bar0 + 4 * index)
+            // Without resource flags (a dump) lspci neither reads the hardware address nor
+            // detects virtual BARs.
+            let hardwareLower = ioFlagsKnown ? view.dword(Header.bar0 + 4 * index) : 0
             var hardwareUpper: UInt32 = 0
             var broken = false
             var isVirtual = false
-            if hardwareLower & 1 == flags & 1 {
+            if ioFlagsKnown && hardwareLower & 1 == flags & 1 {
                 if resourceFlags & 0x1f00 == SysfsResource.memFlag && hardwareLower & 0x6 == 0x4 {
                     if index >= count - 1 {
                         broken = true

@@ -2,16 +2,30 @@ import PCIe
 
 /// What to print, like lspci's command-line switches.
 public struct LspciOptions: Sendable, Equatable {
-    /// 0: one line per function; 1: `-v`; 2 and more: `-vv` capability titles (with versions).
-    /// Deeper `-vv`/`-vvv` register decoding is not implemented yet.
+    /// 0: one line per function; 1: `-v`; 2: `-vv` (register details); 3: `-vvv`.
     public var verbosity: Int
     /// Names (default), `-n` numbers, or `-nn` both.
     public var nameStyle: PCINameStyle
+    /// `-x` count: 1 dumps the standard header, 3 the first 256 bytes, 4 all 4096.
+    public var hexDump: Int
+    /// `-k`: the bound driver (and the subsystem line in the terse listing).
+    public var showKernel: Bool
+    /// `-m` count: 1 the obsolete quoted format, 2 (`-mm`) the `Slot:` format of `-vmm`.
+    public var machine: Int
+    /// `-D`: always print the domain.
+    public var showDomains: Bool
 
     /// Creates options; the defaults give lspci's plain listing.
-    public init(verbosity: Int = 0, nameStyle: PCINameStyle = .names) {
+    public init(
+        verbosity: Int = 0, nameStyle: PCINameStyle = .names, hexDump: Int = 0, showKernel: Bool = false,
+        machine: Int = 0, showDomains: Bool = false
+    ) {
         self.verbosity = max(0, verbosity)
         self.nameStyle = nameStyle
+        self.hexDump = max(0, hexDump)
+        self.showKernel = showKernel
+        self.machine = max(0, machine)
+        self.showDomains = showDomains
     }
 }
 
@@ -34,22 +48,44 @@ public struct LspciFormatter: Sendable {
 
     /// Every function, sorted by address like lspci, as one text.
     public func format(_ snapshots: [FunctionSnapshot]) -> String {
-        snapshots.sorted { $0.bdf < $1.bdf }.map(format).joined()
+        format(snapshots.map { ListedFunction(snapshot: $0) })
     }
 
     /// One function's block (its line, plus its details and a blank line when verbose).
     public func format(_ snapshot: FunctionSnapshot) -> String {
+        format(ListedFunction(snapshot: snapshot), domainsDetected: false)
+    }
+
+    /// Every listed function that passes `filter`, sorted by domain and address like lspci, as
+    /// one text. Domains are shown when any function (filtered out or not) has a non-zero one.
+    public func format(_ functions: [ListedFunction], filter: DeviceFilter = DeviceFilter()) -> String {
+        let domainsDetected = functions.contains { $0.domain != 0 }
+        return functions.filter(filter.matches).sorted { $0.sortKey < $1.sortKey }
+            .map { format($0, domainsDetected: domainsDetected) }.joined()
+    }
+
+    /// One listed function's block, in the mode the options select (terse, verbose, machine,
+    /// with kernel lines and hex dump). `domainsDetected`: some function has a non-zero domain.
+    public func format(_ function: ListedFunction, domainsDetected: Bool) -> String {
         var out = ""
+        let snapshot = function.snapshot
         let view = ConfigView(snapshot.config)
         guard view.has(0, 64) else {
             // lspci skips a function whose standard header cannot be read.
             return ""
         }
-        terseLines(snapshot, view, into: &out)
-        if options.verbosity > 0 {
-            verboseBody(snapshot, view, into: &out)
-            out += "\n"
+        let slot = function.slotName(withDomain: options.showDomains || domainsDetected)
+        if options.machine > 0 {
+            machineBlock(function, view, into: &out)
+        } else {
+            terseLines(function, slot: slot, view, into: &out)
+            if options.verbosity > 0 { verboseBody(function, view, into: &out) }
+            if options.showKernel || options.verbosity > 0, let driver = function.kernelDriver {
+                out += "\tKernel driver in use: \(driver)\n"
+            }
         }
+        if options.hexDump > 0 { hexDump(view, into: &out) }
+        if options.verbosity > 0 || options.hexDump > 0 { out += "\n" }
         return out
     }
 
@@ -78,8 +114,9 @@ public struct LspciFormatter: Sendable {
 
     // MARK: Header
 
-    private func terseLines(_ snapshot: FunctionSnapshot, _ view: ConfigView, into out: inout String) {
-        out += snapshot.bdf.description + " " + classText(snapshot) + ": "
+    private func terseLines(_ function: ListedFunction, slot: String, _ view: ConfigView, into out: inout String) {
+        let snapshot = function.snapshot
+        out += slot + " " + classText(snapshot) + ": "
         out += vendorDeviceText(vendor: snapshot.vendorID, device: snapshot.deviceID)
         let revision = view.byte(Header.revision)
         if revision != 0 { out += " (rev \(Fmt.hex(revision, 2)))" }
@@ -94,7 +131,7 @@ public struct LspciFormatter: Sendable {
             }
         }
         out += "\n"
-        guard options.verbosity > 0 else { return }
+        guard options.verbosity > 0 || options.showKernel else { return }
         let (subVendor, subDevice) = view.subsystemIDs
         if subVendor != 0 && subVendor != 0xffff {
             let text =
@@ -106,7 +143,8 @@ public struct LspciFormatter: Sendable {
         }
     }
 
-    private func verboseBody(_ snapshot: FunctionSnapshot, _ view: ConfigView, into out: inout String) {
+    private func verboseBody(_ function: ListedFunction, _ view: ConfigView, into out: inout String) {
+        let snapshot = function.snapshot
         let headerType = view.byte(Header.headerType) & 0x7f
         let classCode = UInt16(truncatingIfNeeded: snapshot.classCode24 >> 8)
         switch headerType {
@@ -120,28 +158,32 @@ public struct LspciFormatter: Sendable {
             out += "\t!!! Unknown header type \(Fmt.hex(headerType, 2))\n"
             return
         }
-        flagsLine(snapshot, view, into: &out)
+        if options.verbosity > 1 {
+            controlAndStatusLines(function, view, into: &out)
+        } else {
+            flagsLine(function, view, into: &out)
+        }
         let bist = view.byte(Header.bist)
         if bist & 0x80 != 0 {
             out += bist & 0x40 != 0 ? "\tBIST is running\n" : "\tBIST result: \(Fmt.hex(bist & 0x0f, 2))\n"
         }
-        let windows = SysfsResource.windows(of: snapshot)
+        let windows = function.hasSizes ? SysfsResource.windows(of: snapshot) : SysfsResource.registerWindows(view)
         switch headerType {
         case 0:
-            barLines(windows, view, count: 6, into: &out)
+            barLines(windows, view, count: 6, ioFlagsKnown: function.hasSizes, into: &out)
             romLine(windows[6], view, register: Header.rom, into: &out)
-            capabilities(snapshot, view, pointer: Header.capabilityPointer, into: &out)
+            capabilities(snapshot, view, pointer: Header.capabilityPointer, windows: windows, into: &out)
         case 1:
             // Bridge window lines (`Bus:`, `... behind bridge`) are not decoded yet.
-            barLines(windows, view, count: 2, into: &out)
+            barLines(windows, view, count: 2, ioFlagsKnown: function.hasSizes, into: &out)
             romLine(windows[6], view, register: Header.bridgeRom, into: &out)
-            capabilities(snapshot, view, pointer: Header.capabilityPointer, into: &out)
+            capabilities(snapshot, view, pointer: Header.capabilityPointer, windows: windows, into: &out)
         default:
-            barLines(windows, view, count: 1, into: &out)
+            barLines(windows, view, count: 1, ioFlagsKnown: function.hasSizes, into: &out)
         }
     }
 
-    private func flagsLine(_ snapshot: FunctionSnapshot, _ view: ConfigView, into out: inout String) {
+    private func flagsLine(_ function: ListedFunction, _ view: ConfigView, into out: inout String) {
         let command = view.word(Header.command)
         let status = view.word(Header.status)
         var text = "\tFlags: "
@@ -153,8 +195,10 @@ public struct LspciFormatter: Sendable {
         if status & 0x40 != 0 { text += "user-definable features, " }
         text += ["fast", "medium", "slow", "??"][Int((status >> 9) & 3)] + " devsel"
         if command & 0x4 != 0 { text += ", latency \(view.byte(Header.latency))" }
-        let irq = snapshot.reportedIRQ
+        let irq = function.irq
         if irq != 0 { text += ", IRQ \(irq)" }
+        if let node = function.numaNode { text += ", NUMA node \(node)" }
+        if let group = function.iommuGroup { text += ", IOMMU group \(group)" }
         out += text + "\n"
     }
 }

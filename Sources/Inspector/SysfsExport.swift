@@ -45,8 +45,27 @@ public struct SysfsExporter: Sendable {
         for snapshot in snapshots { try export(snapshot) }
     }
 
-    /// Writes one function's directory.
-    public func export(_ snapshot: FunctionSnapshot) throws(SysfsExportError) {
+    /// Writes every listed function, with a `driver` link to `DIR/drivers/NAME` (as Linux links
+    /// to `/sys/bus/pci/drivers/NAME`) for each bound driver, so real `lspci -k` names it too:
+    /// libpci resolves the link, so its target directory is created as well.
+    public func export(_ functions: [ListedFunction]) throws(SysfsExportError) {
+        for function in functions {
+            try export(function.snapshot, irq: function.irq)
+            guard let driver = function.kernelDriver, !driver.contains("/"), !driver.isEmpty else { continue }
+            let target = root.appendingPathComponent("drivers", isDirectory: true)
+                .appendingPathComponent(driver, isDirectory: true)
+            do {
+                try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+            } catch {
+                throw SysfsExportError(operation: .createDirectory, path: target.path, reason: "\(error)")
+            }
+            let url = directory(of: function.snapshot.bdf).appendingPathComponent("driver")
+            try link(url, to: "../../drivers/\(driver)")
+        }
+    }
+
+    /// Writes one function's directory; `irq` defaults to the Interrupt Line register.
+    public func export(_ snapshot: FunctionSnapshot, irq: UInt32? = nil) throws(SysfsExportError) {
         let dir = directory(of: snapshot.bdf)
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -63,7 +82,7 @@ public struct SysfsExporter: Sendable {
         let subsystem = view.subsystemIDs
         try write("0x\(Fmt.hex(subsystem.vendor, 4))\n", "subsystem_vendor", in: dir)
         try write("0x\(Fmt.hex(subsystem.device, 4))\n", "subsystem_device", in: dir)
-        try write("\(snapshot.reportedIRQ)\n", "irq", in: dir)
+        try write("\(irq ?? UInt32(snapshot.reportedIRQ))\n", "irq", in: dir)
         if snapshot.isVirtualFunction, let pf = snapshot.physicalFunction {
             try link(dir.appendingPathComponent("physfn"), to: "../\(pf.sysfsName)")
         }

@@ -263,10 +263,13 @@ public final class Intel82599Device: PCIDeviceModel {
             filters.rebuildAddresses(registers)
         case R.VLVF.offset..<(R.VLVF.offset + 4 * R.VLVF.count), R.VLVFB.offset..<(R.VLVFB.offset + 4 * R.VLVFB.count):
             filters.rebuildVLANs(registers)
+        case R.MTA.offset..<(R.MTA.offset + 4 * R.MTA.count):
+            // One table word changed (drivers rewrite all 128 in a row): no full rebuild.
+            filters.multicastTable[(o - R.MTA.offset) / 4] = UInt32(truncatingIfNeeded: registers.value(at: o))
         case R.VMOLR.offset..<(R.VMOLR.offset + 4 * R.VMOLR.count), R.VMVIR.offset..<(R.VMVIR.offset + 4 * R.VMVIR.count),
             R.PFVFRE.offset, R.PFVFRE.offset(1), R.PFVFTE.offset, R.PFVFTE.offset(1),
             R.PFVFSPOOF.offset..<(R.PFVFSPOOF.offset + 4 * R.PFVFSPOOF.count), R.PFDTXGSWC.offset,
-            R.MTA.offset..<(R.MTA.offset + 4 * R.MTA.count), R.MCSTCTRL.offset, R.FCTRL.offset:
+            R.MCSTCTRL.offset, R.FCTRL.offset:
             filters.rebuildPoolControls(registers)
             if o == R.PFVFTE.offset || o == R.PFVFTE.offset(1) {
                 for q in 0..<txQueues.count where txQueues[q].enabled { transmit(queue: q) }

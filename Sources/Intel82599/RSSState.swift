@@ -7,6 +7,8 @@ struct RSSState {
 
     /// Toeplitz hasher over the 40-byte key in RSSRK.
     var hasher = ToeplitzHasher(key: ToeplitzKey.microsoftVerification)
+    /// The RSSRK bytes `hasher` was built from (building one costs a table; keys rarely change).
+    private var hashedKey: [UInt8] = []
     /// Redirection table: 128 queue indexes (bits 3:0 of each RETA byte).
     var redirection = [UInt8](repeating: 0, count: 128)
     /// Hash fields MRQC enables.
@@ -27,7 +29,10 @@ struct RSSState {
             let v = UInt32(truncatingIfNeeded: r.value(at: R.RSSRK.offset(n)))
             for b in 0..<4 { key.append(UInt8(truncatingIfNeeded: v >> UInt32(8 * b))) }
         }
-        if let k = ToeplitzKey(bytes: key) { hasher = ToeplitzHasher(key: k) }
+        if key != hashedKey, let k = ToeplitzKey(bytes: key) {
+            hasher = ToeplitzHasher(key: k)
+            hashedKey = key
+        }
         for n in 0..<R.RETA.count {
             let v = UInt32(truncatingIfNeeded: r.value(at: R.RETA.offset(n)))
             for b in 0..<4 { redirection[4 * n + b] = UInt8(truncatingIfNeeded: v >> UInt32(8 * b)) & 0x0F }

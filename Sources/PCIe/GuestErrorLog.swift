@@ -43,14 +43,18 @@ public struct GuestError: Sendable, Equatable, CustomStringConvertible {
 /// A bounded log of guest errors: keeps the most recent entries and counts all of them.
 public final class GuestErrorLog {
     /// Most recent entries, oldest first (at most `capacity`).
-    public private(set) var entries: [GuestError] = []
+    public var entries: [GuestError] { log.elements }
+    private var log: BoundedLog<GuestError>
     /// Total errors ever recorded, per kind.
     public private(set) var counts: [GuestErrorKind: Int] = [:]
     /// How many entries are kept.
     public let capacity: Int
 
     /// A log keeping up to `capacity` entries.
-    public init(capacity: Int = 1024) { self.capacity = max(capacity, 1) }
+    public init(capacity: Int = 1024) {
+        self.capacity = max(capacity, 1)
+        log = BoundedLog(capacity: capacity)
+    }
 
     /// Total errors ever recorded.
     public var total: Int { counts.values.reduce(0, +) }
@@ -58,13 +62,12 @@ public final class GuestErrorLog {
     /// Records an error.
     public func record(_ error: GuestError) {
         counts[error.kind, default: 0] += 1
-        if entries.count == capacity { entries.removeFirst() }
-        entries.append(error)
+        log.append(error)
     }
 
     /// Forgets all entries and counts.
     public func clear() {
-        entries.removeAll()
+        log.removeAll()
         counts.removeAll()
     }
 }

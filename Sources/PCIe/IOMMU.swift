@@ -63,21 +63,24 @@ public struct DMAFault: Sendable, Equatable, CustomStringConvertible {
 
 /// The bus-wide, bounded record of DMA faults.
 public final class DMAFaultLog {
-    /// Most recent faults (at most `capacity`).
-    public private(set) var faults: [DMAFault] = []
+    /// Most recent faults, oldest first (at most `capacity`).
+    public var faults: [DMAFault] { log.elements }
+    private var log: BoundedLog<DMAFault>
     /// Faults ever recorded.
     public private(set) var total = 0
     /// How many entries are kept.
     public let capacity: Int
 
     /// A log keeping `capacity` faults.
-    public init(capacity: Int = 1024) { self.capacity = max(capacity, 1) }
+    public init(capacity: Int = 1024) {
+        self.capacity = max(capacity, 1)
+        log = BoundedLog(capacity: capacity)
+    }
 
     /// Records a fault.
     public func record(_ fault: DMAFault) {
         total += 1
-        if faults.count == capacity { faults.removeFirst() }
-        faults.append(fault)
+        log.append(fault)
     }
 
     /// Faults of one function.

@@ -18,10 +18,11 @@ public struct UnmappedAccess: Sendable, Equatable {
 public final class PCIBus {
     /// Services shared by every function.
     public let services: PlatformServices
-    @exclusivity(unchecked) private var slots: [PCIFunction?] = Array(repeating: nil, count: 65536)
+    @exclusivity(unchecked) private var slots = RoutingTable()
     @exclusivity(unchecked) private var mmio = IntervalMap<MMIOTarget>()
     /// MMIO accesses that hit no window (bounded; see `unmappedTotal`).
-    public private(set) var unmappedAccesses: [UnmappedAccess] = []
+    public var unmappedAccesses: [UnmappedAccess] { unmappedLog.elements }
+    private var unmappedLog = BoundedLog<UnmappedAccess>(capacity: 1024)
     /// Unmapped accesses ever seen.
     public private(set) var unmappedTotal = 0
 
@@ -49,28 +50,28 @@ public final class PCIBus {
     /// Plugs a function in at its ``PCIFunction/bdf``.
     public func attach(_ function: PCIFunction) throws(Error) {
         let rid = Int(function.bdf.routingID)
-        guard slots[rid] == nil else { throw .occupied(function.bdf) }
-        slots[rid] = function
+        guard slots[rid: rid] == nil else { throw .occupied(function.bdf) }
+        slots[rid: rid] = function
         remap(function)
     }
 
     /// The function at `bdf`, if any.
-    public func function(at bdf: BDF) -> PCIFunction? { slots[Int(bdf.routingID)] }
+    public func function(at bdf: BDF) -> PCIFunction? { slots[rid: Int(bdf.routingID)] }
 
     /// Every function present, PFs and VFs, in routing-id order.
-    public var functions: [PCIFunction] { slots.compactMap { $0 } }
+    public var functions: [PCIFunction] { slots.functions }
 
     // MARK: Config space
 
     /// A config read; an empty slot reads all ones (master abort), as on real hardware.
     public func configRead(_ bdf: BDF, _ offset: ConfigOffset, width: AccessWidth) -> UInt32 {
-        guard let f = slots[Int(bdf.routingID)] else { return UInt32(truncatingIfNeeded: width.allOnes) }
+        guard let f = slots[rid: Int(bdf.routingID)] else { return UInt32(truncatingIfNeeded: width.allOnes) }
         return f.guestConfigRead(offset, width: width)
     }
 
     /// A config write; writes to an empty slot are dropped.
     public func configWrite(_ bdf: BDF, _ offset: ConfigOffset, width: AccessWidth, value: UInt32) {
-        guard let f = slots[Int(bdf.routingID)] else { return }
+        guard let f = slots[rid: Int(bdf.routingID)] else { return }
         let effects = f.guestConfigWrite(offset, width: width, value: value)
         if effects.contains(.functionLevelReset) {
             functionLevelReset(f)
@@ -112,7 +113,7 @@ public final class PCIBus {
         let a = address.value
         guard let e = mmio.lookup(a), a & UInt64(width.rawValue - 1) == 0,
             a - e.start + UInt64(width.rawValue) - 1 <= e.last - e.start,
-            let f = slots[Int(e.value.routingID)]
+            let f = slots[rid: Int(e.value.routingID)]
         else { return nil }
         return (f, e.value.bar, a - e.start)
     }
@@ -123,8 +124,7 @@ public final class PCIBus {
         let kind: GuestErrorKind = mapped == nil ? .unmappedMMIO : .badMMIOAccess
         if mapped == nil {
             unmappedTotal += 1
-            if unmappedAccesses.count == 1024 { unmappedAccesses.removeFirst() }
-            unmappedAccesses.append(UnmappedAccess(address: address, width: width, isWrite: isWrite))
+            unmappedLog.append(UnmappedAccess(address: address, width: width, isWrite: isWrite))
         }
         services.guestErrors.record(
             GuestError(
@@ -157,7 +157,7 @@ public final class PCIBus {
     private func updateVirtualFunctions(of pf: PCIFunction) {
         for vf in pf.virtualFunctions {
             mmio.removeAll { $0.routingID == vf.bdf.routingID }
-            slots[Int(vf.bdf.routingID)] = nil
+            slots[rid: Int(vf.bdf.routingID)] = nil
         }
         pf.virtualFunctions = []
         guard pf.vfEnabled, let model = pf.model else {
@@ -165,7 +165,7 @@ public final class PCIBus {
             return
         }
         for index in 0..<pf.numVFs {
-            guard let rid = pf.virtualFunctionRoutingID(index), slots[Int(rid.routingID)] == nil else {
+            guard let rid = pf.virtualFunctionRoutingID(index), slots[rid: Int(rid.routingID)] == nil else {
                 pf.recordGuestError(.badSRIOVProgramming, "VF \(index) has no free routing id; not created")
                 continue
             }
@@ -175,7 +175,7 @@ public final class PCIBus {
             vf.msix?.source = rid
             vf.physicalFunction = pf
             vf.virtualFunctionIndex = index
-            slots[Int(rid.routingID)] = vf
+            slots[rid: Int(rid.routingID)] = vf
             pf.virtualFunctions.append(vf)
             remap(vf)
         }

@@ -105,14 +105,22 @@ public struct RegisterDescriptor: Sendable, Equatable {
         fields.reduce(0) { kinds.contains($1.access) ? $0 | $1.mask : $0 }
     }
 
+    /// Bits of the fields whose access is `a` or `b` (no set built: register files derive
+    /// these masks for thousands of registers whenever a device is created).
+    private func bits(_ a: RegisterAccess, or b: RegisterAccess? = nil) -> UInt64 {
+        var mask: UInt64 = 0
+        for f in fields where f.access == a || f.access == b { mask |= f.mask }
+        return mask
+    }
+
     /// Bits a guest write stores (rw and wo).
-    public var writableMask: UInt64 { bits([.rw, .wo]) }
+    public var writableMask: UInt64 { bits(.rw, or: .wo) }
     /// Bits a guest write of one clears.
-    public var writeOneToClearMask: UInt64 { bits([.w1c]) }
+    public var writeOneToClearMask: UInt64 { bits(.w1c) }
     /// Bits a guest read clears.
-    public var readClearMask: UInt64 { bits([.rc]) }
+    public var readClearMask: UInt64 { bits(.rc) }
     /// Bits that always read as zero (write-only).
-    public var writeOnlyMask: UInt64 { bits([.wo]) }
+    public var writeOnlyMask: UInt64 { bits(.wo) }
 
     /// Byte offset of instance `index`.
     @inlinable public func offset(ofInstance index: Int) -> Int { offset + index * stride }

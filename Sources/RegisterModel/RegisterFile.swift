@@ -31,16 +31,17 @@ public struct RegisterFile: Sendable {
         readClear = []
         writeOnly = []
         for reg in block.registers {
+            let masks = (reg.writableMask, reg.writeOneToClearMask, reg.readClearMask, reg.writeOnlyMask)
             for n in 0..<reg.count {
                 let at = reg.offset(ofInstance: n)
                 let slot = Int32(values.count)
                 values.append(reg.reset & reg.widthMask)
                 slotOffset.append(at)
                 slotWidth.append(reg.width)
-                writable.append(reg.writableMask)
-                writeOneToClear.append(reg.writeOneToClearMask)
-                readClear.append(reg.readClearMask)
-                writeOnly.append(reg.writeOnlyMask)
+                writable.append(masks.0)
+                writeOneToClear.append(masks.1)
+                readClear.append(masks.2)
+                writeOnly.append(masks.3)
                 var d = at / 4
                 while d * 4 < at + reg.width, d < dwords {
                     slotByDword[d] = slot

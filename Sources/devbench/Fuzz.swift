@@ -34,6 +34,9 @@ struct Fuzz: ParsableCommand {
     @Option(name: .long, help: "Directory for reproducer files.")
     var output: String = "."
 
+    @Option(name: .long, help: "Write --iterations generated inputs into this directory (a seed corpus) instead of running them.")
+    var writeCorpus: String?
+
     @Flag(name: .long, help: "List the targets.")
     var list = false
 
@@ -46,6 +49,7 @@ struct Fuzz: ParsableCommand {
         guard let name = target, let t = FuzzTargets.named(name) else {
             throw ValidationError("--target must name one of: \(FuzzTargets.all.map { $0.name }.joined(separator: ", "))")
         }
+        if let directory = writeCorpus { return try writeSeeds(t, to: directory) }
         let budget: FuzzCampaign.Budget = seconds.map { .seconds($0) } ?? .iterations(iterations ?? 1000)
         let result = FuzzCampaign(target: t, seed: seed).run(budget) { r in
             print("  \(r.inputs) inputs, \(r.operations) operations, \(Int(r.inputsPerSecond)) inputs/s")
@@ -59,12 +63,27 @@ struct Fuzz: ParsableCommand {
         }
         print("INVARIANT BROKEN \(violation)")
         if let input = result.failingInput {
-            let path = URL(fileURLWithPath: output).appendingPathComponent("fuzz-\(result.target)-seed\(seed)-input\(result.inputs).bin")
+            let path = URL(fileURLWithPath: output).appendingPathComponent(
+                "fuzz-\(result.target)-seed\(seed)-input\(result.inputs).bin")
             try Data(input.encoded).write(to: path)
             print("reproducer: \(path.path)")
             print("replay with: devbench fuzz --replay \(path.path)")
         }
         throw ExitCode(1)
+    }
+
+    private func writeSeeds(_ t: any FuzzTarget.Type, to directory: String) throws {
+        let probe = try t.init()
+        var generator = FuzzGenerator(seed: seed, surface: probe.surface)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let count = iterations ?? 64
+        for i in 0..<count {
+            var program = generator.program()
+            program.targetName = t.name
+            let path = URL(fileURLWithPath: directory).appendingPathComponent(String(format: "seed-%04d.bin", i))
+            try Data(program.encoded).write(to: path)
+        }
+        print("wrote \(count) inputs for \(t.name) to \(directory)")
     }
 
     private func replayInput(_ path: String) throws {

@@ -32,11 +32,13 @@ struct LspciComparisonTests {
         #expect(real.contains("\tCapabilities: [140] Device Serial Number 00-1b-21-ff-ff-aa-bb-cc\n"))
     }
 
-    /// At `-vv` only the BAR and capability title lines are ours to match so far.
-    @Test func doubleVerboseTitlesMatchLspci() throws {
-        let real = try RealLspci.run(Fixtures.all, ["-vv"])
-        let mine = ours(Fixtures.all, verbosity: 2)
+    /// `-vv` and `-vvv`: every line, register details included.
+    @Test(arguments: [2, 3])
+    func doubleVerboseMatchesLspci(verbosity: Int) throws {
+        let real = try RealLspci.run(Fixtures.all, [verbosity == 2 ? "-vv" : "-vvv"])
+        let mine = ours(Fixtures.all, verbosity: verbosity)
         #expect(titleLines(mine) == titleLines(real))
+        #expect(mine == real)
         #expect(real.contains("\tCapabilities: [a0] Express (v2) Endpoint, MSI 00\n"))
         #expect(real.contains("\tCapabilities: [100 v2] Advanced Error Reporting\n"))
     }

@@ -1,0 +1,18 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// libFuzzer executables, one per FuzzKit target, kept out of the main package so sanitizer
+/// flags never touch its tests. Build: swift build -c release --sanitize=fuzzer [--sanitize=address]
+let targets = ["82599-pf", "82599-vf", "nvme", "config-space", "lspci-dump", "host-profile"]
+
+let package = Package(
+    name: "DeviceBenchFuzz",
+    dependencies: [.package(name: "DeviceBench", path: "..")],
+    targets: targets.map { name in
+        .executableTarget(
+            name: "fuzz-\(name)",
+            dependencies: [.product(name: "FuzzKit", package: "DeviceBench")],
+            path: "Sources/fuzz-\(name)",
+            swiftSettings: [.treatAllWarnings(as: .error)])
+    }
+)

@@ -1,0 +1,119 @@
+import Host
+import Inspector
+import PCIe
+
+/// A text document the operations edit (the config image of the text parsers): config writes
+/// put bytes at an offset, ring-entry writes splice 16-64 bytes in, fills overwrite a run with
+/// a byte or with digits, hex and separators, resets restore the valid sample.
+struct FuzzedText {
+    private let original: [UInt8]
+    private(set) var bytes: [UInt8]
+    /// Longest the document may grow (bounds the parser's work per input).
+    static let maximumLength = 64 * 1024
+
+    init(_ sample: String) {
+        original = Array(sample.utf8)
+        bytes = original
+    }
+
+    /// The document as text (invalid UTF-8 repaired, as reading a file would).
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    mutating func apply(_ op: FuzzOperation) {
+        switch op {
+        case .configWrite(let offset, let width, let value):
+            let at = bytes.isEmpty ? 0 : Int(offset) % bytes.count
+            for i in 0..<width.rawValue where at + i < bytes.count {
+                bytes[at + i] = UInt8(truncatingIfNeeded: value >> UInt32(8 * i))
+            }
+        case .writeEntry(let slot, let mask, let entry):
+            let at = bytes.isEmpty ? 0 : Int(slot) * 61 % bytes.count
+            if mask & 1 == 0, bytes.count + entry.count <= Self.maximumLength {
+                bytes.insert(contentsOf: entry, at: at)
+            } else {
+                bytes.replaceSubrange(at..<min(bytes.count, at + entry.count), with: entry)
+            }
+        case .fillMemory(let offset, let length, let pattern, let seed):
+            guard !bytes.isEmpty else { return }
+            let start = Int(offset) % bytes.count
+            let end = min(bytes.count, start + Int(length) % 256)
+            let alphabet = Array("0123456789abcdef :.\n-x".utf8)
+            var random = SplitMix64(seed: seed)
+            for i in start..<end {
+                bytes[i] = pattern & 1 == 0 ? alphabet[Int(random.next() % UInt64(alphabet.count))] : pattern
+            }
+        case .mmioWrite(_, let offset, _, _):
+            // Truncation, as a short read of the file would give.
+            bytes.removeLast(bytes.isEmpty ? 0 : Int(offset) % (bytes.count + 1))
+        case .reset, .reinitialize:
+            bytes = original
+        default:
+            break
+        }
+    }
+}
+
+/// `pci-list -F`: lspci hex dumps edited byte by byte, read by ``LspciDumpReader`` and listed at
+/// -vvv after every operation. Every problem must name the file and a line; every function read
+/// must list.
+public final class LspciDumpFuzzTarget: FuzzTarget {
+    public static let name = "lspci-dump"
+    public static let summary = "pci-list -F: lspci hex dumps (bad hex, short and long lines, chains) read and listed at -vvv"
+    public let harness: FuzzHarness? = nil
+    public let surface = FuzzSurface(registers: [], doorbellCount: 1, entryCount: 256, entrySize: 16, virtualFunctions: false)
+    private var document: FuzzedText
+    private let formatter = LspciFormatter(options: LspciOptions(verbosity: 3, nameStyle: .mixed, hexDump: 3))
+
+    /// The sample every input starts from: an 82599 PF's own `-xxxx` dump, made once.
+    static let sample: String = {
+        guard let rig = try? Intel82599FuzzRig() else { return "" }
+        return LspciFormatter(options: LspciOptions(hexDump: 3)).format([rig.pf.snapshot()])
+    }()
+
+    public init() throws { document = FuzzedText(Self.sample) }
+
+    public func apply(_ op: FuzzOperation) { document.apply(op) }
+
+    public func violatedInvariant(after op: FuzzOperation) -> (invariant: String, detail: String)? {
+        let input = LspciDumpReader(fileName: "fuzz.dump").read(document.text)
+        if let p = input.problems.first(where: { $0.file != "fuzz.dump" || $0.message.isEmpty }) {
+            return ("problems name the file and say what is wrong", "\(p)")
+        }
+        let text = formatter.format(input.functions.map(\.snapshot))
+        if !input.functions.isEmpty, !text.hasSuffix("\n") {
+            return ("every function read lists", "output does not end a line")
+        }
+        return nil
+    }
+
+    public func finalCheck() -> (invariant: String, detail: String)? { nil }
+}
+
+/// Host profiles (YAML) edited byte by byte and parsed: the result is a profile or an error
+/// that names the source; never a trap.
+public final class HostProfileFuzzTarget: FuzzTarget {
+    public static let name = "host-profile"
+    public static let summary = "profile YAML (devbench --profile, pci-list --profile) edited and parsed"
+    public let harness: FuzzHarness? = nil
+    public let surface = FuzzSurface(registers: [], doorbellCount: 1, entryCount: 256, entrySize: 16, virtualFunctions: false)
+    private var document: FuzzedText
+
+    public init() throws {
+        document = FuzzedText(BuiltinProfiles.yaml[BuiltinProfiles.defaultName] ?? "")
+    }
+
+    public func apply(_ op: FuzzOperation) { document.apply(op) }
+
+    public func violatedInvariant(after op: FuzzOperation) -> (invariant: String, detail: String)? {
+        do {
+            _ = try HostProfile.parse(yaml: document.text, source: "fuzz.yaml")
+        } catch {
+            if !error.description.contains("fuzz.yaml") {
+                return ("profile errors name the file", error.description)
+            }
+        }
+        return nil
+    }
+
+    public func finalCheck() -> (invariant: String, detail: String)? { nil }
+}
