@@ -41,11 +41,11 @@ let package = Package(
         .target(name: "Network", swiftSettings: strict),
         .target(name: "Intel82599", dependencies: ["PCIe", "RegisterModel", "Network"], swiftSettings: strict),
         .target(
-            name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine", "Intel82599", "Network", "NVMe"],
+            name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine", "Intel82599", "Network", "NVMe", "ENA"],
             swiftSettings: strict),
         .target(
             name: "Conformance",
-            dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine", "Intel82599", "Network", "NVMe"],
+            dependencies: ["PCIe", "RegisterModel", "Drivers", "DMAEngine", "Intel82599", "Network", "NVMe", "ENA"],
             swiftSettings: strict),
         .target(name: "CSpeedOfLight"),
         .target(name: "CXTS", linkerSettings: [.linkedLibrary("crypto")]),
@@ -54,12 +54,14 @@ let package = Package(
         .target(name: "ENA", dependencies: ["PCIe", "RegisterModel", "Network"], swiftSettings: strict),
         .target(
             name: "Bench",
-            dependencies: ["PCIe", "Drivers", "DMAEngine", "Intel82599", "NVMe", "BlockCrypto", "Network", "CSpeedOfLight"],
+            dependencies: [
+                "PCIe", "Drivers", "DMAEngine", "Intel82599", "NVMe", "BlockCrypto", "Network", "CSpeedOfLight", "ENA",
+            ],
             swiftSettings: strict),
         .target(
             name: "Host",
             dependencies: [
-                "PCIe", "DMAEngine", "Intel82599", "NVMe", "Network", "Drivers", "Inspector",
+                "PCIe", "DMAEngine", "Intel82599", "NVMe", "ENA", "Network", "Drivers", "Inspector",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
@@ -80,11 +82,14 @@ let package = Package(
         .testTarget(
             name: "DMAEngineTests", dependencies: ["DMAEngine", "PCIe", "RegisterModel", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "DriversTests", dependencies: ["Drivers", "DMAEngine", "Intel82599", "Network", "NVMe", "PCIe", "TestSupport"],
+            name: "DriversTests",
+            dependencies: ["Drivers", "DMAEngine", "Intel82599", "Network", "NVMe", "ENA", "PCIe", "TestSupport"],
             swiftSettings: strict),
-        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "PCIe", "DMAEngine", "NVMe"], swiftSettings: strict),
-        .testTarget(name: "BenchTests", dependencies: ["Bench"], swiftSettings: strict),
-        .testTarget(name: "HostTests", dependencies: ["Host", "PCIe", "Drivers"], swiftSettings: strict),
+        .testTarget(
+            name: "ConformanceTests", dependencies: ["Conformance", "PCIe", "DMAEngine", "NVMe", "ENA", "Network"],
+            swiftSettings: strict),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Drivers", "PCIe"], swiftSettings: strict),
+        .testTarget(name: "HostTests", dependencies: ["Host", "PCIe", "Drivers", "ENA"], swiftSettings: strict),
         .testTarget(name: "DevbenchTests", dependencies: ["devbench", "Host", "Inspector", "PCIe"], swiftSettings: strict),
         .executableTarget(
             name: "pci-list",

@@ -124,3 +124,46 @@ uint64_t sol_switch_frames(void *tx_ring, void *rx_ring, uint32_t entries, uint3
     }
     return received;
 }
+
+uint64_t sol_ena_tx_rx(void *tx_ring, void *tx_completions, void *rx_ring, void *rx_completions, uint32_t entries,
+                       uint32_t head, uint32_t count, const void *tx_buffers, void *rx_buffers, uint32_t length) {
+    uint8_t *tx = tx_ring, *txc = tx_completions, *rx = rx_ring, *rxc = rx_completions;
+    uint32_t mask = entries - 1;
+    uint32_t phase = ((head / entries) & 1) ? 0 : 1;
+    uint64_t received = 0;
+    /* Driver: one Tx descriptor per frame (first, last, completion requested, phase). */
+    for (uint32_t i = 0, at = head & mask; i < count; i++, at = (at + 1) & mask) {
+        uint8_t *d = tx + (size_t)at * 16;
+        uint64_t address = (uint64_t)(uintptr_t)((const uint8_t *)tx_buffers + (size_t)i * length);
+        store32(d, length | (phase << 24) | 0x1c000000u);
+        store32(d + 4, at << 22);
+        store64(d + 8, address);
+    }
+    /* Device: gather each frame into the Rx buffer the Rx descriptor names, write both completions. */
+    for (uint32_t i = 0, at = head & mask; i < count; i++, at = (at + 1) & mask) {
+        const uint8_t *d = tx + (size_t)at * 16;
+        uint32_t control = load32(d);
+        if (((control >> 24) & 1) != phase) continue;
+        const uint8_t *frame = (const uint8_t *)(uintptr_t)load64(d + 8);
+        uint32_t len = control & 0xffff;
+        const uint8_t *r = rx + (size_t)at * 16;
+        uint8_t *buffer = (uint8_t *)(uintptr_t)load64(r + 8);
+        uint16_t rx_id = (uint16_t)(load64(r) >> 32);
+        memcpy(buffer, frame, len);
+        uint8_t *c = rxc + (size_t)at * 16;
+        store32(c, 0x4c000000u | (phase << 24) | 0x0d08u);
+        store32(c + 4, len | ((uint32_t)rx_id << 16));
+        store64(c + 8, 0);
+        store64(txc + (size_t)at * 8, (uint64_t)(load32(d + 4) >> 22) | ((uint64_t)phase << 24));
+    }
+    /* Driver: reap Tx and Rx completions by phase, re-post the Rx descriptors. */
+    for (uint32_t i = 0, at = head & mask; i < count; i++, at = (at + 1) & mask) {
+        if (((load64(txc + (size_t)at * 8) >> 24) & 1) != phase) received -= 1;
+        const uint8_t *c = rxc + (size_t)at * 16;
+        if (((load32(c) >> 24) & 1) == phase) received += load32(c + 4) & 0xffff;
+        uint8_t *r = rx + (size_t)at * 16;
+        store64(r, 0x1c000000ull | (phase ? 0 : 1) << 24 | 2048u | ((uint64_t)(load32(c + 4) >> 16) << 32));
+        store64(r + 8, (uint64_t)(uintptr_t)((uint8_t *)rx_buffers + (size_t)at * 2048));
+    }
+    return received;
+}

@@ -19,6 +19,9 @@ public enum ConformanceRunner {
         for f in chosen where NVMeConformance.applies(to: f) {
             results += NVMeConformance(bus: bus, bdf: f.bdf)?.run() ?? []
         }
+        for f in chosen where ENAConformance.applies(to: f) {
+            results += ENAConformance(bus: bus, bdf: f.bdf)?.run() ?? []
+        }
         let present = bus.functions.filter(include)
         let ordered = present.filter(\.isVirtualFunction) + present.filter { !$0.isVirtualFunction }
         for f in ordered {

@@ -27,6 +27,8 @@ enum AllowanceKind {
 /// their turn. The waiting frames' memory is allocated once; admitting a frame allocates nothing.
 final class AllowanceShaper {
     let allowances: NitroAllowances
+    /// No allowance applies: every frame passes (checked before the clock is read).
+    let isUnlimited: Bool
     private var packets: RateBucket
     private var inbound: RateBucket
     private var outbound: RateBucket
@@ -35,6 +37,7 @@ final class AllowanceShaper {
 
     init(_ allowances: NitroAllowances, frameCapacity: Int) {
         self.allowances = allowances
+        isUnlimited = allowances.isUnlimited
         packets = RateBucket(rate: allowances.packetsPerSecond, burst: allowances.packetBurst)
         inbound = RateBucket(rate: allowances.inboundBitsPerSecond, burst: allowances.bandwidthBurstBytes &* 8)
         outbound = RateBucket(rate: allowances.outboundBitsPerSecond, burst: allowances.bandwidthBurstBytes &* 8)

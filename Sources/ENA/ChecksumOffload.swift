@@ -23,7 +23,7 @@ enum ChecksumOffload {
 
     /// The ones' complement sum over the pseudo header and the segment (checksum field included).
     private static func l4Sum(_ frame: UnsafeRawBufferPointer, _ h: FrameHeaders, length: Int) -> UInt16 {
-        var sum = InternetChecksum()
+        var sum = WordSum()
         if h.ipVersion == 4 {
             sum.add(doubleWord: h.ipv4Source)
             sum.add(doubleWord: h.ipv4Destination)
@@ -38,7 +38,7 @@ enum ChecksumOffload {
 
     private static func ipv4HeaderSum(_ frame: UnsafeRawBufferPointer, _ h: FrameHeaders) -> UInt16 {
         guard h.l3Offset + h.l3HeaderLength <= frame.count else { return 0xFFFF }
-        var sum = InternetChecksum()
+        var sum = WordSum()
         sum.add(UnsafeRawBufferPointer(rebasing: frame[h.l3Offset..<(h.l3Offset + h.l3HeaderLength)]))
         return sum.value
     }
@@ -68,6 +68,51 @@ enum ChecksumOffload {
         }
         if h.isUDP, h.ipVersion == 4, frame.networkUInt16(at: h.l4Offset + 6) == 0 { return (l3Error, true, false) }
         return (l3Error, true, l4Sum(frame, h, length: length) != 0)
+    }
+}
+
+/// The RFC 1071 sum of the checksums above, eight bytes per step: runs are summed as native
+/// 32-bit words and turned into the big-endian word sum when folded (RFC 1071 §2(B), byte order
+/// independence). Every run but the last must have an even length, as here.
+struct WordSum {
+    private var sum: UInt64 = 0
+
+    /// Adds a run of bytes in wire order.
+    @inline(__always) mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        let n = bytes.count
+        var native: UInt64 = 0
+        var i = 0
+        while i + 8 <= n {
+            let v = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            native &+= (v & 0xFFFF_FFFF) &+ (v >> 32)
+            i += 8
+        }
+        if i + 4 <= n {
+            native &+= UInt64(base.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+            i += 4
+        }
+        if i + 2 <= n {
+            native &+= UInt64(base.loadUnaligned(fromByteOffset: i, as: UInt16.self))
+            i += 2
+        }
+        if i < n { native &+= UInt64(UInt16(bigEndian: UInt16(base.load(fromByteOffset: i, as: UInt8.self)) << 8)) }
+        sum &+= UInt64(UInt16(bigEndian: Self.fold(native)))
+    }
+
+    /// Adds one 16-bit word.
+    @inline(__always) mutating func add(word: UInt16) { sum &+= UInt64(word) }
+
+    /// Adds a 32-bit value as two words.
+    @inline(__always) mutating func add(doubleWord: UInt32) { sum &+= UInt64(doubleWord >> 16) &+ UInt64(doubleWord & 0xFFFF) }
+
+    /// The checksum: the ones' complement of the folded sum.
+    var value: UInt16 { ~Self.fold(sum) }
+
+    @inline(__always) private static func fold(_ value: UInt64) -> UInt16 {
+        var total = value
+        while total >> 16 != 0 { total = (total & 0xFFFF) &+ (total >> 16) }
+        return UInt16(truncatingIfNeeded: total)
     }
 }
 

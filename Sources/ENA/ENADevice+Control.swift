@@ -13,6 +13,7 @@ extension ENADevice {
     func resetDeviceState() {
         generation &+= 1
         registers.reset()
+        refreshOperational()
         var caps = R.CAPS.resetTimeout.insert(UInt64(configuration.resetTimeoutUnits), into: UInt64(0))
         caps = R.CAPS.dmaAddrWidth.insert(UInt64(configuration.dmaAddressWidth), into: caps)
         caps = R.CAPS.adminCmdTo.insert(UInt64(configuration.adminCommandTimeoutUnits), into: caps)
@@ -33,12 +34,18 @@ extension ENADevice {
 
     func updateStatus(_ change: (UInt64) -> UInt64) {
         registers.set(R.DEV_STS.offset, change(registers.value(at: R.DEV_STS.offset)))
+        refreshOperational()
     }
 
-    /// READY, no reset in progress, no fatal error: doorbells are served.
-    @inline(__always) var operational: Bool {
-        registers.value(at: R.DEV_STS.offset) & (R.DEV_STS.ready.mask | R.DEV_STS.fatalError.mask) == R.DEV_STS.ready.mask
+    /// Recomputes ``operational`` from DEV_STS (after every change of DEV_STS).
+    func refreshOperational() {
+        isOperational =
+            registers.value(at: R.DEV_STS.offset) & (R.DEV_STS.ready.mask | R.DEV_STS.fatalError.mask) == R.DEV_STS.ready.mask
     }
+
+    /// READY, no reset in progress, no fatal error: doorbells are served. Cached from DEV_STS so
+    /// the packet path does not look the register up per packet.
+    @inline(__always) var operational: Bool { isOperational }
 
     /// DEV_CTL written: the reset handshake (DEV_RESET 1 starts it, 0 finishes it) and the admin
     /// queue restart handshake (AQ_RESTART 1, then 0).

@@ -9,6 +9,7 @@ extension ENADevice {
             counters.rxDrops &+= 1
             return
         }
+        guard !shaper.isUnlimited else { return deliverReceived(frame) }
         switch shaper.admit(frame, .inbound, now: clock.now.nanoseconds, &allowanceCounters) {
         case .pass: deliverReceived(frame)
         case .held: scheduleRelease(.inbound)
@@ -23,6 +24,7 @@ extension ENADevice {
             counters.txDrops &+= 1
             return
         }
+        guard !shaper.isUnlimited else { return emit(frame) }
         switch shaper.admit(frame, .outbound, now: clock.now.nanoseconds, &allowanceCounters) {
         case .pass: emit(frame)
         case .held: scheduleRelease(.outbound)

@@ -30,7 +30,7 @@ public final class ENADevice: PCIDeviceModel {
     /// Where transmitted frames go (nil: no cable; frames are counted and dropped).
     public let wire: Wire?
     /// Link state reported by LINK_CHANGE events; a down link drops traffic both ways.
-    public private(set) var linkUp = true
+    @exclusivity(unchecked) public private(set) var linkUp = true
     /// When false the device stops sending keep-alive events (a hung device, for watchdog tests).
     public var keepAliveEnabled = true
 
@@ -45,6 +45,8 @@ public final class ENADevice: PCIDeviceModel {
     @exclusivity(unchecked) var transmitQueueCount = 0
     @exclusivity(unchecked) var receiveQueueCount = 0
     @exclusivity(unchecked) var llqSlotsInUse: UInt64 = 0
+    /// DEV_STS says READY without FATAL_ERROR (see `operational`).
+    @exclusivity(unchecked) var isOperational = false
     /// Admin completions posted while INTR_MASK masked them.
     @exclusivity(unchecked) var adminInterruptPending = false
     /// Bumped by every reset so timers of an earlier life do nothing.

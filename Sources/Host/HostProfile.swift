@@ -14,6 +14,8 @@ public enum DeviceKind: String, Codable, Sendable, CaseIterable {
     case nvmeEBS = "nvme-ebs"
     /// A Nitro-style NVMe instance-storage controller (1d0f:cd01), always encrypted.
     case nvmeInstanceStore = "nvme-instance-store"
+    /// An Elastic Network Adapter (1d0f:ec20) with the Nitro traffic allowances in front of its port.
+    case ena = "ena"
 
     /// Whether this is one of the NVMe controllers.
     public var isNVMe: Bool { self == .nvmeEBS || self == .nvmeInstanceStore }
@@ -35,7 +37,7 @@ public struct DeviceEntry: Codable, Sendable, Equatable {
     public var capacityMiB: Int?
     /// NVMe: logical block size of the initial format, 512 or 4096 (default 512).
     public var blockSize: Int?
-    /// NVMe: I/O queue pairs, one per vCPU of the instance (default 2).
+    /// NVMe: I/O queue pairs, one per vCPU of the instance (default 2). ENA: IO queue pairs (default 2).
     public var queues: Int?
     /// NVMe EBS: the volume id ("vol-..."), reported as the serial number without its hyphen.
     public var volumeID: String?
@@ -46,12 +48,27 @@ public struct DeviceEntry: Codable, Sendable, Equatable {
     /// NVMe EBS: encrypt the volume's blocks with a controller key (default false; instance
     /// storage is always encrypted).
     public var encrypted: Bool?
+    /// ENA: the MAC address ("02:..."; default derived from the slot).
+    public var mac: String?
+    /// ENA: Tx descriptors in the LLQ BAR (true) or in host memory (false, the default).
+    public var llq: Bool?
+    /// ENA: the packets-per-second allowance (0: none; default EC2-like 1 M).
+    public var allowancePPS: UInt64?
+    /// ENA: packets that pass back to back before the pps allowance applies (default 4096).
+    public var allowanceBurst: UInt64?
+    /// ENA: the bandwidth allowance each way in Mb/s (0: none; default 10000).
+    public var allowanceMbps: UInt64?
+    /// ENA: the slot of an intel-82599 whose port shares the ENA's Ethernet segment (default:
+    /// the ENA has a wire of its own, with a peer host).
+    public var wire: String?
 
     /// Creates an entry.
     public init(
         kind: DeviceKind, slot: String, totalVFs: Int? = nil, vfs: Int? = nil, serial: UInt64? = nil,
         capacityMiB: Int? = nil, blockSize: Int? = nil, queues: Int? = nil, volumeID: String? = nil,
-        blockDeviceName: String? = nil, backingFile: String? = nil, encrypted: Bool? = nil
+        blockDeviceName: String? = nil, backingFile: String? = nil, encrypted: Bool? = nil, mac: String? = nil,
+        llq: Bool? = nil, allowancePPS: UInt64? = nil, allowanceBurst: UInt64? = nil, allowanceMbps: UInt64? = nil,
+        wire: String? = nil
     ) {
         self.kind = kind
         self.slot = slot
@@ -65,6 +82,12 @@ public struct DeviceEntry: Codable, Sendable, Equatable {
         self.blockDeviceName = blockDeviceName
         self.backingFile = backingFile
         self.encrypted = encrypted
+        self.mac = mac
+        self.llq = llq
+        self.allowancePPS = allowancePPS
+        self.allowanceBurst = allowanceBurst
+        self.allowanceMbps = allowanceMbps
+        self.wire = wire
     }
 }
 
@@ -138,6 +161,7 @@ public struct HostProfile: Codable, Sendable, Equatable {
                     problems.append("\(bdf): instance storage is always encrypted")
                 }
             }
+            if d.kind == .ena { problems += enaProblems(d, at: bdf) }
         }
         return problems
     }

@@ -70,7 +70,7 @@ extension VirtualHost {
             detail: "\(frames) frames out of the port to \(peer), \(echoes.count) echoes received back")
     }
 
-    private func transmit(_ frames: [[UInt8]], on driver: IxgbeVFDriver<BusDeviceAccess>) -> Int {
+    func transmit(_ frames: [[UInt8]], on driver: IxgbeVFDriver<BusDeviceAccess>) -> Int {
         guard let pool = driver.pool else { return 0 }
         var buffers: [PacketBuffer] = []
         for f in frames {
@@ -85,7 +85,7 @@ extension VirtualHost {
         return queued
     }
 
-    private func receive(_ expected: Int, on driver: IxgbeVFDriver<BusDeviceAccess>) -> [[UInt8]] {
+    func receive(_ expected: Int, on driver: IxgbeVFDriver<BusDeviceAccess>) -> [[UInt8]] {
         guard let pool = driver.pool else { return [] }
         var frames: [[UInt8]] = []
         var batch = [PacketBuffer](

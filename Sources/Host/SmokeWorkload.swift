@@ -21,7 +21,7 @@ extension VirtualHost {
     /// address through the ring, one interrupt per descriptor, then compares every byte and
     /// checks the engine's counters.
     public func runSmoke(chunks: Int = 16, chunkSize: Int = 4096) -> [SmokeResult] {
-        nics.flatMap { smokeIntel82599($0) } + storage.flatMap { smokeNVMe($0) }
+        nics.flatMap { smokeIntel82599($0) } + enas.flatMap { smokeENA($0) } + storage.flatMap { smokeNVMe($0) }
             + dmaEngines.map { smokeDMAEngine($0.bdf, $0.driver, chunks: chunks, chunkSize: chunkSize) }
     }
 

@@ -1,5 +1,6 @@
 import DMAEngine
 import Drivers
+import ENA
 import Intel82599
 import NVMe
 import Network
@@ -21,6 +22,12 @@ public final class VirtualHost {
     public internal(set) var nics: [BoundNIC] = []
     /// NVMe controllers bound to the reference driver.
     public internal(set) var storage: [BoundNVMe] = []
+    /// The cable of each ENA.
+    public internal(set) var enaPorts: [ENAPort] = []
+    /// ENAs bound to the reference driver.
+    public internal(set) var enas: [BoundENA] = []
+    /// Ethernet segments joining ENA and 82599 ports (the host owns them; the wires do not).
+    var segments: [EthernetSegment] = []
     /// Problems met during bring-up (a driver that failed to bind, VFs that did not appear).
     public private(set) var bringUpProblems: [String] = []
 
@@ -51,6 +58,11 @@ public final class VirtualHost {
                 case .nvmeEBS, .nvmeInstanceStore:
                     function = try NVMe.makeController(
                         at: bdf, services: bus.services, configuration: entry.nvmeConfiguration(at: bdf))
+                case .ena:
+                    let port = ENAPort(bdf: bdf)
+                    function = try ENA.makeFunction(
+                        at: bdf, services: bus.services, configuration: entry.enaConfiguration(at: bdf), wire: port.wire)
+                    enaPorts.append(port)
                 }
                 try bus.attach(function)
             } catch {
@@ -58,6 +70,7 @@ public final class VirtualHost {
             }
         }
         enumeration = Firmware(bus: bus).enumerateAndAssign()
+        joinSegments()
     }
 
     /// Binds drivers, enables the VFs the profile asks for and binds their drivers.
@@ -74,6 +87,14 @@ public final class VirtualHost {
             guard let bdf = BDF(entry.slot) else { continue }
             do {
                 storage.append(try bringUpNVMe(entry, at: bdf))
+            } catch {
+                bringUpProblems.append("\(bdf): \(error)")
+            }
+        }
+        for entry in profile.devices where entry.kind == .ena {
+            guard let bdf = BDF(entry.slot) else { continue }
+            do {
+                enas.append(try bringUpENA(entry, at: bdf))
             } catch {
                 bringUpProblems.append("\(bdf): \(error)")
             }

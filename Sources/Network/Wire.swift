@@ -7,18 +7,18 @@
 /// transmits back should hold the wire weakly or unowned. No allocation per frame.
 public final class Wire {
     /// The NIC side, or nil before ``connectPort(_:)``.
-    private var port: (any FrameSink)?
+    @exclusivity(unchecked) private var port: (any FrameSink)?
     /// Peers and taps on the far side, in attach order.
-    private var farEnds: [any FrameSink] = []
+    @exclusivity(unchecked) private var farEnds: [any FrameSink] = []
 
     /// Frames the port transmitted.
-    public private(set) var framesFromPort: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var framesFromPort: UInt64 = 0
     /// Bytes (without FCS) the port transmitted.
-    public private(set) var bytesFromPort: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var bytesFromPort: UInt64 = 0
     /// Frames sent towards the port (counted even when no port is connected; those are lost).
-    public private(set) var framesToPort: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var framesToPort: UInt64 = 0
     /// Bytes (without FCS) sent towards the port.
-    public private(set) var bytesToPort: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var bytesToPort: UInt64 = 0
 
     /// An unconnected wire.
     public init() {}

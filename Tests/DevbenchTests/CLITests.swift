@@ -23,7 +23,12 @@ struct CLITests {
         #expect(r.stdout.contains("nvme EBS          pass  wrote 128 KiB on 2 queues (512 B blocks, PRP lists) as /dev/xvda"))
         #expect(r.stdout.contains("nvme instance     pass  wrote 128 KiB on 2 queues (4096 B blocks"))
         #expect(r.stdout.contains("nvme stop         pass  instance stop: key 1 destroyed, key 2 drawn"))
-        #expect(r.stdout.contains("smoke 9/9 passed"))
+        #expect(r.stdout.contains("00:06.0 Ethernet controller: Amazon.com, Inc. Elastic Network Adapter (ENA)"))
+        #expect(r.stdout.contains("ena->82599 VF0    pass  32 frames"))
+        #expect(r.stdout.contains("82599 VF0->ena    pass  32 frames from 00:15.0 received byte-exact"))
+        #expect(r.stdout.contains("ena allowance     pass  128 frames back to back against 100000 pps (burst 64)"))
+        #expect(r.stdout.contains("pps_allowance_exceeded=64 via GET_STATS ENI"))
+        #expect(r.stdout.contains("smoke 12/12 passed"))
         #expect(r.stdout.contains("Result: PASS"))
     }
 

@@ -97,4 +97,21 @@ struct ConformCommandTests {
         #expect(counter.testcases == checks.count)
         #expect(counter.failures == failures.count)
     }
+
+    @Test("--device ena runs the ENA suites (and the PCI function suite) on 00:06.0 of the default profile, all passing")
+    func enaSuites() throws {
+        let r = try CLI.run(["conform", "--device", "ena"])
+        #expect(r.status == 0, "\(r.stdout)")
+        let checks = r.stdout.split(separator: "\n").filter {
+            $0.hasPrefix("pass") || $0.hasPrefix("FAIL") || $0.hasPrefix("n/a")
+        }
+        #expect(checks.allSatisfy { $0.contains("00:06.0") })
+        for suite in [
+            "ena-registers", "ena-readless", "ena-admin", "ena-events", "ena-io", "ena-rss", "ena-allowances", "pci-function",
+        ] {
+            #expect(r.stdout.contains(" \(suite): "), "no \(suite) checks in:\n\(r.stdout)")
+        }
+        #expect(checks.filter { $0.hasPrefix("FAIL") }.isEmpty)
+        #expect(checks.count == 41)
+    }
 }

@@ -53,7 +53,7 @@ import Testing
         let result = try Oracle.run(Oracle.pciList, ["--json"])
         #expect(result.status == 0)
         let entries = try JSONDecoder().decode([Entry].self, from: Data(result.stdout.utf8))
-        #expect(entries.count == 10)
+        #expect(entries.count == 11)
         let pf = try #require(entries.first { $0.slot == "0000:00:05.0" })
         #expect(pf.vendor == "8086" && pf.device == "10fb" && pf.driver == "ixgbe")
         #expect(pf.name == "Intel Corporation 82599ES 10-Gigabit SFI/SFP+ Network Connection")
@@ -80,7 +80,7 @@ import Testing
     func timeFlag() throws {
         let result = try Oracle.run(Oracle.pciList, ["--time", "-s", "00.0"])
         #expect(result.status == 0)
-        #expect(result.stderr.hasPrefix("pci-list: 10 functions; load "))
+        #expect(result.stderr.hasPrefix("pci-list: 11 functions; load "))
         #expect(result.stderr.contains(" ms, format ") && result.stderr.hasSuffix(" ms\n"))
     }
 

@@ -35,7 +35,8 @@ struct LspciOracleTests {
             "00:15.0 Ethernet controller: Intel Corporation 82599 Ethernet Controller Virtual Function (rev 01)",
             "00:1e.0 Non-Volatile memory controller: Amazon.com, Inc. NVMe EBS Controller (prog-if 02 [NVM Express])",
             "00:1f.0 Non-Volatile memory controller: Amazon.com, Inc. NVMe SSD Controller (prog-if 02 [NVM Express])",
-            "\tRegion 0: Memory at e0000000 (64-bit, non-prefetchable) [size=128K]",
+            "00:06.0 Ethernet controller: Amazon.com, Inc. Elastic Network Adapter (ENA)",
+            "\tRegion 0: Memory at e0100000 (64-bit, non-prefetchable) [size=128K]",
             "\t\tInitial VFs: 64, Total VFs: 64, Number of VFs: 3, Function Dependency Link: 00",
             "\tKernel driver in use: ixgbe", "\tKernel driver in use: ixgbevf", "\tKernel driver in use: nvme",
         ] {

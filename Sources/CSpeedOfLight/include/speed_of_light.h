@@ -54,6 +54,17 @@ uint64_t sol_switch_frames(void *tx_ring, void *rx_ring, uint32_t entries, uint3
                            const void *tx_buffers, void *rx_buffers, uint32_t length,
                            const uint64_t *mac_table, uint32_t table_size);
 
+/// The speed of light of an ENA sending `count` frames of `length` bytes to its own receive
+/// queue (a loopback): the driver writes 16-byte Tx descriptors {length|phase|first|last, req_id,
+/// buffer address} for frames laid out back to back at `tx_buffers`; the "device" reads each Tx
+/// descriptor and the Rx descriptor at the same index (buffer address, req_id), copies the frame
+/// into the Rx buffer, writes the 16-byte Rx completion {status|phase|first|last, length, req_id,
+/// hash} and the 8-byte Tx completion {req_id, phase}; the driver then reads both completions by
+/// phase and re-posts the 16-byte Rx descriptor with its buffer. Rings have `entries` (a power of
+/// two) entries starting at `head`; `rx_buffers` holds `entries` buffers of 2048 bytes. Returns
+/// the bytes received (keeps the work observable).
+uint64_t sol_ena_tx_rx(void *tx_ring, void *tx_completions, void *rx_ring, void *rx_completions, uint32_t entries,
+                       uint32_t head, uint32_t count, const void *tx_buffers, void *rx_buffers, uint32_t length);
 /// Heap bytes in use according to the C allocator (glibc: mallinfo2 uordblks + hblkhd), or -1
 /// where the allocator cannot tell. Used to check that a batch leaves the heap as it found it.
 int64_t sol_heap_bytes_in_use(void);

@@ -1,0 +1,204 @@
+import ENA
+import PCIe
+
+/// A ring's memory: a slice of one DMA allocation that holds every ring of the driver, so the
+/// device's IOTLB needs one entry for all of them (and one for the packet buffers).
+@usableFromInline
+struct ENARingMemory {
+    /// The CPU's view.
+    @usableFromInline let host: UnsafeMutableRawBufferPointer
+    /// The address the device uses.
+    @usableFromInline let deviceAddress: UInt64
+
+    /// Consecutive 128-byte aligned slices of `sizes` bytes of `buffer`; nil if it is too small.
+    static func carve(_ buffer: DMABuffer, _ sizes: [Int]) -> [ENARingMemory]? {
+        guard let base = buffer.host.baseAddress else { return nil }
+        var offset = 0
+        var slices: [ENARingMemory] = []
+        for size in sizes {
+            guard offset + size <= buffer.count else { return nil }
+            slices.append(
+                ENARingMemory(
+                    host: UnsafeMutableRawBufferPointer(start: base + offset, count: size),
+                    deviceAddress: buffer.deviceAddress(at: offset).value))
+            offset += Self.aligned(size)
+        }
+        return slices
+    }
+
+    /// `size` rounded up to 128 bytes.
+    static func aligned(_ size: Int) -> Int { (size + 127) & ~127 }
+}
+
+/// One ENA Tx queue: its submission ring (host memory, or entries in the LLQ BAR), its
+/// completion ring and the pool buffers in flight, by request id.
+///
+/// Every packet is one buffer, one descriptor (host placement) or one LLQ entry (descriptor,
+/// then the inline header; the rest of a long frame from the buffer). The request id is the
+/// slot the packet took, so completions name their buffer directly; a completion naming a slot
+/// with nothing in flight is counted and ignored.
+@usableFromInline
+final class ENATxRing {
+    /// Device queue index (SQ and CQ), 2q for pair q.
+    @usableFromInline var index: Int
+    /// Entries (a power of two).
+    @usableFromInline let depth: Int
+    @usableFromInline let shift: Int
+    /// Host placement: the descriptor ring.
+    @usableFromInline let descriptors: ENARingMemory?
+    /// LLQ placement: the layout, and where the queue's entries start in the LLQ BAR.
+    @usableFromInline let lowLatency: ENALowLatencySettings?
+    @usableFromInline var llqOffset: UInt64 = 0
+    /// The completion ring (8-byte entries).
+    @usableFromInline let completions: ENARingMemory
+    /// BAR0 offsets of the SQ doorbell and the CQ's interrupt unmask register.
+    @usableFromInline var doorbell: UInt64 = 0
+    @usableFromInline var unmaskRegister: UInt64 = 0
+    /// Buffer index in flight per request id (-1: none).
+    @usableFromInline let buffers: UnsafeMutablePointer<Int32>
+    /// One LLQ entry composed before it is written to the BAR.
+    @usableFromInline let entryScratch: UnsafeMutableRawPointer
+    /// Free-running count of descriptors (LLQ entries) posted: the doorbell value.
+    @exclusivity(unchecked) @usableFromInline var tail: UInt16 = 0
+    /// Free-running count of completions consumed.
+    @exclusivity(unchecked) @usableFromInline var completionHead: UInt16 = 0
+    /// Packets posted and not completed.
+    @exclusivity(unchecked) @usableFromInline var inFlight = 0
+    /// Packets and bytes posted.
+    @exclusivity(unchecked) @usableFromInline var packets: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var bytes: UInt64 = 0
+    /// Virtual time (ns) of the last completion, or of the first packet posted after an idle ring.
+    @exclusivity(unchecked) @usableFromInline var lastProgress: UInt64 = 0
+
+    init(
+        index: Int, depth: Int, descriptors: ENARingMemory?, lowLatency: ENALowLatencySettings?, completions: ENARingMemory
+    ) {
+        self.index = index
+        self.depth = depth
+        shift = depth.trailingZeroBitCount
+        self.descriptors = descriptors
+        self.lowLatency = lowLatency
+        self.completions = completions
+        buffers = .allocate(capacity: depth)
+        buffers.initialize(repeating: -1, count: depth)
+        entryScratch = .allocate(byteCount: 256, alignment: 64)
+        entryScratch.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
+    }
+
+    deinit {
+        buffers.deallocate()
+        entryScratch.deallocate()
+    }
+
+    /// Gives buffers in flight back to `pool` and starts from index 0, phase 1 (the device's
+    /// queue is new after a reset or CREATE_SQ).
+    func restart(pool: PacketBufferPool?) {
+        for i in 0..<depth where buffers[i] >= 0 {
+            pool?.free(index: buffers[i])
+            buffers[i] = -1
+        }
+        descriptors?.host.initializeMemory(as: UInt8.self, repeating: 0)
+        completions.host.initializeMemory(as: UInt8.self, repeating: 0)
+        tail = 0
+        completionHead = 0
+        inFlight = 0
+    }
+
+    /// Consumes the completions the device wrote (phase bit of the lap) and frees their buffers;
+    /// returns how many packets completed. Bad request ids and error statuses are counted.
+    @inlinable
+    @discardableResult
+    func reclaim(pool: PacketBufferPool, now: UInt64, _ counters: inout ENADriverCounters) -> Int {
+        guard let ring = completions.host.baseAddress else { return 0 }
+        let mask = depth &- 1
+        let entrySize = ENATxCompletion.size
+        var freed = 0
+        while true {
+            let slot = ring + (Int(completionHead) & mask) &* entrySize
+            let word = UInt64(littleEndian: slot.load(as: UInt64.self))
+            let phase = (word >> 24) & 1 != 0
+            guard phase == ((Int(completionHead) >> shift) & 1 == 0) else { break }
+            completionHead &+= 1
+            let id = Int(UInt16(truncatingIfNeeded: word))
+            guard id < depth, buffers[id] >= 0 else {
+                counters.invalidTxRequestIDs &+= 1
+                continue
+            }
+            if UInt8(truncatingIfNeeded: word >> 16) != 0 { counters.txCompletionErrors &+= 1 }
+            pool.free(index: buffers[id])
+            buffers[id] = -1
+            inFlight &-= 1
+            freed &+= 1
+        }
+        if freed > 0 { lastProgress = now }
+        return freed
+    }
+
+    /// Posts `frames` (buffers of `pool`) and rings the doorbell once; returns how many were
+    /// posted. Stops at a full ring, a buffer of another pool or a length the descriptor cannot
+    /// carry (0 or above 64 KiB - 1).
+    @inlinable
+    func transmit<A: DeviceAccess>(
+        _ access: A, bar: BARIndex, pool: PacketBufferPool, frames: UnsafeBufferPointer<PacketBuffer>, now: UInt64
+    ) -> Int {
+        let mask = depth &- 1
+        let descriptorSize = ENATxDescriptor.size
+        var sent = 0
+        if inFlight == 0 { lastProgress = now }
+        for b in frames {
+            let slot = Int(tail) & mask
+            guard buffers[slot] < 0, pool.owns(b), b.length > 0, b.length <= 0xFFFF else { break }
+            let phase = (Int(tail) >> shift) & 1 == 0
+            if let layout = lowLatency {
+                writeEntry(access, layout: layout, buffer: b, requestID: UInt16(slot), phase: phase)
+            } else if let ring = descriptors?.host.baseAddress {
+                ENATxDescriptor(
+                    length: UInt16(truncatingIfNeeded: b.length), address: b.deviceAddress, requestID: UInt16(slot),
+                    phase: phase, first: true, last: true
+                ).store(to: ring + slot &* descriptorSize)
+            }
+            buffers[slot] = b.index
+            tail &+= 1
+            inFlight &+= 1
+            bytes &+= UInt64(b.length)
+            sent &+= 1
+        }
+        if sent > 0 {
+            packets &+= UInt64(sent)
+            access.write32(bar, doorbell, UInt32(tail))
+        }
+        return sent
+    }
+
+    /// Composes one LLQ entry (the buffer descriptor in slot 0, the header inline after the
+    /// descriptors) and writes it to the LLQ BAR with qword writes. The header is the whole frame
+    /// when it fits (a header-only packet: zero-length descriptor), else as much as fits, and the
+    /// descriptor points at the rest of the buffer.
+    @inlinable
+    func writeEntry<A: DeviceAccess>(
+        _ access: A, layout: ENALowLatencySettings, buffer b: PacketBuffer, requestID: UInt16, phase: Bool
+    ) {
+        let header = min(b.length, layout.inlineHeaderCapacity, 255)
+        let rest = b.length &- header
+        ENATxDescriptor(
+            length: UInt16(truncatingIfNeeded: rest), address: rest > 0 ? b.deviceAddress &+ UInt64(header) : 0,
+            requestID: requestID, phase: phase, first: true, last: true, headerLength: UInt8(truncatingIfNeeded: header)
+        ).store(to: entryScratch)
+        if let source = b.hostPointer {
+            (entryScratch + layout.headerOffset).copyMemory(from: source, byteCount: header)
+        }
+        let used = layout.headerOffset &+ header
+        let end = (used &+ 7) & ~7
+        if end > used { (entryScratch + used).initializeMemory(as: UInt8.self, repeating: 0, count: end &- used) }
+        let base = llqOffset &+ UInt64((Int(tail) & (depth &- 1)) &* layout.entrySize)
+        var offset = 0
+        while offset < layout.entrySize {
+            let value = offset < end ? entryScratch.load(fromByteOffset: offset, as: UInt64.self) : 0
+            access.write64(ENA.llqBAR, base &+ UInt64(offset), UInt64(littleEndian: value))
+            offset &+= 8
+        }
+    }
+
+    /// Buffers in flight.
+    @inlinable var outstanding: Int { inFlight }
+}
