@@ -3,7 +3,8 @@ import PackageDescription
 
 /// libFuzzer executables, one per FuzzKit target, kept out of the main package so sanitizer
 /// flags never touch its tests. Build: swift build -c release --sanitize=fuzzer [--sanitize=address]
-let targets = ["82599-pf", "82599-vf", "nvme", "config-space", "lspci-dump", "host-profile", "nvme-driver",
+let targets = [
+    "82599-pf", "82599-vf", "nvme", "config-space", "lspci-dump", "host-profile", "nvme-driver",
     "ixgbevf-driver",
 ]
 

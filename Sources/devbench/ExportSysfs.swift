@@ -18,13 +18,15 @@ struct ExportSysfs: ParsableCommand {
     func run() throws {
         let host = try options.makeHost()
         host.bringUp()
-        let snapshots = host.snapshots
+        let drivers = host.kernelDriverNames
+        let functions = host.snapshots.map { ListedFunction(snapshot: $0, kernelDriver: drivers[$0.bdf]) }
         do {
-            try SysfsExporter(root: URL(fileURLWithPath: directory)).export(snapshots)
+            // With `driver` links, so the real `lspci -k` names the bound reference drivers.
+            try SysfsExporter(root: URL(fileURLWithPath: directory)).export(functions)
         } catch {
             throw ValidationError(error.description)
         }
-        print("exported \(snapshots.count) functions to \(directory)")
+        print("exported \(functions.count) functions to \(directory)")
         print("read with: lspci -A linux-sysfs -O sysfs.path=\(directory) -vvv")
     }
 }

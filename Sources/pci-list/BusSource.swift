@@ -22,7 +22,7 @@ enum BusSource {
         switch self {
         case .profile(let name):
             let host = try Self.bringUp(name)
-            let drivers = BoundDrivers.names(of: host)
+            let drivers = host.kernelDriverNames
             let functions = host.snapshots.map { snapshot in
                 ListedFunction(snapshot: snapshot, kernelDriver: drivers[snapshot.bdf])
             }

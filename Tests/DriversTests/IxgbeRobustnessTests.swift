@@ -193,7 +193,8 @@ struct IxgbeHostileDeviceTests {
         let bench = try IxgbeBench(vfCount: 2)
         let vf = bench.bus.access(bench.pf.vfAddresses[0])
         let bar = BARIndex(clamping: 0)
-        let ring = UInt64(vf.read32(bar, UInt64(V.VFRDBAL.offset(0))))
+        let ring =
+            UInt64(vf.read32(bar, UInt64(V.VFRDBAL.offset(0))))
             | UInt64(vf.read32(bar, UInt64(V.VFRDBAH.offset(0)))) << 32
         let descriptor = try #require(bench.bus.services.memory.host(GuestPhysicalAddress(ring), length: 16))
         // Write-back format: DD | EOP, length 4000 (the buffers are 2 KiB).
