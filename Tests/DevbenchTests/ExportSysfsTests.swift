@@ -24,13 +24,17 @@ struct ExportSysfsTests {
         return (dir, host)
     }
 
-    @Test("real lspci -v reads the export exactly as our formatter prints the bus")
+    @Test("real lspci -v reads the export exactly as our formatter prints the bus, bound drivers included")
     func verboseListingMatches() throws {
         let (dir, host) = try exportedHost("verbose")
-        let ours = LspciFormatter(options: LspciOptions(verbosity: 1)).format(host.snapshots)
+        let drivers = host.kernelDriverNames
+        let functions = host.snapshots.map { ListedFunction(snapshot: $0, kernelDriver: drivers[$0.bdf]) }
+        let ours = LspciFormatter(options: LspciOptions(verbosity: 1)).format(functions)
         let theirs = try realLspci(dir, ["-v"])
         #expect(theirs == ours)
         #expect(theirs.contains("Capabilities: [160] Single Root I/O Virtualization (SR-IOV)"))
+        #expect(theirs.contains("Kernel driver in use: ixgbevf"))
+        #expect(theirs.contains("Kernel driver in use: ena"))
     }
 
     @Test("real lspci -v of the default profile matches the golden fixture")
