@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "FuzzKit",
             dependencies: [
-                "PCIe", "RegisterModel", "Intel82599", "NVMe", "Network", "Drivers", "Conformance", "Inspector", "Host",
+                "PCIe", "RegisterModel", "Intel82599", "NVMe", "ENA", "Network", "Drivers", "Conformance", "Inspector", "Host",
             ],
             swiftSettings: strict),
         .testTarget(name: "FuzzKitTests", dependencies: ["FuzzKit", "PCIe"], swiftSettings: strict),
