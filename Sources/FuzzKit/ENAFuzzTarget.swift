@@ -39,7 +39,9 @@ public final class ENAFuzzTarget: FuzzTarget {
         -> ENADriver<BusDeviceAccess>
     {
         access.enableBusMaster()
-        let d = try ENADriver(access: access, configuration: .init(ringSize: 64, placement: placement, bufferCount: 512))
+        let d = try ENADriver(
+            access: access,
+            configuration: .init(ringSize: 64, placement: placement, bufferCount: 512, pollInterval: .milliseconds(1)))
         try d.start()
         return d
     }

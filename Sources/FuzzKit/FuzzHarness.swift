@@ -59,7 +59,7 @@ public final class FuzzHarness {
     /// Size of the DMA arena.
     public static let arenaSize = 64 * 1024
     /// Virtual time one input may advance in total, in microseconds.
-    public static let virtualTimeBudget: UInt64 = 20_000_000
+    public static let virtualTimeBudget: UInt64 = 10_000_000
     private var virtualTimeLeft = FuzzHarness.virtualTimeBudget
 
     /// A harness for `function` (already attached to `bus` and enumerated).

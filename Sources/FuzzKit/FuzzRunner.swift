@@ -11,7 +11,7 @@ public struct FuzzOutcome: Sendable {
 /// regression tests all run inputs through here.
 public enum FuzzRunner {
     /// Longest one operation may take before it counts as unbounded work (a hang in the model).
-    public static let operationTimeLimit = Duration.seconds(2)
+    public static let operationTimeLimit = Duration.seconds(10)
 
     /// Runs `program` on a fresh `target`.
     public static func run(_ target: any FuzzTarget.Type, _ program: FuzzProgram) -> FuzzOutcome {

@@ -38,7 +38,7 @@ public final class NVMeDriverFuzzTarget: FuzzTarget {
             access: access,
             configuration: .init(
                 ioQueueCount: 1, ioQueueDepth: 8, adminQueueDepth: 8, asyncEventRequests: 1,
-                commandTimeout: .milliseconds(2), eraseTimeout: .milliseconds(20)))
+                commandTimeout: .milliseconds(2), eraseTimeout: .milliseconds(20), pollInterval: .milliseconds(1)))
         try d.start()
         return d
     }

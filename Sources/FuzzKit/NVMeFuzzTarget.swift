@@ -47,7 +47,10 @@ public final class NVMeFuzzTarget: FuzzTarget {
     private static func startDriver(_ access: BusDeviceAccess) throws -> NVMeDriver<BusDeviceAccess> {
         access.enableBusMaster()
         let d = try NVMeDriver(
-            access: access, configuration: .init(ioQueueCount: 2, ioQueueDepth: 16, adminQueueDepth: 16, asyncEventRequests: 2))
+            access: access,
+            configuration: .init(
+                ioQueueCount: 2, ioQueueDepth: 16, adminQueueDepth: 16, asyncEventRequests: 2,
+                pollInterval: .milliseconds(1)))
         try d.start()
         return d
     }
