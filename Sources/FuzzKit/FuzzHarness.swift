@@ -128,20 +128,8 @@ public final class FuzzHarness {
         access.refreshBARs()
     }
 
-    /// The arena holds `needle` (16 bytes or more) at an 8-byte aligned offset.
-    public func arenaContains(_ needle: [UInt8]) -> Bool {
-        guard needle.count >= 16, let base = arena.host.baseAddress else { return false }
-        let (first, second) = needle.withUnsafeBytes {
-            ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        }
-        for i in stride(from: 0, through: Self.arenaSize - 16, by: 8)
-        where base.loadUnaligned(fromByteOffset: i, as: UInt64.self) == first
-            && base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self) == second
-        {
-            return true
-        }
-        return false
-    }
+    /// The arena holds `needle` anywhere.
+    public func arenaContains(_ needle: [UInt8]) -> Bool { UnsafeRawBufferPointer(arena.host).containsRun(needle) }
 
     /// Applies the device-independent operations; returns false for those the target handles.
     func applyGeneric(_ op: FuzzOperation) -> Bool {
@@ -208,5 +196,18 @@ public final class FuzzHarness {
             let raw = entry.loadUnaligned(fromByteOffset: word * 8, as: UInt64.self)
             entry.storeBytes(of: arenaAddress(raw).littleEndian, toByteOffset: word * 8, as: UInt64.self)
         }
+    }
+}
+
+extension Collection where Element == UInt8 {
+    /// Whether `needle` (non-empty) occurs as a contiguous run (secret and plaintext scans).
+    func containsRun(_ needle: [UInt8]) -> Bool {
+        guard let first = needle.first else { return false }
+        var rest = self[...]
+        while let i = rest.firstIndex(of: first) {
+            if rest[i...].starts(with: needle) { return true }
+            rest = rest[rest.index(after: i)...]
+        }
+        return false
     }
 }

@@ -133,10 +133,10 @@ public final class NVMeFuzzTarget: FuzzTarget {
     func storeLeak() -> (invariant: String, detail: String)? {
         for lba in 0..<Self.blocks {
             let stored = controller.storedBytes(ofBlock: lba)
-            if Self.contains(stored, FuzzHarness.plaintextMarker) {
+            if stored.containsRun(FuzzHarness.plaintextMarker) {
                 return ("no plaintext in an encrypting controller's store", "block \(lba) holds the marker in clear")
             }
-            if Self.contains(stored, Array(Self.key.prefix(32))) || Self.contains(stored, Array(Self.key.suffix(32))) {
+            if stored.containsRun(Array(Self.key.prefix(32))) || stored.containsRun(Array(Self.key.suffix(32))) {
                 return ("no key bytes in the store", "block \(lba) holds half of the key")
             }
         }
@@ -146,15 +146,5 @@ public final class NVMeFuzzTarget: FuzzTarget {
     /// Writes the first block of the arena to `lba` through the reference driver (tests).
     func writeArenaToBlock(_ lba: UInt64) throws {
         try driver?.write(lba: lba, blocks: 1, from: bench.arena)
-    }
-
-    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard needle.count <= haystack.count, let first = needle.first else { return false }
-        var i = 0
-        while i + needle.count <= haystack.count {
-            if haystack[i] == first, Array(haystack[i..<(i + needle.count)]) == needle { return true }
-            i += 1
-        }
-        return false
     }
 }
