@@ -52,6 +52,11 @@ let package = Package(
         .target(name: "BlockCrypto", dependencies: ["CXTS"], swiftSettings: strict),
         .target(name: "NVMe", dependencies: ["PCIe", "RegisterModel", "BlockCrypto"], swiftSettings: strict),
         .target(name: "ENA", dependencies: ["PCIe", "RegisterModel", "Network"], swiftSettings: strict),
+        .target(name: "CVFIOUser"),
+        .target(name: "VFIOUser", dependencies: ["PCIe", "CVFIOUser"], swiftSettings: strict),
+        .testTarget(
+            name: "VFIOUserTests", dependencies: ["VFIOUser", "CVFIOUser", "PCIe", "Host", "Drivers", "NVMe"],
+            swiftSettings: strict),
         .target(
             name: "Bench",
             dependencies: [
@@ -75,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "devbench",
             dependencies: [
-                "PCIe", "Host", "Inspector", "Conformance", "Bench", "FuzzKit",
+                "PCIe", "Host", "Inspector", "Conformance", "Bench", "FuzzKit", "VFIOUser",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

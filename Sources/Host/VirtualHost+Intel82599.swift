@@ -23,8 +23,8 @@ extension VirtualHost {
 
     /// PF driver: reset, link, SR-IOV with `vfs` VFs (each assigned an address, untrusted, MAC
     /// anti-spoofing on), mailbox service; then a VF driver per VF (reset, API negotiation,
-    /// queues, rings).
-    func bringUpIntel82599(_ entry: DeviceEntry, at bdf: BDF) throws -> BoundNIC {
+    /// queues, rings), except for VFs in `leavingUnbound`.
+    func bringUpIntel82599(_ entry: DeviceEntry, at bdf: BDF, leavingUnbound: Set<BDF> = []) throws -> BoundNIC {
         guard let port = networkPorts.first(where: { $0.bdf == bdf }) else {
             throw HostError.platform("\(bdf): no network port")
         }
@@ -37,7 +37,7 @@ extension VirtualHost {
             let policy = IxgbeVFPolicy(vfs: (0..<count).map { .init(macAddress: Self.vfAddress(pf: bdf, index: $0)) })
             let addresses = try pf.enableSRIOV(vfCount: count, policy: policy)
             pf.startMailboxService()
-            for vf in addresses {
+            for vf in addresses where !leavingUnbound.contains(vf) {
                 let driver = try IxgbeVFDriver(access: bus.access(vf))
                 try driver.start()
                 bound.append((vf, driver))

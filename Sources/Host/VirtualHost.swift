@@ -73,18 +73,20 @@ public final class VirtualHost {
         joinSegments()
     }
 
-    /// Binds drivers, enables the VFs the profile asks for and binds their drivers.
-    public func bringUp() {
+    /// Binds drivers, enables the VFs the profile asks for and binds their drivers. Functions in
+    /// `leavingUnbound` get no reference driver (someone else drives them: a vfio-user client);
+    /// an 82599 PF listed there still has its VFs enabled only if it is not left unbound.
+    public func bringUp(leavingUnbound: Set<BDF> = []) {
         for entry in profile.devices where entry.kind == .intel82599 {
-            guard let bdf = BDF(entry.slot) else { continue }
+            guard let bdf = BDF(entry.slot), !leavingUnbound.contains(bdf) else { continue }
             do {
-                nics.append(try bringUpIntel82599(entry, at: bdf))
+                nics.append(try bringUpIntel82599(entry, at: bdf, leavingUnbound: leavingUnbound))
             } catch {
                 bringUpProblems.append("\(bdf): \(error)")
             }
         }
         for entry in profile.devices where entry.kind.isNVMe {
-            guard let bdf = BDF(entry.slot) else { continue }
+            guard let bdf = BDF(entry.slot), !leavingUnbound.contains(bdf) else { continue }
             do {
                 storage.append(try bringUpNVMe(entry, at: bdf))
             } catch {
@@ -92,7 +94,7 @@ public final class VirtualHost {
             }
         }
         for entry in profile.devices where entry.kind == .ena {
-            guard let bdf = BDF(entry.slot) else { continue }
+            guard let bdf = BDF(entry.slot), !leavingUnbound.contains(bdf) else { continue }
             do {
                 enas.append(try bringUpENA(entry, at: bdf))
             } catch {
@@ -100,7 +102,7 @@ public final class VirtualHost {
             }
         }
         for entry in profile.devices where entry.kind == .dmaEngine {
-            guard let bdf = BDF(entry.slot) else { continue }
+            guard let bdf = BDF(entry.slot), !leavingUnbound.contains(bdf) else { continue }
             let access = bus.access(bdf)
             do {
                 let driver = try DMAEngineDriver(device: access, ringEntries: 64)

@@ -5,6 +5,13 @@ public struct DMABuffer {
     /// The address to program into the device.
     public let deviceAddress: IOVA
 
+    /// A buffer for a ``DeviceAccess`` implemented outside this module (a vfio-user client's
+    /// guest RAM, say): `host` is the CPU view, `deviceAddress` what the device is given.
+    public init(host: UnsafeMutableRawBufferPointer, deviceAddress: IOVA) {
+        self.host = host
+        self.deviceAddress = deviceAddress
+    }
+
     /// Size in bytes.
     public var count: Int { host.count }
     /// Device address of byte `offset`.

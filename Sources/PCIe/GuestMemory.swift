@@ -77,6 +77,26 @@ public final class GuestMemory {
         return region
     }
 
+    /// Places host memory another party owns (a vfio-user client's shared guest RAM) at a fresh,
+    /// page-aligned address above all others and returns the region; `release` runs when it is
+    /// removed and the last reference goes.
+    public func adopt(size: UInt64, host: UnsafeMutableRawPointer, release: (() -> Void)?) -> GuestMemoryRegion {
+        let base = (nextFree &+ 4095) & ~4095
+        let region = GuestMemoryRegion(base: GuestPhysicalAddress(base), size: size, host: host, release: release)
+        regions.append(region)
+        nextFree = base &+ ((size &+ 4095) & ~4095)
+        return region
+    }
+
+    /// Removes `region` (by identity). Returns whether it was there. Its address range is not
+    /// handed out again, so a stale IOVA mapping can never reach different memory.
+    @discardableResult
+    public func remove(_ region: GuestMemoryRegion) -> Bool {
+        guard let i = regions.firstIndex(where: { $0 === region }) else { return false }
+        regions.remove(at: i)
+        return true
+    }
+
     /// The region holding `address`, if any.
     func region(containing address: UInt64) -> GuestMemoryRegion? {
         var lo = 0

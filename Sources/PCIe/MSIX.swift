@@ -53,6 +53,11 @@ public final class MSIXController {
     public private(set) var droppedWhileDisabled: UInt64 = 0
     /// The most recent message.
     public private(set) var lastMessage: InterruptMessage?
+    /// When set, an interrupt controller outside the bench owns the table (a vfio-user client
+    /// emulates MSI-X itself, as a VMM does for an assigned device): every signalled vector goes
+    /// to this sink, whatever the table and Message Control say, and the sink reports whether it
+    /// reached anyone. Counted in ``delivered`` like any other delivery.
+    public var externalSink: ((Int) -> Bool)?
     private let clock: VirtualClock
 
     /// Creates the state for `vectorCount` vectors (all masked, as after reset).
@@ -95,6 +100,11 @@ public final class MSIXController {
     @discardableResult
     public func signal(_ vector: Int) -> Bool {
         guard vector >= 0, vector < vectorCount else { return false }
+        if let externalSink {
+            guard externalSink(vector) else { return false }
+            delivered[vector] &+= 1
+            return true
+        }
         guard enabled else {
             droppedWhileDisabled &+= 1
             return false

@@ -12,7 +12,7 @@ struct Devbench: ParsableCommand {
             host, binds the reference drivers, runs a smoke workload per device and prints an \
             lspci-like listing and a summary. Exit status 0 means every check passed.
             """,
-        subcommands: [Run.self, Conform.self, BenchCommand.self, ExportSysfs.self, Profiles.self, Fuzz.self],
+        subcommands: [Run.self, Conform.self, BenchCommand.self, ExportSysfs.self, Profiles.self, Fuzz.self, Serve.self],
         defaultSubcommand: Run.self)
 }
 

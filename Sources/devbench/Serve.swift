@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Host
+import PCIe
+import VFIOUser
+
+/// `devbench serve`: expose functions of a profile to vfio-user clients (QEMU's
+/// `vfio-user-pci`), each on its own UNIX socket.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve functions of the host to vfio-user clients (QEMU vfio-user-pci), one UNIX socket each.",
+        discussion: """
+            Builds the host, binds the reference drivers to every function that is not served \
+            (the 82599 PF driver answers the VFs' mailbox), and listens on DIR/BDF.sock for each \
+            served function. Without --function: the first VF of each 82599, every ENA and every \
+            NVMe controller. The bench's virtual clock follows wall time while serving.
+            """)
+
+    @OptionGroup var options: ProfileOptions
+
+    @Option(
+        name: .customLong("function"),
+        help: "A function to serve: a BDF (00:15.0) or a device kind (ena, nvme-ebs, ...). Repeatable.")
+    var functions: [String] = []
+
+    @Option(name: .long, help: "Directory for the sockets (created if missing).")
+    var socketDirectory: String = "/tmp/devbench-vfio-user"
+
+    @Option(name: .long, help: "Stop after this many seconds (0: run until interrupted).")
+    var seconds: Double = 0
+
+    @Flag(name: .long, help: "Exit once every socket has had a client and all have disconnected.")
+    var exitWhenIdle = false
+
+    func run() throws {
+        let host = try options.makeHost()
+        let wanted = try selection(in: host)
+        host.bringUp(leavingUnbound: Set(wanted.map(\.bdf)))
+        for p in host.bringUpProblems { print("bring-up problem: \(p)") }
+        try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
+        let server = VFIOUserServer(bus: host.bus)
+        server.onEvent = {
+            print($0)
+            fflush(nil)
+        }
+        for w in wanted {
+            guard let function = host.bus.function(at: w.bdf) else {
+                throw ValidationError("\(w.bdf) is not on the bus after bring-up")
+            }
+            let path = "\(socketDirectory)/\(w.bdf).sock"
+            try server.serve(function, at: path)
+            print("serving \(w.bdf) \(w.label) \(String(format: "%04x:%04x", function.vendorID, function.deviceID)) at \(path)")
+        }
+        fflush(nil)
+        let deadline = seconds > 0 ? ContinuousClock.now + .milliseconds(Int64(seconds * 1000)) : nil
+        server.run { (deadline.map { ContinuousClock.now >= $0 } ?? false) || (exitWhenIdle && server.allSessionsEnded) }
+        for s in server.sockets {
+            let st = s.endpoint.statistics
+            print(
+                "\(s.endpoint.function.bdf): \(s.sessions) session(s), \(st.requests) requests, \(st.errorReplies) errors, "
+                    + "\(st.regionAccesses) region accesses, \(st.interruptsSignalled) interrupts, \(st.dmaMaps) DMA maps")
+            for e in s.endpoint.protocolErrors.elements { print("  protocol: \(e)") }
+        }
+    }
+
+    /// The functions to serve, with a label each.
+    private func selection(in host: VirtualHost) throws -> [(bdf: BDF, label: String)] {
+        let devices = host.profile.devices
+        func firstVF(of entry: DeviceEntry) -> BDF? {
+            guard let pf = BDF(entry.slot), (entry.vfs ?? 0) > 0, let cap = host.bus.function(at: pf)?.capabilities.sriov
+            else { return nil }
+            // First VF Offset as the capability reads now (it depends on ARI Capable Hierarchy).
+            let offset = host.bus.configRead(pf, cap.advanced(by: 0x14), width: .word)
+            return BDF(routingID: pf.routingID &+ UInt16(truncatingIfNeeded: offset))
+        }
+        if functions.isEmpty {
+            var out: [(BDF, String)] = []
+            for d in devices {
+                switch d.kind {
+                case .intel82599: if let vf = firstVF(of: d) { out.append((vf, "82599-vf")) }
+                case .ena, .nvmeEBS, .nvmeInstanceStore: if let b = BDF(d.slot) { out.append((b, d.kind.rawValue)) }
+                default: break
+                }
+            }
+            return out
+        }
+        return try functions.map { name in
+            if let bdf = BDF(name) { return (bdf, devices.first { BDF($0.slot) == bdf }?.kind.rawValue ?? "function") }
+            guard let d = devices.first(where: { $0.kind.rawValue == name }), let b = BDF(d.slot) else {
+                throw ValidationError("no function \(name) in profile \(host.profile.name)")
+            }
+            return (b, d.kind.rawValue)
+        }
+    }
+}
