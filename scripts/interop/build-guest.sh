@@ -25,8 +25,9 @@ ROOT="$CACHE/root"
 PACKAGES=(linux-image-amd64 pciutils pci.ids busybox-static nvme-cli iproute2 kmod xz-utils)
 # ... and from trixie-backports (11.x has the vfio-user-pci device).
 BACKPORTS=(qemu-system-x86)
-# Guest modules (their modules.dep dependencies are added).
-MODULES=(nvme ixgbevf ena)
+# Guest modules (their modules.dep dependencies are added). e1000e only as a stand-in NIC
+# (QEMU's -device e1000e) for developing the NIC checks without a vfio-user server.
+MODULES=(nvme ixgbevf ena e1000e)
 
 force_root=0 force_initramfs=0
 for a in "$@"; do

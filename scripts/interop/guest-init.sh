@@ -12,7 +12,7 @@
 #   devbench.pattern=WORD    plaintext marker written by nvme-readback / looked for by nvme-erased (default devbench)
 #   devbench.block=N         4 KiB block index of the pattern on each namespace (default 8)
 #   devbench.tput-mib=N      MiB written then read by nvme-throughput (default 4), from devbench.tput-offset-mib (default 1)
-#   devbench.settle=S        seconds to wait for driver probe after loading modules (default 2)
+#   devbench.settle=S        at most S seconds to wait for driver probe after loading modules (default 10)
 #   devbench.linkwait=S      seconds to wait for a NIC's operstate to become up (default 5)
 #   devbench.watchdog=S      power off with DEVBENCH-FAIL watchdog after S seconds (default 120)
 # Packets sent by the NIC checks go only to the emulated device (no host network exists):
@@ -22,6 +22,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /tmp /run && mount -t tmpfs tmpfs /tmp
+echo   # end the firmware's last console line
 
 param() { # $1 name, $2 default
   for w in $(cat /proc/cmdline); do
@@ -34,10 +35,12 @@ PATTERN=$(param pattern devbench)
 BLOCK=$(param block 8)
 TPUT_MIB=$(param tput-mib 4)
 TPUT_OFF=$(param tput-offset-mib 1)
-SETTLE=$(param settle 2)
+SETTLE=$(param settle 10)
 LINKWAIT=$(param linkwait 5)
 WATCHDOG=$(param watchdog 120)
 
+# busybox sh runs its own applets before $PATH: name coreutils dd (O_DIRECT, rate line) explicitly.
+DD=/usr/bin/dd; [ -x $DD ] || DD=dd
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 say() { echo "$*"; }
 NPASS=0 NFAIL=0 NSKIP=0 FAILED=""
@@ -61,8 +64,6 @@ for m in $(cat /etc/devbench-modules); do
     case "$out" in *"File exists"*) ;; *) say "DEVBENCH-INFO insmod $name failed: $out" ;; esac
   fi
 done
-sleep "$SETTLE"
-say "DEVBENCH-INFO modules-loaded uptime=$(uptime_s)"
 
 # Expand the check list.
 LIST=""
@@ -84,8 +85,31 @@ pci_find() {
   done
 }
 drv_of() { [ -L "/sys/bus/pci/devices/$1/driver" ] && basename "$(readlink "/sys/bus/pci/devices/$1/driver")" || echo none; }
-NVME_IDS="1d0f:8061 1d0f:cd00"
-NET_IDS="8086:10ed 1d0f:ec20"
+# Which vendor:device ids each check family looks for, and the driver it expects. Overridable
+# only to develop the checks against QEMU's own devices (e.g. devbench.nvme-ids=1b36:0010,
+# devbench.ixgbevf-ids=8086:10d3 devbench.ixgbevf-driver=e1000e); the harness uses the defaults.
+NVME_IDS=$(param nvme-ids 1d0f:8061,1d0f:cd00 | tr ',' ' ')
+IXGBEVF_IDS=$(param ixgbevf-ids 8086:10ed | tr ',' ' ')
+IXGBEVF_DRV=$(param ixgbevf-driver ixgbevf)
+ENA_IDS=$(param ena-ids 1d0f:ec20 | tr ',' ' ')
+ENA_DRV=$(param ena-driver ena)
+NET_IDS="$IXGBEVF_IDS $ENA_IDS"
+
+# Wait (at most devbench.settle seconds) until every emulated function has probed: driver
+# bound and its netdev / NVMe namespace present.
+probed() {
+  for bdf in $(pci_find $NET_IDS); do
+    ls "/sys/bus/pci/devices/$bdf/net" 2>/dev/null | grep -q . || return 1
+  done
+  for bdf in $(pci_find $NVME_IDS); do
+    c=$(ls "/sys/bus/pci/devices/$bdf/nvme" 2>/dev/null | head -1); [ -n "$c" ] || return 1
+    ls -d /sys/class/nvme/$c/${c}n* >/dev/null 2>&1 || return 1
+  done
+  return 0
+}
+i=0
+while [ $i -lt $((SETTLE*10)) ] && ! probed; do sleep 0.1; i=$((i+1)); done
+say "DEVBENCH-INFO modules-loaded uptime=$(uptime_s) probe-wait=$((i/10)).$((i%10))s all-probed=$(probed && echo yes || echo no)"
 
 # ---------------------------------------------------------------- NIC checks
 stat_of() { cat "/sys/class/net/$1/statistics/$2" 2>/dev/null || echo 0; }
@@ -158,19 +182,20 @@ nvme_ctrls() { # "bdf ctrl ns" per line for bound NVMe functions
 }
 ns_sectors() { cat "/sys/block/$1/size" 2>/dev/null || echo 0; }
 read_block() { # ns outfile
-  dd if="/dev/$1" of="$2" bs=4096 skip="$BLOCK" count=1 iflag=direct 2>/tmp/dd.err
+  $DD if="/dev/$1" of="$2" bs=4096 skip="$BLOCK" count=1 iflag=direct 2>/tmp/dd.err
 }
 nvme_each() { # check-name function
   lines=$(nvme_ctrls)
-  if [ -z "$lines" ]; then check "$1" SKIP no-device; return; fi
+  if [ -z "$lines" ]; then echo "$1 SKIP no-device"; return; fi
   echo "$lines" | while read -r bdf c ns; do
     drv=$(drv_of "$bdf")
-    if [ "$drv" != nvme ] || [ "$c" = none ]; then check "$1" FAIL "bdf=$bdf driver=$drv ctrl=$c"; continue; fi
-    if [ "$ns" = none ] && [ "$1" != nvme-id ]; then check "$1" FAIL "bdf=$bdf ctrl=$c namespace=none"; continue; fi
+    if [ "$drv" != nvme ] || [ "$c" = none ]; then echo "$1 FAIL bdf=$bdf driver=$drv ctrl=$c"; continue; fi
+    if [ "$ns" = none ] && [ "$1" != nvme-id ]; then echo "$1 FAIL bdf=$bdf ctrl=$c namespace=none"; continue; fi
     "$2" "$bdf" "$c" "$ns"
   done
 }
-# Counting inside the pipe's subshell is lost: nvme_each's checks write to a file instead.
+# nvme_each runs in a pipe's subshell (counters would be lost): the per-controller functions
+# print "<name> <status> <detail>" and run_nvme turns those into check lines.
 nvme_id() {
   st=$(cat "/sys/class/nvme/$2/state" 2>/dev/null)
   model=$(cat "/sys/class/nvme/$2/model" 2>/dev/null | sed 's/ *$//' | tr ' ' _)
@@ -184,7 +209,7 @@ nvme_readback() {
   make_pattern
   want=$(sha256sum </tmp/pattern | cut -c1-64)
   if [ $(( ($(ns_sectors "$3") / 8) )) -le "$BLOCK" ]; then echo "nvme-readback FAIL bdf=$1 ns=$3 block=$BLOCK beyond-end"; return; fi
-  if ! dd if=/tmp/pattern of="/dev/$3" bs=4096 seek="$BLOCK" count=1 oflag=direct conv=fsync 2>/tmp/dd.err; then
+  if ! $DD if=/tmp/pattern of="/dev/$3" bs=4096 seek="$BLOCK" count=1 oflag=direct conv=fsync 2>/tmp/dd.err; then
     echo "nvme-readback FAIL bdf=$1 ns=$3 write-error=$(tail -1 /tmp/dd.err | tr ' ' _)"; return
   fi
   if ! read_block "$3" /tmp/rb; then echo "nvme-readback FAIL bdf=$1 ns=$3 read-error=$(tail -1 /tmp/dd.err | tr ' ' _)"; return; fi
@@ -200,19 +225,23 @@ nvme_erased() {
   d="bdf=$1 ns=$3 block=$BLOCK offset=$((BLOCK*4096)) pattern=$PATTERN sha256=$got pattern_lines=$hits"
   if cmp -s /tmp/rb /tmp/pattern || [ "$hits" -gt 0 ]; then echo "nvme-erased FAIL $d plaintext-present"; else echo "nvme-erased PASS $d"; fi
 }
-dd_rate() { sed -n 's/.*copied, \([0-9.]*\) s, \(.*\)$/secs=\1 rate=\2/p' /tmp/dd.err | tail -1 | tr ' ' _ | sed 's/_rate=/ rate=/'; }
+dd_rate() { # "secs=S MBps=R" (1 MB = 10^6 bytes) from coreutils dd's last line
+  tail -1 /tmp/dd.err | awk '/ bytes .* copied, / { for (i = 1; i <= NF; i++) if ($i == "s,") s = $(i-1);
+    if (s > 0) printf "secs=%s MBps=%.2f\n", s, $1 / s / 1e6; else printf "secs=%s MBps=?\n", s; ok = 1 }
+    END { if (!ok) print "secs=? MBps=?" }'
+}
 nvme_throughput() {
   need=$(( (TPUT_OFF + TPUT_MIB) * 2048 ))
   if [ "$(ns_sectors "$3")" -lt "$need" ]; then echo "nvme-throughput SKIP bdf=$1 ns=$3 too-small sectors=$(ns_sectors "$3")"; return; fi
-  if ! dd if=/dev/zero of="/dev/$3" bs=1M seek="$TPUT_OFF" count="$TPUT_MIB" oflag=direct conv=fsync 2>/tmp/dd.err; then
+  if ! $DD if=/dev/zero of="/dev/$3" bs=1M seek="$TPUT_OFF" count="$TPUT_MIB" oflag=direct conv=fsync 2>/tmp/dd.err; then
     echo "nvme-throughput FAIL bdf=$1 ns=$3 write-error=$(tail -1 /tmp/dd.err | tr ' ' _)"; return
   fi
   w=$(dd_rate)
-  if ! dd if="/dev/$3" of=/dev/null bs=1M skip="$TPUT_OFF" count="$TPUT_MIB" iflag=direct 2>/tmp/dd.err; then
+  if ! $DD if="/dev/$3" of=/dev/null bs=1M skip="$TPUT_OFF" count="$TPUT_MIB" iflag=direct 2>/tmp/dd.err; then
     echo "nvme-throughput FAIL bdf=$1 ns=$3 read-error=$(tail -1 /tmp/dd.err | tr ' ' _)"; return
   fi
   r=$(dd_rate)
-  echo "nvme-throughput PASS bdf=$1 ns=$3 mib=$TPUT_MIB write_$(echo "$w" | sed 's/ rate=/ write_rate=/') read_$(echo "$r" | sed 's/ rate=/ read_rate=/')"
+  echo "nvme-throughput PASS bdf=$1 ns=$3 mib=$TPUT_MIB write_$(echo "$w" | sed 's/ MBps=/ write_MBps=/') read_$(echo "$r" | sed 's/ MBps=/ read_MBps=/')"
 }
 wait_live() { # ctrl seconds
   i=0
@@ -267,7 +296,7 @@ pci_reset() {
         if ! wait_live "$c" 15; then check pci-reset FAIL "bdf=$bdf driver=nvme method=$meth state=$(cat /sys/class/nvme/$c/state 2>/dev/null)"; continue; fi
         v=$(nvme_verify_after "$bdf" "$c" "$ns") && st=PASS || st=FAIL
         check pci-reset $st "bdf=$bdf driver=nvme method=$meth ctrl=$c $v" ;;
-      ixgbevf|ena)
+      "$IXGBEVF_DRV"|"$ENA_DRV")
         ifc=$(ls "$d/net" 2>/dev/null | head -1)
         [ -n "$ifc" ] || { check pci-reset FAIL "bdf=$bdf driver=$drv method=$meth netdev=gone"; continue; }
         ip link set dev "$ifc" up 2>/dev/null
@@ -290,8 +319,8 @@ for c in $LIST; do
       lspci -nn >/tmp/lspci.out 2>&1; rc=$?
       while IFS= read -r l; do say "DEVBENCH-LSPCI $l"; n=$((n+1)); done </tmp/lspci.out
       [ $rc = 0 ] && check lspci PASS "functions=$n" || check lspci FAIL "rc=$rc" ;;
-    ixgbevf) nic_checks ixgbevf ixgbevf 8086:10ed ;;
-    ena) nic_checks ena ena 1d0f:ec20 ;;
+    ixgbevf) nic_checks ixgbevf "$IXGBEVF_DRV" $IXGBEVF_IDS ;;
+    ena) nic_checks ena "$ENA_DRV" $ENA_IDS ;;
     nvme-id) run_nvme nvme-id nvme_id ;;
     nvme-readback) run_nvme nvme-readback nvme_readback ;;
     nvme-erased) run_nvme nvme-erased nvme_erased ;;
