@@ -19,12 +19,14 @@
 #   --append ARGS       more kernel command line, e.g. 'devbench.pattern=abc devbench.block=16'
 #   --log FILE          console log (default $CACHE/logs/run-<time>-<pid>.log)
 #   --socket-wait S     wait up to S seconds for each socket to appear (default 30)
+#   --msg-timeout MS    vfio-user reply timeout (QEMU's x-msg-timeout, default 5000 ms)
 #   --qemu-arg ARG      extra QEMU argument (repeatable; for developing checks only)
+#   --dry-run           print the QEMU command line and exit
 set -euo pipefail
 
 CACHE=${DEVBENCH_INTEROP_CACHE:-/var/cache/devicebench-interop}
 ROOT="$CACHE/root"
-timeout_s=300 checks=default append="" log="" socket_wait=30 dry=0
+timeout_s=300 checks=default append="" log="" socket_wait=30 dry=0 msg_timeout=""
 sockets=() extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -36,8 +38,9 @@ while [ $# -gt 0 ]; do
     --log) log=$2; shift 2 ;;
     --socket-wait) socket_wait=$2; shift 2 ;;
     --qemu-arg) extra+=("$2"); shift 2 ;;
+    --msg-timeout) msg_timeout=$2; shift 2 ;;
     --dry-run) dry=1; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "run-guest.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -64,11 +67,12 @@ for s in "${sockets[@]}"; do
     *) echo "run-guest.sh: socket path must be absolute: $path" >&2; exit 2 ;;
   esac
   waited=0
-  while [ ! -S "$hostpath" ]; do
+  while [ $dry = 0 ] && [ ! -S "$hostpath" ]; do
     if [ $waited -ge "$socket_wait" ]; then echo "run-guest.sh: no socket at $hostpath after ${socket_wait}s" >&2; exit 3; fi
     sleep 1; waited=$((waited+1))
   done
-  devargs+=(-device "{\"driver\":\"vfio-user-pci\",\"id\":\"$name\",\"socket\":{\"path\":\"$inside\",\"type\":\"unix\"}}")
+  # JSON is the only -device syntax QEMU 11.1 takes for the SocketAddress (socket.path=... is refused).
+  devargs+=(-device "{\"driver\":\"vfio-user-pci\",\"id\":\"$name\",\"socket\":{\"path\":\"$inside\",\"type\":\"unix\"}${msg_timeout:+,\"x-msg-timeout\":$msg_timeout}}")
 done
 
 cmdline="console=ttyS0 quiet panic=-1 devbench.checks=$checks${append:+ $append}"
