@@ -9,12 +9,16 @@
 #   devbench.checks=LIST     comma list, default "default" =
 #                            lspci,ixgbevf,ena,nvme-id,nvme-readback,nvme-throughput,nvme-reset,pci-reset
 #                            also: nvme-erased, nvme (= nvme-id,readback,throughput,reset), net (= ixgbevf,ena), dmesg
-#   devbench.pattern=WORD    plaintext marker written by nvme-readback / looked for by nvme-erased (default devbench)
+#   devbench.pattern=WORD    (no spaces) plaintext marker written by nvme-readback / looked for by nvme-erased (default devbench)
 #   devbench.block=N         4 KiB block index of the pattern on each namespace (default 8)
 #   devbench.tput-mib=N      MiB written then read by nvme-throughput (default 4), from devbench.tput-offset-mib (default 1)
 #   devbench.settle=S        at most S seconds to wait for driver probe after loading modules (default 10)
 #   devbench.linkwait=S      seconds to wait for a NIC's operstate to become up (default 5)
-#   devbench.watchdog=S      power off with DEVBENCH-FAIL watchdog after S seconds (default 120)
+#   devbench.reset-settle=S  seconds to let a NIC driver recover after the pci-reset (default 3)
+#   devbench.watchdog=S      power off with DEVBENCH-FAIL watchdog after S seconds (default 240)
+#   devbench.nvme-ids=V:D,.. devbench.ixgbevf-ids=.. devbench.ixgbevf-driver=.. devbench.ena-ids=..
+#   devbench.ena-driver=..   ids/driver each family looks for: only to develop the checks on
+#                            QEMU's own devices (selftest.sh); defaults are DeviceBench's ids
 # Packets sent by the NIC checks go only to the emulated device (no host network exists):
 # link-local 169.254.(100+i).1/24 -> .2, ARP requests via arping.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -37,7 +41,8 @@ TPUT_MIB=$(param tput-mib 4)
 TPUT_OFF=$(param tput-offset-mib 1)
 SETTLE=$(param settle 10)
 LINKWAIT=$(param linkwait 5)
-WATCHDOG=$(param watchdog 120)
+WATCHDOG=$(param watchdog 240)
+RESET_SETTLE=$(param reset-settle 3)
 
 # busybox sh runs its own applets before $PATH: name coreutils dd (O_DIRECT, rate line) explicitly.
 DD=/usr/bin/dd; [ -x $DD ] || DD=dd
@@ -299,7 +304,11 @@ pci_reset() {
       "$IXGBEVF_DRV"|"$ENA_DRV")
         ifc=$(ls "$d/net" 2>/dev/null | head -1)
         [ -n "$ifc" ] || { check pci-reset FAIL "bdf=$bdf driver=$drv method=$meth netdev=gone"; continue; }
+        # Drivers without reset_prepare/reset_done (ena) notice a reset through their own
+        # watchdog: give them devbench.reset-settle seconds before judging.
+        sleep "$RESET_SETTLE"
         ip link set dev "$ifc" up 2>/dev/null
+        ip -4 addr show dev "$ifc" | grep -q inet || ip addr add 169.254.199.1/24 dev "$ifc" 2>/dev/null
         st=$(wait_oper "$ifc" "$LINKWAIT")
         tx0=$(stat_of "$ifc" tx_packets)
         arping -c 1 -w 2 -I "$ifc" "169.254.199.2" >/dev/null 2>&1
