@@ -1,3 +1,4 @@
+import Foundation
 import PCIe
 
 extension VFIOUserEndpoint {
@@ -14,6 +15,7 @@ extension VFIOUserEndpoint {
         out.appendLittleEndian(offset)
         out.appendLittleEndian(region)
         out.appendLittleEndian(count)
+        defer { if let trace { trace(Self.traceLine(function.bdf, "read ", region, offset, out.dropFirst(16))) } }
         if region == VFIOUser.Region.config {
             for p in offset..<(offset + UInt64(count)) {
                 out.append(UInt8(truncatingIfNeeded: virtualConfigDword(Int(p) & ~3) >> UInt32(8 * (Int(p) & 3))))
@@ -37,6 +39,7 @@ extension VFIOUserEndpoint {
             return .failure(size == 0 ? .einval : .erange)
         }
         statistics.regionAccesses &+= 1
+        if let trace { trace(Self.traceLine(function.bdf, "write", region, offset, data[...])) }
         forEachAlignedPiece(offset: offset, count: count) { at, width in
             var value: UInt64 = 0
             let first = Int(at - offset)
@@ -52,6 +55,14 @@ extension VFIOUserEndpoint {
         out.appendLittleEndian(region)
         out.appendLittleEndian(UInt32(count))
         return .success(out)
+    }
+
+    /// `00:15.0 write r0+0x2c 0x00000001`: region, offset and the value (little-endian bytes,
+    /// shown most significant first; long transfers show their length).
+    static func traceLine(_ bdf: BDF, _ verb: String, _ region: UInt32, _ offset: UInt64, _ bytes: ArraySlice<UInt8>) -> String {
+        let value =
+            bytes.count <= 8 ? "0x" + bytes.reversed().map { String(format: "%02x", $0) }.joined() : "[\(bytes.count) bytes]"
+        return "\(bdf) \(verb) r\(region)+0x\(String(offset, radix: 16)) \(value)"
     }
 
     /// Splits `[offset, offset+count)` into the widest naturally aligned accesses (8, 4, 2, 1).
@@ -84,6 +95,7 @@ extension VFIOUserEndpoint {
         }
         let value = bus.configRead(function.bdf, ConfigOffset(offset), width: .dword)
         if offset == 0x3c { return value & ~0xff00 }
+        if offset == 0x04, function.isVirtualFunction, virtualFunctionMemoryEnable { return value | 0x2 }
         return value
     }
 
@@ -102,6 +114,11 @@ extension VFIOUserEndpoint {
 
     private func writeConfig(_ offset: Int, width: AccessWidth, value: UInt32) {
         guard !Self.isClientOwned(offset, width.rawValue) else { return }
+        if function.isVirtualFunction, offset <= 4, offset + width.rawValue > 4 {
+            // A VF's Memory Space Enable is hardwired to 0 (its BARs decode through the PF's VF
+            // MSE); the client's OS still sets it and reads it back, so it is kept here.
+            virtualFunctionMemoryEnable = (value >> UInt32(8 * (4 - offset))) & 0x2 != 0
+        }
         bus.configWrite(function.bdf, ConfigOffset(offset), width: width, value: value)
     }
 }

@@ -51,12 +51,17 @@ public final class VFIOUserEndpoint {
     public internal(set) var clientMaxFileDescriptors = 1
     /// DMA windows now mapped.
     var windows: [DMAWindow] = []
+    /// Command.Memory Space Enable as the client last wrote it (virtualized for VFs).
+    var virtualFunctionMemoryEnable = false
     /// Eventfd per MSI-X vector (-1: none).
     var vectorEventFDs: [Int32]
     /// Counters.
     public internal(set) var statistics = VFIOUserStatistics()
     /// The most recent protocol errors, for the operator (bounded).
     public internal(set) var protocolErrors = BoundedLog<String>(capacity: 64)
+    /// When set, receives one line per request and per region access (`devbench serve --trace`):
+    /// what a real driver did to the function, in order.
+    public var trace: ((String) -> Void)?
 
     /// Serves `function` of `bus`. Installs the MSI-X sink; ``close()`` removes it.
     public init(function: PCIFunction, bus: PCIBus) {
@@ -88,6 +93,7 @@ public final class VFIOUserEndpoint {
             note("command \(header.command): malformed payload of \(payload.count) bytes")
             outcome = .failure(errno)
         case .success(let request):
+            if let trace, !request.isRegionAccess { trace("\(function.bdf) \(request)") }
             outcome = perform(request, fileDescriptors: fileDescriptors)
         }
         if case .failure(let errno) = outcome {
@@ -173,6 +179,7 @@ public final class VFIOUserEndpoint {
     /// The function reset the client asked for: a Function Level Reset.
     func reset() {
         bus.functionLevelReset(function)
+        virtualFunctionMemoryEnable = false
     }
 
     func note(_ message: String) {

@@ -62,6 +62,14 @@ public enum VFIOUserRequest: Sendable, Equatable {
     /// A command this server knows but does not implement (or one it does not know).
     case unsupported(command: UInt16)
 
+    /// Whether this is a region read or write (traced with its value by the endpoint).
+    public var isRegionAccess: Bool {
+        switch self {
+        case .regionRead, .regionWrite, .regionWriteMulti: true
+        default: false
+        }
+    }
+
     /// Decodes the payload (everything after the header) of a command message.
     public static func decode(_ header: VFIOUserHeader, payload: [UInt8]) -> Result<VFIOUserRequest, VFIOUserErrno> {
         var r = ByteReader(payload)

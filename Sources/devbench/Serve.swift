@@ -32,6 +32,9 @@ struct Serve: ParsableCommand {
     @Flag(name: .long, help: "Exit once every socket has had a client and all have disconnected.")
     var exitWhenIdle = false
 
+    @Option(name: .long, help: "Write every request and region access (with values) to this file.")
+    var trace: String?
+
     func run() throws {
         let host = try options.makeHost()
         let wanted = try selection(in: host)
@@ -39,6 +42,13 @@ struct Serve: ParsableCommand {
         for p in host.bringUpProblems { print("bring-up problem: \(p)") }
         try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
         let server = VFIOUserServer(bus: host.bus)
+        let traceFile = try trace.map { path in
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
+            else {
+                throw ValidationError("cannot write the trace file \(path)")
+            }
+            return handle
+        }
         server.onEvent = {
             print($0)
             fflush(nil)
@@ -48,7 +58,8 @@ struct Serve: ParsableCommand {
                 throw ValidationError("\(w.bdf) is not on the bus after bring-up")
             }
             let path = "\(socketDirectory)/\(w.bdf).sock"
-            try server.serve(function, at: path)
+            let socket = try server.serve(function, at: path)
+            if let traceFile { socket.endpoint.trace = { traceFile.write(Data(($0 + "\n").utf8)) } }
             print("serving \(w.bdf) \(w.label) \(String(format: "%04x:%04x", function.vendorID, function.deviceID)) at \(path)")
         }
         fflush(nil)
@@ -67,11 +78,11 @@ struct Serve: ParsableCommand {
     private func selection(in host: VirtualHost) throws -> [(bdf: BDF, label: String)] {
         let devices = host.profile.devices
         func firstVF(of entry: DeviceEntry) -> BDF? {
-            guard let pf = BDF(entry.slot), (entry.vfs ?? 0) > 0, let cap = host.bus.function(at: pf)?.capabilities.sriov
+            guard let pf = BDF(entry.slot), (entry.vfs ?? 0) > 0, let sriov = host.bus.function(at: pf)?.configuration.sriov
             else { return nil }
-            // First VF Offset as the capability reads now (it depends on ARI Capable Hierarchy).
-            let offset = host.bus.configRead(pf, cap.advanced(by: 0x14), width: .word)
-            return BDF(routingID: pf.routingID &+ UInt16(truncatingIfNeeded: offset))
+            // The PF driver sets ARI Capable Hierarchy before enabling VFs, so VF 0 sits at the
+            // ARI First VF Offset.
+            return BDF(routingID: pf.routingID &+ sriov.firstVFOffset)
         }
         if functions.isEmpty {
             var out: [(BDF, String)] = []

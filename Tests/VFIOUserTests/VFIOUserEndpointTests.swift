@@ -150,3 +150,23 @@ struct VFIOUserConfigTests {
         #expect(client.endpoint.statistics.errorReplies >= 9)
     }
 }
+
+@Suite("vfio-user endpoint: regressions found by the real Linux drivers")
+struct VFIOUserRealDriverRegressionTests {
+    @Test("a VF keeps the Memory Space Enable its client wrote (Linux reads Command back and rewrites it)")
+    func virtualFunctionMemoryEnable() throws {
+        let host = try VirtualHost(profile: try HostProfile.named("default"))
+        let bdf = try #require(BDF("00:15.0"))
+        host.bringUp(leavingUnbound: [bdf])
+        let vf = try #require(host.bus.function(at: bdf))
+        let client = VFIOUserTestClient(endpoint: VFIOUserEndpoint(function: vf, bus: host.bus), clock: host.bus.services.clock)
+        client.connect()
+        #expect(client.configRead(4, width: .word) & 0x2 == 0)
+        client.configWrite(4, width: .word, value: 0x0102)
+        #expect(client.configRead(4, width: .word) & 0x2 != 0, "MSE reads back as written")
+        #expect(host.bus.configRead(bdf, 4, width: .word) & 0x2 == 0, "the VF's own register stays hardwired")
+        client.configWrite(4, width: .dword, value: 0x0000_0004)
+        #expect(client.configRead(4, width: .word) == 0x0004 | (host.bus.configRead(bdf, 4, width: .word) & ~0x2))
+        #expect(vf.busMasterEnabled)
+    }
+}
