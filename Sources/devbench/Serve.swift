@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Host
+import Network
 import PCIe
 import VFIOUser
 
@@ -35,12 +36,21 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Write every request and region access (with values) to this file.")
     var trace: String?
 
+    @Option(name: .long, help: "Write the frames on each network wire to DIR/<function>.pcap (Wireshark reads them).")
+    var pcap: String?
+
+    @Option(
+        name: .long,
+        help: "IPv4 address of the host that answers ARP and ping on each 82599 port's wire (the ENA's wire gets the next /24).")
+    var peerAddress: String = "169.254.101.2"
+
     func run() throws {
         let host = try options.makeHost()
         let wanted = try selection(in: host)
         host.bringUp(leavingUnbound: Set(wanted.map(\.bdf)))
         for p in host.bringUpProblems { print("bring-up problem: \(p)") }
         try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
+        let peers = try attachPeers(host)
         let server = VFIOUserServer(bus: host.bus)
         let traceFile = try trace.map { path in
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
@@ -65,6 +75,15 @@ struct Serve: ParsableCommand {
         fflush(nil)
         let deadline = seconds > 0 ? ContinuousClock.now + .milliseconds(Int64(seconds * 1000)) : nil
         server.run { (deadline.map { ContinuousClock.now >= $0 } ?? false) || (exitWhenIdle && server.allSessionsEnded) }
+        for (where_, peer) in peers.responders {
+            print(
+                "\(where_): peer \(peer.ipv4Address) answered \(peer.arpRequestsAnswered) ARP and \(peer.echoRequestsAnswered) ping requests"
+            )
+        }
+        for writer in peers.captures {
+            writer.close()
+            print("\(writer.path): \(writer.framesWritten) frames")
+        }
         for s in server.sockets {
             let st = s.endpoint.statistics
             print(
@@ -72,6 +91,34 @@ struct Serve: ParsableCommand {
                     + "\(st.regionAccesses) region accesses, \(st.interruptsSignalled) interrupts, \(st.dmaMaps) DMA maps")
             for e in s.endpoint.protocolErrors.elements { print("  protocol: \(e)") }
         }
+    }
+
+    /// An ARP/ping responder on each wire (82599 ports at --peer-address, ENAs on the next /24s)
+    /// and, with --pcap, a capture of each wire.
+    private func attachPeers(_ host: VirtualHost) throws -> (responders: [(String, IPv4Responder)], captures: [PcapWriter]) {
+        guard let base = IPv4Address(peerAddress) else { throw ValidationError("--peer-address \(peerAddress) is not IPv4") }
+        if let pcap { try FileManager.default.createDirectory(atPath: pcap, withIntermediateDirectories: true) }
+        // The smoke workload's echo peers would bounce every frame back; a guest wants a host
+        // that answers as an IP stack does.
+        for port in host.networkPorts { port.peer.echo = false }
+        for port in host.enaPorts { port.peer.echo = false }
+        let wires: [(BDF, Wire)] = host.networkPorts.map { ($0.bdf, $0.wire) } + host.enaPorts.map { ($0.bdf, $0.wire) }
+        var responders: [(String, IPv4Responder)] = []
+        var captures: [PcapWriter] = []
+        let clock = host.bus.services.clock
+        for (i, (bdf, wire)) in wires.enumerated() {
+            let mac = MACAddress(0x0200_00ff_0000 | UInt64(i + 1))
+            let responder = IPv4Responder(macAddress: mac, ipv4Address: IPv4Address(base.value &+ UInt32(i) << 8))
+            responder.attach(to: wire)
+            responders.append(("\(bdf) wire", responder))
+            print("\(bdf) wire: peer \(responder.ipv4Address) at \(mac)")
+            if let pcap {
+                let writer = try PcapWriter(path: "\(pcap)/\(bdf).pcap", clock: { clock.now.nanoseconds / 1000 })
+                wire.addFarEnd(writer)
+                captures.append(writer)
+            }
+        }
+        return (responders, captures)
     }
 
     /// The functions to serve, with a label each.

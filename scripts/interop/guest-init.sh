@@ -20,7 +20,8 @@
 #   devbench.ena-driver=..   ids/driver each family looks for: only to develop the checks on
 #                            QEMU's own devices (selftest.sh); defaults are DeviceBench's ids
 # Packets sent by the NIC checks go only to the emulated device (no host network exists):
-# link-local 169.254.(100+i).1/24 -> .2, ARP requests via arping.
+# link-local 169.254.101.1/24 (ixgbevf) or 169.254.102.1/24 (ena) -> .2, the peer that
+# `devbench serve` puts on each wire (82599 port first, then the ENA's): ARP, then ping.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -129,8 +130,7 @@ wait_oper() { # iface, seconds: prints final operstate
 NIC_INDEX=0
 traffic() { # prefix iface
   p=$1 ifc=$2
-  NIC_INDEX=$((NIC_INDEX+1))
-  net=169.254.$((100+NIC_INDEX))
+  case $p in ixgbevf) net=169.254.101 ;; ena) net=169.254.102 ;; *) NIC_INDEX=$((NIC_INDEX+1)); net=169.254.$((110+NIC_INDEX)) ;; esac
   ip addr add "$net.1/24" dev "$ifc" 2>/dev/null
   tx0=$(stat_of "$ifc" tx_packets) rx0=$(stat_of "$ifc" rx_packets)
   txb0=$(stat_of "$ifc" tx_bytes) rxb0=$(stat_of "$ifc" rx_bytes)
@@ -143,7 +143,12 @@ traffic() { # prefix iface
   tx1=$(stat_of "$ifc" tx_packets) rx1=$(stat_of "$ifc" rx_packets)
   txb1=$(stat_of "$ifc" tx_bytes) rxb1=$(stat_of "$ifc" rx_bytes)
   detail="bdf=$bdf if=$ifc tx_packets=$tx1 rx_packets=$rx1 tx_delta=$((tx1-tx0)) rx_delta=$((rx1-rx0)) tx_bytes_delta=$((txb1-txb0)) rx_bytes_delta=$((rxb1-rxb0)) arp_replies=${replies:-0} ping=$pingres"
-  [ $((tx1-tx0)) -gt 0 ] && check "$p-traffic" PASS "$detail" || check "$p-traffic" FAIL "$detail"
+  # Frames went out, the peer's replies came back in, and ping got its echoes.
+  if [ $((tx1-tx0)) -gt 0 ] && [ $((rx1-rx0)) -gt 0 ] && [ "$pingres" = ok ]; then
+    check "$p-traffic" PASS "$detail"
+  else
+    check "$p-traffic" FAIL "$detail"
+  fi
 }
 nic_checks() { # prefix driver ids...
   p=$1 want=$2; shift 2
