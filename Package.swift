@@ -80,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "devbench",
             dependencies: [
-                "PCIe", "Host", "Inspector", "Conformance", "Bench", "FuzzKit", "VFIOUser",
+                "PCIe", "Host", "Inspector", "Conformance", "Bench", "FuzzKit", "VFIOUser", "NVMe", "Network",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

@@ -47,6 +47,9 @@ public final class VFIOUserServer {
     public private(set) var events = BoundedLog<String>(capacity: 256)
     /// Called with each event as it happens.
     public var onEvent: ((String) -> Void)?
+    /// Called after a session ended and its DMA windows and eventfds are gone, before the next
+    /// client is accepted on that socket.
+    public var onSessionEnd: ((Socket) -> Void)?
     private let wallStart = ContinuousClock.now
     private let virtualStart: VirtualInstant
 
@@ -148,6 +151,7 @@ public final class VFIOUserServer {
         socket.lastEnd = end
         socket.endpoint.disconnect()
         record("\(socket.endpoint.function.bdf): session ended: \(end)")
+        onSessionEnd?(socket)
     }
 
     private func record(_ event: String) {
@@ -155,8 +159,8 @@ public final class VFIOUserServer {
         onEvent?(event)
     }
 
-    /// Whether every socket has had a client and none is connected now.
-    public var allSessionsEnded: Bool {
-        !sockets.isEmpty && sockets.allSatisfy { $0.sessions > 0 && $0.connection < 0 }
+    /// Whether every socket has had at least `sessions` clients and none is connected now.
+    public func allSessionsEnded(after sessions: Int = 1) -> Bool {
+        !sockets.isEmpty && sockets.allSatisfy { $0.sessions >= sessions && $0.connection < 0 }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Host
+import NVMe
 import Network
 import PCIe
 import VFIOUser
@@ -30,14 +31,22 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Stop after this many seconds (0: run until interrupted).")
     var seconds: Double = 0
 
-    @Flag(name: .long, help: "Exit once every socket has had a client and all have disconnected.")
+    @Flag(name: .long, help: "Exit once every socket has had --sessions clients and all have disconnected.")
     var exitWhenIdle = false
+
+    @Option(name: .long, help: "Sessions per socket before --exit-when-idle ends the server.")
+    var sessions: Int = 1
 
     @Option(name: .long, help: "Write every request and region access (with values) to this file.")
     var trace: String?
 
     @Option(name: .long, help: "Write the frames on each network wire to DIR/<function>.pcap (Wireshark reads them).")
     var pcap: String?
+
+    @Option(
+        name: .long,
+        help: "After each session on this NVMe function ends, crypto-erase it (as at instance stop) before the next. Repeatable.")
+    var cryptoEraseAfterSession: [String] = []
 
     @Option(
         name: .long,
@@ -72,9 +81,29 @@ struct Serve: ParsableCommand {
             if let traceFile { socket.endpoint.trace = { traceFile.write(Data(($0 + "\n").utf8)) } }
             print("serving \(w.bdf) \(w.label) \(String(format: "%04x:%04x", function.vendorID, function.deviceID)) at \(path)")
         }
+        let erase = try Set(
+            cryptoEraseAfterSession.map { text in
+                guard let bdf = BDF(text), host.bus.function(at: bdf)?.model is NVMeController else {
+                    throw ValidationError("--crypto-erase-after-session \(text) is not an NVMe controller")
+                }
+                return bdf
+            })
+        server.onSessionEnd = { socket in
+            let function = socket.endpoint.function
+            guard erase.contains(function.bdf), let controller = function.model as? NVMeController else { return }
+            do {
+                try controller.cryptoErase()
+                print("\(function.bdf): crypto-erased (key destroyed and replaced, every block deallocated)")
+            } catch {
+                print("\(function.bdf): crypto-erase failed: \(error)")
+            }
+            fflush(nil)
+        }
         fflush(nil)
         let deadline = seconds > 0 ? ContinuousClock.now + .milliseconds(Int64(seconds * 1000)) : nil
-        server.run { (deadline.map { ContinuousClock.now >= $0 } ?? false) || (exitWhenIdle && server.allSessionsEnded) }
+        server.run {
+            (deadline.map { ContinuousClock.now >= $0 } ?? false) || (exitWhenIdle && server.allSessionsEnded(after: sessions))
+        }
         for (where_, peer) in peers.responders {
             print(
                 "\(where_): peer \(peer.ipv4Address) answered \(peer.arpRequestsAnswered) ARP and \(peer.echoRequestsAnswered) ping requests"

@@ -94,7 +94,7 @@ drv_of() { [ -L "/sys/bus/pci/devices/$1/driver" ] && basename "$(readlink "/sys
 # Which vendor:device ids each check family looks for, and the driver it expects. Overridable
 # only to develop the checks against QEMU's own devices (e.g. devbench.nvme-ids=1b36:0010,
 # devbench.ixgbevf-ids=8086:10d3 devbench.ixgbevf-driver=e1000e); the harness uses the defaults.
-NVME_IDS=$(param nvme-ids 1d0f:8061,1d0f:cd00 | tr ',' ' ')
+NVME_IDS=$(param nvme-ids 1d0f:8061,1d0f:cd00,1d0f:cd01 | tr ',' ' ')
 IXGBEVF_IDS=$(param ixgbevf-ids 8086:10ed | tr ',' ' ')
 IXGBEVF_DRV=$(param ixgbevf-driver ixgbevf)
 ENA_IDS=$(param ena-ids 1d0f:ec20 | tr ',' ' ')
