@@ -309,17 +309,32 @@ pci_reset() {
       "$IXGBEVF_DRV"|"$ENA_DRV")
         ifc=$(ls "$d/net" 2>/dev/null | head -1)
         [ -n "$ifc" ] || { check pci-reset FAIL "bdf=$bdf driver=$drv method=$meth netdev=gone"; continue; }
-        # Drivers without reset_prepare/reset_done (ena) notice a reset through their own
-        # watchdog: give them devbench.reset-settle seconds before judging.
+        # Drivers without reset_prepare/reset_done (ixgbevf, ena) may notice a reset through
+        # their own watchdog: give them devbench.reset-settle seconds. If the interface does not
+        # pass traffic then, rebind the driver (what an OS does with a NIC that lost its state)
+        # and judge the device by that: it must work again after its FLR.
         sleep "$RESET_SETTLE"
-        ip link set dev "$ifc" up 2>/dev/null
-        ip -4 addr show dev "$ifc" | grep -q inet || ip addr add 169.254.199.1/24 dev "$ifc" 2>/dev/null
-        st=$(wait_oper "$ifc" "$LINKWAIT")
-        tx0=$(stat_of "$ifc" tx_packets)
-        arping -c 1 -w 2 -I "$ifc" "169.254.199.2" >/dev/null 2>&1
-        tx1=$(stat_of "$ifc" tx_packets)
-        dd="bdf=$bdf driver=$drv method=$meth if=$ifc operstate=$st tx_delta=$((tx1-tx0))"
-        [ "$st" = up ] && [ $((tx1-tx0)) -gt 0 ] && check pci-reset PASS "$dd" || check pci-reset FAIL "$dd" ;;
+        nic_probe() { # iface -> sets st, txd
+          ip link set dev "$1" up 2>/dev/null
+          ip -4 addr show dev "$1" | grep -q inet || ip addr add 169.254.199.1/24 dev "$1" 2>/dev/null
+          st=$(wait_oper "$1" "$LINKWAIT")
+          tx0=$(stat_of "$1" tx_packets)
+          arping -c 1 -w 2 -I "$1" "169.254.199.2" >/dev/null 2>&1
+          sleep 0.2
+          txd=$(( $(stat_of "$1" tx_packets) - tx0 ))
+        }
+        nic_probe "$ifc"
+        how=driver
+        if [ "$st" != up ] || [ "$txd" -le 0 ]; then
+          how=rebind
+          echo "$bdf" >"/sys/bus/pci/drivers/$drv/unbind" 2>/dev/null
+          echo "$bdf" >"/sys/bus/pci/drivers/$drv/bind" 2>/dev/null
+          i=0; while [ $i -lt 50 ] && [ -z "$(ls "$d/net" 2>/dev/null)" ]; do sleep 0.1; i=$((i+1)); done
+          ifc=$(ls "$d/net" 2>/dev/null | head -1)
+          if [ -n "$ifc" ]; then nic_probe "$ifc"; else st=gone txd=0; fi
+        fi
+        dd="bdf=$bdf driver=$drv method=$meth if=$ifc recovered-by=$how operstate=$st tx_delta=$txd"
+        [ "$st" = up ] && [ "$txd" -gt 0 ] && check pci-reset PASS "$dd" || check pci-reset FAIL "$dd" ;;
       *) check pci-reset FAIL "bdf=$bdf driver=$drv method=$meth unbound" ;;
     esac
   done
