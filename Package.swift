@@ -74,6 +74,7 @@ let package = Package(
             name: "FuzzKit",
             dependencies: [
                 "PCIe", "RegisterModel", "Intel82599", "NVMe", "ENA", "Network", "Drivers", "Conformance", "Inspector", "Host",
+                "VFIOUser", "CVFIOUser",
             ],
             swiftSettings: strict),
         .testTarget(name: "FuzzKitTests", dependencies: ["FuzzKit", "PCIe"], swiftSettings: strict),

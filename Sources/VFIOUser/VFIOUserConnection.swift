@@ -9,6 +9,13 @@ public struct VFIOUserIncomingMessage {
     public var payload: [UInt8]
     /// Descriptors that came with it (the receiver owns them).
     public var fileDescriptors: [Int32]
+
+    /// A message from its parts.
+    public init(header: VFIOUserHeader, payload: [UInt8], fileDescriptors: [Int32]) {
+        self.header = header
+        self.payload = payload
+        self.fileDescriptors = fileDescriptors
+    }
 }
 
 /// Why a session ended.

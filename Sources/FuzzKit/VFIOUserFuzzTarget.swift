@@ -1,0 +1,150 @@
+import CVFIOUser
+import Foundation
+import Host
+import PCIe
+import VFIOUser
+
+/// `devbench serve`'s message handling: an untrusted vfio-user client sending raw messages
+/// (any command, flags, sizes and payloads), region reads and writes, DMA maps of a memfd at
+/// arbitrary windows, eventfd sets, resets and reconnects, against the EBS controller of the
+/// default host. Every reply must be well formed, the function must keep answering, and when
+/// the session ends no client memory may stay mapped and no descriptor may leak.
+public final class VFIOUserFuzzTarget: FuzzTarget {
+    public static let name = "vfio-user"
+    public static let summary =
+        "vfio-user requests from a hostile client (raw and structured, DMA maps, eventfds, resets) against a served NVMe function"
+    public let harness: FuzzHarness? = nil
+    public let surface = FuzzSurface(registers: [], doorbellCount: 8, entryCount: 256, entrySize: 64, virtualFunctions: false)
+    private let host: VirtualHost
+    private let endpoint: VFIOUserEndpoint
+    private let ramFD: Int32
+    private static let ramSize: UInt64 = 1 << 20
+    private var nextID: UInt16 = 0
+    private var problem: (String, String)?
+    private let baselineDescriptors: Int
+
+    public init() throws {
+        host = try VirtualHost(profile: try HostProfile.named("default"))
+        let bdf = BDF(routingID: 0x1e << 3)
+        host.bringUp(leavingUnbound: [bdf])
+        guard let function = host.bus.function(at: bdf) else { throw FuzzSetupError(detail: "00:1e.0 is not on the bus") }
+        endpoint = VFIOUserEndpoint(function: function, bus: host.bus)
+        ramFD = dbvu_memfd_create("fuzz-ram", Self.ramSize)
+        baselineDescriptors = Self.openDescriptors()
+        negotiate()
+    }
+
+    deinit { close(ramFD) }
+
+    public func apply(_ op: FuzzOperation) {
+        switch op {
+        case .writeEntry(let slot, let mask, let bytes):
+            // A raw message: any command number (known or not), flags from the mask.
+            send(UInt16(slot) % 20, flags: UInt32(mask) & 0x3f, bytes)
+        case .configRead(let offset, let width):
+            send(.regionRead, le(UInt64(offset)) + le(VFIOUser.Region.config) + le(UInt32(width.rawValue)))
+        case .configWrite(let offset, let width, let value):
+            send(
+                .regionWrite,
+                le(UInt64(offset)) + le(VFIOUser.Region.config) + le(UInt32(width.rawValue)) + le(value).prefix(width.rawValue))
+        case .mmioRead(let bar, let offset, let width):
+            send(.regionRead, le(UInt64(offset)) + le(UInt32(bar % 10)) + le(UInt32(width.rawValue)))
+        case .mmioWrite(let bar, let offset, let width, let value):
+            send(
+                .regionWrite,
+                le(UInt64(offset)) + le(UInt32(bar % 10)) + le(UInt32(width.rawValue)) + le(value).prefix(width.rawValue))
+        case .doorbell(let slot, let value):
+            setIRQs(flags: value & 0x3f, index: UInt32(slot % 6), start: (value >> 8) & 0xff, count: (value >> 16) & 0x3f)
+        case .fillMemory(let offset, let length, let pattern, let seed):
+            let address = UInt64(offset) & ~0xfff
+            let size = (UInt64(length) % 64 + UInt64(seed & 1)) * 4096
+            if seed & 2 != 0 {
+                send(.dmaUnmap, le(UInt32(24)) + le(UInt32(0)) + le(address) + le(size))
+            } else {
+                let fileOffset = UInt64(pattern >> 2) * 4096
+                send(
+                    .dmaMap, le(UInt32(32)) + le(UInt32(pattern & 3)) + le(fileOffset) + le(address) + le(size),
+                    fds: seed & 4 == 0 ? [dup(ramFD)] : [])
+            }
+        case .reset:
+            send(.deviceReset, [])
+        case .reinitialize:
+            endpoint.disconnect()
+            negotiate()
+        case .advanceTime(let microseconds):
+            host.bus.services.clock.advance(by: .microseconds(UInt64(microseconds)))
+        default:
+            break
+        }
+    }
+
+    public func violatedInvariant(after op: FuzzOperation) -> (invariant: String, detail: String)? {
+        if let problem { return problem }
+        // The function keeps answering config reads with its identity.
+        guard let reply = send(.regionRead, le(UInt64(0)) + le(VFIOUser.Region.config) + le(UInt32(4))),
+            reply.header.flags & VFIOUser.Flags.error == 0 || !endpoint.negotiated,
+            !endpoint.negotiated || reply.payload.suffix(4) == [0x0f, 0x1d, 0x61, 0x80]
+        else { return ("the served function keeps answering", "config read of the IDs failed after \(op)") }
+        return problem
+    }
+
+    public func finalCheck() -> (invariant: String, detail: String)? {
+        endpoint.close()
+        let mappings = endpoint.function.dma.domain.mappings.count
+        if !endpoint.dmaWindows.isEmpty || mappings != 0 {
+            return (
+                "a closed session leaves no client memory mapped",
+                "\(endpoint.dmaWindows.count) windows, \(mappings) IOMMU mappings"
+            )
+        }
+        let open = Self.openDescriptors()
+        if open > baselineDescriptors {
+            return ("a closed session leaks no descriptors", "\(open) open, \(baselineDescriptors) before")
+        }
+        return nil
+    }
+
+    // MARK: Client side
+
+    private func negotiate() {
+        send(.version, le(UInt16(0)) + le(UInt16(0)) + Array("{\"capabilities\":{\"max_msg_fds\":16}}".utf8) + [0])
+    }
+
+    private func setIRQs(flags: UInt32, index: UInt32, start: UInt32, count: UInt32) {
+        let fds = flags & VFIOUser.IRQSetFlags.dataEventFD != 0 ? (0..<min(count, 8)).map { _ in dbvu_eventfd_create() } : []
+        let booleans = flags & VFIOUser.IRQSetFlags.dataBool != 0 ? [UInt8](repeating: 1, count: Int(count)) : []
+        send(.deviceSetIRQs, le(UInt32(20)) + le(flags) + le(index) + le(start) + le(count) + booleans, fds: fds)
+    }
+
+    @discardableResult
+    private func send(_ command: VFIOUser.Command, _ payload: [UInt8], fds: [Int32] = []) -> VFIOUserIncomingMessage? {
+        send(command.rawValue, flags: 0, payload, fds: fds)
+    }
+
+    /// Hands one message to the endpoint and checks the reply's framing.
+    @discardableResult
+    private func send(_ command: UInt16, flags: UInt32, _ payload: [UInt8], fds: [Int32] = []) -> VFIOUserIncomingMessage? {
+        nextID &+= 1
+        let header = VFIOUserHeader(id: nextID, command: command, size: UInt32(16 + payload.count), flags: flags)
+        let reply = endpoint.handle(header, payload: payload, fileDescriptors: fds)
+        let expectsReply = header.isCommand && !header.wantsNoReply
+        guard let reply else {
+            if expectsReply { problem = ("every command gets a reply", "command \(command) flags \(flags): none") }
+            return nil
+        }
+        guard let h = reply.header, expectsReply, h.id == header.id, h.command == command,
+            h.flags & VFIOUser.Flags.typeMask == VFIOUser.Flags.reply, Int(h.size) == reply.bytes.count,
+            h.flags & VFIOUser.Flags.error == 0 || reply.bytes.count == 16
+        else {
+            problem = ("replies are well formed", "command \(command): \(reply.bytes.prefix(16))")
+            return nil
+        }
+        return VFIOUserIncomingMessage(header: h, payload: Array(reply.bytes.dropFirst(16)), fileDescriptors: [])
+    }
+
+    private func le<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+
+    private static func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+    }
+}
