@@ -126,9 +126,6 @@ extension ENADevice {
         guard let opcode = ENAAdminOpcode(rawValue: command.opcode) else {
             return reject(.unsupportedOpcode, command, "opcode \(command.opcode) is not an ENA admin opcode")
         }
-        guard command.submissionFlags & ENAAdminEntry.controlDataIndirectFlag == 0 else {
-            return reject(.malformedRequest, command, "indirect control buffers are not supported")
-        }
         switch opcode {
         case .createSQ: return createSubmissionQueue(command, &response)
         case .destroySQ: return destroySubmissionQueue(command)
@@ -148,10 +145,13 @@ extension ENADevice {
 
     /// The command's control buffer as `bytes` bytes the device may access; nil with `status` set
     /// (MALFORMED_REQUEST) when there is none, it is too short, or the IOMMU does not map it.
+    /// `flagRequired: false` for commands whose driver leaves the descriptor flags clear
+    /// (GET_STATS): then the length and address fields alone describe the buffer.
     func controlBuffer(
-        _ command: ENAAdminEntry, bytes: Int, access: DMAAccess, _ status: inout ENAAdminStatus
+        _ command: ENAAdminEntry, bytes: Int, access: DMAAccess, flagRequired: Bool = true,
+        _ status: inout ENAAdminStatus
     ) -> UnsafeMutableRawPointer? {
-        guard command.submissionFlags & ENAAdminEntry.controlDataFlag != 0 else {
+        guard command.hasControlBuffer || !flagRequired else {
             status = reject(.malformedRequest, command, "needs a control buffer")
             return nil
         }

@@ -124,7 +124,7 @@ extension ENADevice {
     /// RSS_HASH_FUNCTION: the function inline, the key (`ena_admin_feature_rss_flow_hash_control`)
     /// in the control buffer when one is given.
     private func getHashFunction(_ c: ENAAdminEntry, _ r: inout ENAAdminEntry) -> ENAAdminStatus {
-        if c.submissionFlags & ENAAdminEntry.controlDataFlag != 0 {
+        if c.hasControlBuffer {
             var status = ENAAdminStatus.success
             guard let buffer = controlBuffer(c, bytes: 48, access: .write, &status) else { return status }
             buffer.storeBytes(of: UInt32(10).littleEndian, as: UInt32.self)
@@ -140,7 +140,7 @@ extension ENADevice {
     /// RSS_INDIRECTION_TABLE_CONFIG: sizes inline, the table in the control buffer when given.
     private func getIndirectionTable(_ c: ENAAdminEntry, _ r: inout ENAAdminEntry) -> ENAAdminStatus {
         let entries = 1 << features.indirectionLogSize
-        if c.submissionFlags & ENAAdminEntry.controlDataFlag != 0 {
+        if c.hasControlBuffer {
             var status = ENAAdminStatus.success
             guard let buffer = controlBuffer(c, bytes: 4 * entries, access: .write, &status) else { return status }
             for i in 0..<entries {
@@ -158,7 +158,7 @@ extension ENADevice {
     /// RSS_HASH_INPUT: sort flags inline, `ena_admin_feature_rss_hash_control` (supported then
     /// selected fields per protocol) in the control buffer when given.
     private func getHashInput(_ c: ENAAdminEntry, _ r: inout ENAAdminEntry) -> ENAAdminStatus {
-        if c.submissionFlags & ENAAdminEntry.controlDataFlag != 0 {
+        if c.hasControlBuffer {
             var status = ENAAdminStatus.success
             guard let buffer = controlBuffer(c, bytes: 256, access: .write, &status) else { return status }
             buffer.initializeMemory(as: UInt8.self, repeating: 0, count: 256)

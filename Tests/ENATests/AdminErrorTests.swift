@@ -24,13 +24,15 @@ struct AdminErrorTests {
         e.setAddress(base, at: 12)
     }
 
-    @Test("unknown opcode -> UNSUPPORTED_OPCODE; unknown feature -> UNSUPPORTED_OPCODE; indirect buffer -> MALFORMED")
+    @Test("unknown opcode -> UNSUPPORTED_OPCODE; unknown feature -> UNSUPPORTED_OPCODE; unmapped buffer -> MALFORMED")
     func unknownOpcode() throws {
         let b = try ENABench.ready()
         try expectStatus(b, .getFeature, .unsupportedOpcode) { $0.opcode = 42 }
         try expectStatus(b, .getFeature, .unsupportedOpcode) { $0.store(UInt8(5), at: 17) }
         try expectStatus(b, .getFeature, .malformedRequest) {
-            $0.store(UInt8(14), at: 17)
+            $0.store(UInt8(10), at: 17)
+            $0.store(UInt32(48), at: 4)
+            $0.setAddress(0x7000_0000, at: 8)
             $0.submissionFlags = ENAAdminEntry.controlDataIndirectFlag
         }
         try expectStatus(b, .getStats, .illegalParameter) { $0.store(UInt8(9), at: 16) }
@@ -116,9 +118,19 @@ struct AdminErrorTests {
             $0.store(ENAFeatureID.hostAttributeConfig.rawValue, at: 17)
             $0.setAddress(0x7000_0000, at: 20)
         }
+        // Customer metrics: no buffer is the support query (LinuxDriverTests); a buffer too short
+        // for the six requested values, or one the IOMMU does not map, is malformed.
         try expectStatus(b, .getStats, .malformedRequest) {
             $0.store(UInt8(4), at: 16)
             $0.store(UInt64(0x3F), at: 24)
+            $0.store(UInt32(8), at: 4)
+            $0.setAddress(key.deviceAddress.value, at: 8)
+        }
+        try expectStatus(b, .getStats, .malformedRequest) {
+            $0.store(UInt8(4), at: 16)
+            $0.store(UInt64(0x3F), at: 24)
+            $0.store(UInt32(48), at: 4)
+            $0.setAddress(0x7000_0000, at: 8)
         }
     }
 

@@ -75,7 +75,7 @@ extension ENAAdminEntry {
         set { store(newValue, at: 3) }
     }
 
-    /// Control buffer length (`control_buffer.length`, valid with flag bit 1).
+    /// Control buffer length (`control_buffer.length`, valid with flag bit 1 or 2).
     public var controlBufferLength: UInt32 { load(UInt32.self, at: 4) }
     /// Control buffer address (`control_buffer.address`).
     public var controlBufferAddress: UInt64 { address(at: 8) }
@@ -91,8 +91,16 @@ extension ENAAdminEntry {
     public static let phaseFlag: UInt8 = 1
     /// The control buffer fields are valid.
     public static let controlDataFlag: UInt8 = 2
-    /// The control buffer points to a page list (not supported by the model).
+    /// `ctrl_data_indirect`. `ena_admin_defs.h` describes it as a page list, but the Linux
+    /// driver sets this bit (and not bit 1) for every flat control buffer it passes (GET_FEATURE
+    /// and SET_FEATURE of RSS, GET_STATS customer metrics), so the device reads either bit as
+    /// "the control buffer fields are valid" and the buffer as the data itself.
     public static let controlDataIndirectFlag: UInt8 = 4
+
+    /// True when the command carries a control buffer (flag bit 1 or bit 2).
+    public var hasControlBuffer: Bool {
+        submissionFlags & (ENAAdminEntry.controlDataFlag | ENAAdminEntry.controlDataIndirectFlag) != 0
+    }
 
     // MARK: Completion entry (ena_admin_acq_common_desc)
 
