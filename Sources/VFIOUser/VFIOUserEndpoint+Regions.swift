@@ -17,8 +17,15 @@ extension VFIOUserEndpoint {
         out.appendLittleEndian(count)
         defer { if let trace { trace(Self.traceLine(function.bdf, "read ", region, offset, out.dropFirst(16))) } }
         if region == VFIOUser.Region.config {
-            for p in offset..<(offset + UInt64(count)) {
-                out.append(UInt8(truncatingIfNeeded: virtualConfigDword(Int(p) & ~3) >> UInt32(8 * (Int(p) & 3))))
+            // One config read per dword touched, not one per byte.
+            var dwordOffset = -1
+            var dword: UInt32 = 0
+            for p in Int(offset)..<Int(offset) + Int(count) {
+                if p & ~3 != dwordOffset {
+                    dwordOffset = p & ~3
+                    dword = virtualConfigDword(dwordOffset)
+                }
+                out.append(UInt8(truncatingIfNeeded: dword >> UInt32(8 * (p & 3))))
             }
             return .success(out)
         }

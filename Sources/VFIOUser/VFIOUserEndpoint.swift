@@ -71,11 +71,7 @@ public final class VFIOUserEndpoint {
         function.msix?.externalSink = { [unowned self] vector in self.signal(vector) }
     }
 
-    deinit {
-        function.msix?.externalSink = nil
-        for fd in vectorEventFDs where fd >= 0 { Foundation.close(fd) }
-        unmapAllDMA()
-    }
+    deinit { close() }
 
     /// Handles one command message. Takes ownership of `fileDescriptors` (keeps or closes each).
     /// Returns nil when the client asked for no reply or the message was not a command.
