@@ -145,8 +145,13 @@ extension Intel82599Device {
         vlan >= 0 ? filters.vlanPools[vlan] : filters.untaggedPools
     }
 
-    private func hashIfNeeded(_ frame: UnsafeRawBufferPointer, _ facts: inout FrameFacts) {
-        guard rss.hashing, let headers = FrameHeaders.parse(frame) else { return }
+    /// RSS hash, type and packet type of the frame into `facts` when RSS is on.
+    @inline(__always) private func hashIfNeeded(_ frame: UnsafeRawBufferPointer, _ facts: inout FrameFacts) {
+        if rss.hashing { hash(frame, &facts) }
+    }
+
+    private func hash(_ frame: UnsafeRawBufferPointer, _ facts: inout FrameFacts) {
+        guard let headers = FrameHeaders.parse(frame) else { return }
         let result = rss.hasher.rssHash(of: headers, fields: rss.fields)
         facts.rssHash = result.hash
         facts.rssType = UInt32(result.type.rawValue)

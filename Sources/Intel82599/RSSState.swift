@@ -16,10 +16,9 @@ struct RSSState {
     /// MRQC.MRQE.
     var mode: UInt64 = 0
 
-    /// Whether frames are hashed: RSS alone or VMDq with RSS.
-    var hashing: Bool {
-        (mode == R.MRQC.MRQEValue.rss || mode == R.MRQC.MRQEValue.vmdqRSS32) && !fields.isEmpty
-    }
+    /// Whether frames are hashed: RSS alone or VMDq with RSS (kept with `mode` and `fields`, so
+    /// the frame path reads one flag).
+    private(set) var hashing = false
 
     /// Reloads key, table and mode from the registers.
     mutating func reload(from r: RegisterFile) {
@@ -40,5 +39,6 @@ struct RSSState {
         let mrqc = r.value(at: R.MRQC.offset)
         mode = R.MRQC.mrqe.extract(from: mrqc)
         fields = RSSFieldSelection(mrqc: UInt32(truncatingIfNeeded: mrqc))
+        hashing = (mode == R.MRQC.MRQEValue.rss || mode == R.MRQC.MRQEValue.vmdqRSS32) && !fields.isEmpty
     }
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One contiguous piece of guest physical memory with host backing.
 ///
 /// The backing is a raw pointer the region does not interpret: memory the bench allocated, or
@@ -23,12 +27,20 @@ public final class GuestMemoryRegion {
     /// Allocates zeroed host memory (page aligned) owned by the region.
     public convenience init(base: GuestPhysicalAddress, allocating size: Int) {
         let bytes = max(size, 1)
-        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4096)
+        let huge = bytes >= Self.hugePageSize
+        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: huge ? Self.hugePageSize : 4096)
+        #if os(Linux)
+            if huge { _ = madvise(p, bytes & ~(Self.hugePageSize - 1), MADV_HUGEPAGE) }
+        #endif
         p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         self.init(base: base, size: UInt64(size), host: p, release: { p.deallocate() })
     }
 
     deinit { release?() }
+
+    /// Regions this large or larger are allocated 2 MiB aligned and asked to be backed by
+    /// transparent huge pages, as hypervisors back guest RAM.
+    static let hugePageSize = 2 << 20
 
     /// Whether `[address, address+length)` lies inside the region.
     @inlinable public func contains(_ address: UInt64, length: UInt64) -> Bool {

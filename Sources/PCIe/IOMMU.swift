@@ -18,7 +18,9 @@ public struct DMAPermissions: OptionSet, Sendable, Hashable {
     public static let readWrite: DMAPermissions = [.read, .write]
 
     @inlinable func allows(_ access: DMAAccess) -> Bool {
-        contains(access == .read ? .read : .write)
+        // Raw bits, not `contains(.read)`: across modules the static members go through a
+        // lazy-global accessor call on every DMA translation.
+        rawValue & (access == .read ? 1 : 2) != 0
     }
 }
 
