@@ -82,21 +82,23 @@ public final class GuestMemory {
 
     /// Allocates a fresh zeroed region of at least `size` bytes, page aligned, above all others.
     public func allocate(_ size: Int) -> GuestMemoryRegion {
-        let base = (nextFree + 4095) & ~4095
-        let region = GuestMemoryRegion(base: GuestPhysicalAddress(base), allocating: (size + 4095) & ~4095)
-        regions.append(region)
-        nextFree = base + region.size
-        return region
+        append { base in GuestMemoryRegion(base: base, allocating: (size + 4095) & ~4095) }
     }
 
     /// Places host memory another party owns (a vfio-user client's shared guest RAM) at a fresh,
     /// page-aligned address above all others and returns the region; `release` runs when it is
     /// removed and the last reference goes.
     public func adopt(size: UInt64, host: UnsafeMutableRawPointer, release: (() -> Void)?) -> GuestMemoryRegion {
+        append { base in GuestMemoryRegion(base: base, size: size, host: host, release: release) }
+    }
+
+    /// Makes a region at the first page-aligned address above all others and appends it (it
+    /// sorts last); the next one starts at the page after its end.
+    private func append(_ make: (GuestPhysicalAddress) -> GuestMemoryRegion) -> GuestMemoryRegion {
         let base = (nextFree &+ 4095) & ~4095
-        let region = GuestMemoryRegion(base: GuestPhysicalAddress(base), size: size, host: host, release: release)
+        let region = make(GuestPhysicalAddress(base))
         regions.append(region)
-        nextFree = base &+ ((size &+ 4095) & ~4095)
+        nextFree = base &+ ((region.size &+ 4095) & ~4095)
         return region
     }
 
@@ -111,28 +113,25 @@ public final class GuestMemory {
 
     /// The region holding `address`, if any.
     func region(containing address: UInt64) -> GuestMemoryRegion? {
+        guard let r = lastRegion(startingAtOrBelow: address), address - r.base.value < r.size else { return nil }
+        return r
+    }
+
+    /// Host pointer for `[address, address+length)` if one region holds all of it.
+    public func host(_ address: GuestPhysicalAddress, length: UInt64) -> UnsafeMutableRawPointer? {
+        let a = address.value
+        guard let r = lastRegion(startingAtOrBelow: a), r.contains(a, length: length) else { return nil }
+        return r.host + Int(a - r.base.value)
+    }
+
+    /// Binary search: the region with the highest base not above `address`.
+    @inline(__always) private func lastRegion(startingAtOrBelow address: UInt64) -> GuestMemoryRegion? {
         var lo = 0
         var hi = regions.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if regions[mid].base.value <= address { lo = mid + 1 } else { hi = mid }
         }
-        guard lo > 0, address - regions[lo - 1].base.value < regions[lo - 1].size else { return nil }
-        return regions[lo - 1]
-    }
-
-    /// Host pointer for `[address, address+length)` if one region holds all of it.
-    public func host(_ address: GuestPhysicalAddress, length: UInt64) -> UnsafeMutableRawPointer? {
-        let a = address.value
-        var lo = 0
-        var hi = regions.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if regions[mid].base.value <= a { lo = mid + 1 } else { hi = mid }
-        }
-        guard lo > 0 else { return nil }
-        let r = regions[lo - 1]
-        guard r.contains(a, length: length) else { return nil }
-        return r.host + Int(a - r.base.value)
+        return lo > 0 ? regions[lo - 1] : nil
     }
 }
