@@ -39,7 +39,9 @@ let package = Package(
             name: "InspectorTests", dependencies: ["Inspector", "Intel82599", "PCIe", "TestSupport"], swiftSettings: strict),
         .target(name: "DMAEngine", dependencies: ["PCIe", "RegisterModel"], swiftSettings: strict),
         .target(name: "Network", swiftSettings: strict),
-        .target(name: "Intel82599", dependencies: ["PCIe", "RegisterModel", "Network"], swiftSettings: strict),
+        .target(name: "CMemoryHints"),
+        .target(
+            name: "Intel82599", dependencies: ["PCIe", "RegisterModel", "Network", "CMemoryHints"], swiftSettings: strict),
         .target(
             name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine", "Intel82599", "Network", "NVMe", "ENA"],
             swiftSettings: strict),

@@ -21,7 +21,9 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
     private static let ramSize: UInt64 = 1 << 20
     private var nextID: UInt16 = 0
     private var problem: (String, String)?
-    private let baselineDescriptors: Int
+    /// Every descriptor handed to the endpoint, to check at the end that it closed them.
+    private var handedOver: [HandedDescriptor] = []
+    private var nextEventTag: UInt64 = 0
 
     public init() throws {
         host = try VirtualHost(profile: try HostProfile.named("default"))
@@ -30,7 +32,6 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
         guard let function = host.bus.function(at: bdf) else { throw FuzzSetupError(detail: "00:1e.0 is not on the bus") }
         endpoint = VFIOUserEndpoint(function: function, bus: host.bus)
         ramFD = dbvu_memfd_create("fuzz-ram", Self.ramSize)
-        baselineDescriptors = Self.openDescriptors()
         negotiate()
     }
 
@@ -97,9 +98,8 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
                 "\(endpoint.dmaWindows.count) windows, \(mappings) IOMMU mappings"
             )
         }
-        let open = Self.openDescriptors()
-        if open > baselineDescriptors {
-            return ("a closed session leaks no descriptors", "\(open) open, \(baselineDescriptors) before")
+        if let leaked = handedOver.first(where: { $0.isStillOpen }) {
+            return ("a closed session leaks no descriptors", "descriptor \(leaked.fd) handed over is still open")
         }
         return nil
     }
@@ -110,8 +110,18 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
         send(.version, le(UInt16(0)) + le(UInt16(0)) + Array("{\"capabilities\":{\"max_msg_fds\":16}}".utf8) + [0])
     }
 
+    /// A new eventfd whose counter holds a tag no other eventfd in the process has, so the final
+    /// check recognises it even if other code (tests running in parallel) reuses its number.
+    private func taggedEventFD() -> Int32 {
+        let fd = dbvu_eventfd_create()
+        nextEventTag &+= 1
+        var tag = HandedDescriptor.eventTagBase + nextEventTag << 20
+        _ = write(fd, &tag, 8)
+        return fd
+    }
+
     private func setIRQs(flags: UInt32, index: UInt32, start: UInt32, count: UInt32) {
-        let fds = flags & VFIOUser.IRQSetFlags.dataEventFD != 0 ? (0..<min(count, 8)).map { _ in dbvu_eventfd_create() } : []
+        let fds = flags & VFIOUser.IRQSetFlags.dataEventFD != 0 ? (0..<min(count, 8)).map { _ in taggedEventFD() } : []
         let booleans = flags & VFIOUser.IRQSetFlags.dataBool != 0 ? [UInt8](repeating: 1, count: Int(count)) : []
         send(.deviceSetIRQs, le(UInt32(20)) + le(flags) + le(index) + le(start) + le(count) + booleans, fds: fds)
     }
@@ -125,6 +135,9 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
     @discardableResult
     private func send(_ command: UInt16, flags: UInt32, _ payload: [UInt8], fds: [Int32] = []) -> VFIOUserIncomingMessage? {
         nextID &+= 1
+        for fd in fds {
+            if let h = HandedDescriptor(fd) { handedOver.append(h) }
+        }
         let header = VFIOUserHeader(id: nextID, command: command, size: UInt32(16 + payload.count), flags: flags)
         let reply = endpoint.handle(header, payload: payload, fileDescriptors: fds)
         let expectsReply = header.isCommand && !header.wantsNoReply
@@ -144,7 +157,46 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
 
     private func le<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
 
-    private static func openDescriptors() -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+}
+
+/// A descriptor the fuzzer handed to the endpoint, remembered by identity (not just number:
+/// other code in the process may get the same number once the endpoint closed it).
+struct HandedDescriptor {
+    let fd: Int32
+    let device: UInt64
+    let inode: UInt64
+    /// For an eventfd, the counter value the fuzzer wrote into it.
+    let eventTag: UInt64?
+
+    /// Tags start here (eventfd counters other code uses stay far below).
+    static let eventTagBase: UInt64 = 0x5EED << 44
+
+    init?(_ fd: Int32) {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        self.fd = fd
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        eventTag = Self.eventCount(fd).flatMap { $0 >= Self.eventTagBase ? $0 & ~((1 << 20) - 1) : nil }
+    }
+
+    /// Whether the descriptor is still open as the object that was handed over.
+    var isStillOpen: Bool {
+        var st = stat()
+        guard fstat(fd, &st) == 0, UInt64(st.st_dev) == device, UInt64(st.st_ino) == inode else { return false }
+        guard let tag = eventTag else { return true }
+        // Every eventfd shares one inode; the tag tells ours apart (the endpoint may have added
+        // signals to it, never more than 2^20).
+        guard let count = Self.eventCount(fd) else { return false }
+        return count & ~((1 << 20) - 1) == tag
+    }
+
+    /// The counter of an eventfd from /proc/self/fdinfo, nil for anything else.
+    static func eventCount(_ fd: Int32) -> UInt64? {
+        guard let info = try? String(contentsOfFile: "/proc/self/fdinfo/\(fd)", encoding: .utf8) else { return nil }
+        for line in info.split(separator: "\n") where line.hasPrefix("eventfd-count:") {
+            return UInt64(line.dropFirst("eventfd-count:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        }
+        return nil
     }
 }

@@ -1,3 +1,4 @@
+import CMemoryHints
 import PCIe
 import RegisterModel
 
@@ -89,7 +90,7 @@ extension Intel82599Device {
             if strip {
                 Self.copyStripped(from: source, frameOffset: done, count: chunk, to: buffer)
             } else {
-                buffer.copyMemory(from: source + done, byteCount: chunk)
+                mh_copy_short(buffer, source + done, chunk)
             }
             writeBack(d, info: info, hash: facts.rssHash, status: status, lengthAndVLAN: UInt32(chunk) | vlanField)
             done += chunk

@@ -37,12 +37,25 @@ extension Intel82599Device {
         var anyStatus = false
         var frames = 0
         var batch = SwitchBatch()
+        let fastPath = fastSwitchApplies(toPool: pool)
+        var fast = FastSwitchState()
         defer {
             flushTransmitCounts(&batch, pool: pool)
             flushReceiveCounts(&batch)
         }
 
         while head != tail {
+            if fastPath, gathered == 0, bad == nil {
+                let stop = switchSimpleFrames(
+                    queue: q, pool: pool, port: port, from: head, frames: &frames, anyStatus: &anyStatus, state: &fast,
+                    batch: &batch)
+                if stop != head {
+                    head = stop
+                    frameStart = head
+                    reportStatus = false
+                    continue
+                }
+            }
             let descriptorAddress = IOVA(ring &+ UInt64(head &* TD.size))
             guard let d = try? port.hostPointer(descriptorAddress, length: UInt64(TD.size), access: .write) else {
                 ringFault(txQueue: q, index: head)
@@ -57,7 +70,7 @@ extension Intel82599Device {
             } else if type == TD.typeContext {
                 txQueues[q].contextVLAN = UInt16(littleEndian: d.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
                 if gathered == 0, bad == nil {
-                    if command & TD.commandRS != 0, headWriteBack == 0 { setDescriptorDone(d) }
+                    if command & TD.commandRS != 0, headWriteBack == 0 { Self.setDescriptorDone(d) }
                     anyStatus = anyStatus || command & TD.commandRS != 0
                     reportStatus = false
                     head = (head + 1 == entries ? 0 : head + 1)
@@ -112,6 +125,7 @@ extension Intel82599Device {
             anyStatus = anyStatus || reportStatus
             head = next
             frameStart = head
+            fast.forgetWindows()
             gathered = 0
             direct = nil
             bad = nil
@@ -132,7 +146,8 @@ extension Intel82599Device {
         if anyStatus { queueInterrupt(q, tx: true) }
     }
 
-    @inline(__always) private func setDescriptorDone(_ d: UnsafeMutableRawPointer) {
+    /// Sets DD in the status of the transmit descriptor at `d`.
+    @inline(__always) static func setDescriptorDone(_ d: UnsafeMutableRawPointer) {
         let status = UInt32(littleEndian: d.loadUnaligned(fromByteOffset: TD.statusOffset, as: UInt32.self))
         d.storeBytes(of: (status | TD.statusDD).littleEndian, toByteOffset: TD.statusOffset, as: UInt32.self)
     }
@@ -145,11 +160,11 @@ extension Intel82599Device {
         while i != last {
             if let d = try? port.hostPointer(IOVA(ring &+ UInt64(i &* TD.size)), length: UInt64(TD.size), access: .write) {
                 let command = UInt32(littleEndian: d.loadUnaligned(fromByteOffset: TD.commandTypeLengthOffset, as: UInt32.self))
-                if command & TD.commandRS != 0 { setDescriptorDone(d) }
+                if command & TD.commandRS != 0 { Self.setDescriptorDone(d) }
             }
             i = (i + 1 == entries ? 0 : i + 1)
         }
-        setDescriptorDone(eopDescriptor)
+        Self.setDescriptorDone(eopDescriptor)
     }
 
     /// An unreadable descriptor ring: the queue stops (TXDCTL.Enable clears) and the error is recorded.

@@ -59,6 +59,10 @@ public final class Intel82599Device: PCIDeviceModel {
     let lifetime = LifetimeTarget<Intel82599Device>()
     /// The link partner is present: the link comes up after reset and auto-negotiation.
     public var cablePlugged = true
+    /// Whether TX doorbells may switch simple VF-to-VF frames on the batched fast path (see
+    /// `switchSimpleFrames`). The results are the same either way; tests turn it off to compare
+    /// the two paths.
+    @exclusivity(unchecked) public var switchFastPath = true
 
     /// Largest frame the port handles, in bytes (without FCS).
     public static let maxFrameSize = 16 * 1024 - 4

@@ -20,7 +20,7 @@ public final class DMAPort {
     // with their host base and the mapping's permissions, valid while the domain's generation
     // holds. Four entries cover a queue's descriptor ring and buffers in both directions.
     @exclusivity(unchecked) @usableFromInline var cachedGeneration = UInt64.max
-    @exclusivity(unchecked) private var nextVictim = 0
+    @exclusivity(unchecked) var nextVictim = 0
     @usableFromInline let iotlb = UnsafeMutablePointer<IOTLBEntry>.allocate(capacity: DMAPort.iotlbEntries)
 
     /// Entries in the port's IOTLB.
@@ -69,23 +69,32 @@ public final class DMAPort {
         guard let p = memory.host(gpa, length: length) else {
             throw fault(address, length, access, .outsideGuestMemory(gpa, length: length))
         }
-        if let m = domain.mapping(containing: address.value), let r = memory.region(containing: gpa.value) {
-            // Intersect [mapping] and [region] in IOVA terms.
-            let mapStartGPA = m.target.value
-            let startGPA = max(mapStartGPA, r.base.value)
-            let endGPA = min(mapStartGPA &+ m.size, r.base.value &+ r.size)
-            if endGPA > startGPA {
-                if cachedGeneration != domain.generation {
-                    for i in 0..<Self.iotlbEntries { iotlb[i] = IOTLBEntry() }
-                    cachedGeneration = domain.generation
-                }
-                iotlb[nextVictim] = IOTLBEntry(
-                    base: m.iova.value &+ (startGPA - mapStartGPA), size: endGPA - startGPA,
-                    host: r.host + Int(startGPA - r.base.value), permissions: m.permissions)
-                nextVictim = (nextVictim + 1) & (Self.iotlbEntries - 1)
-            }
-        }
+        if let entry = coverage(of: address, at: gpa) { cache(entry) }
         return p
+    }
+
+    /// The IOTLB entry for a translated address: the overlap, in IOVA terms, of the mapping that
+    /// holds `address` and the guest memory region that holds its translation `gpa`.
+    func coverage(of address: IOVA, at gpa: GuestPhysicalAddress) -> IOTLBEntry? {
+        guard let m = domain.mapping(containing: address.value), let r = memory.region(containing: gpa.value) else { return nil }
+        let mapStartGPA = m.target.value
+        let startGPA = max(mapStartGPA, r.base.value)
+        let endGPA = min(mapStartGPA &+ m.size, r.base.value &+ r.size)
+        guard endGPA > startGPA else { return nil }
+        return IOTLBEntry(
+            base: m.iova.value &+ (startGPA - mapStartGPA), size: endGPA - startGPA,
+            host: r.host + Int(startGPA - r.base.value), permissions: m.permissions)
+    }
+
+    /// Puts `entry` in the IOTLB (round-robin victim), first dropping every entry of an older
+    /// domain generation.
+    func cache(_ entry: IOTLBEntry) {
+        if cachedGeneration != domain.generation {
+            for i in 0..<Self.iotlbEntries { iotlb[i] = IOTLBEntry() }
+            cachedGeneration = domain.generation
+        }
+        iotlb[nextVictim] = entry
+        nextVictim = (nextVictim + 1) & (Self.iotlbEntries - 1)
     }
 
     /// Copies guest memory at `address` into `buffer`.

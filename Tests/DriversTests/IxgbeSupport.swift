@@ -110,7 +110,7 @@ extension IxgbePFDriver {
 }
 
 /// A received buffer copied out of the pool.
-struct ReceivedBuffer {
+struct ReceivedBuffer: Equatable {
     let bytes: [UInt8]
     let status: UInt32
     var endOfPacket: Bool { status & AdvancedRxDescriptorStatus.endOfPacket != 0 }

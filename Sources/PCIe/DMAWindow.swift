@@ -1,0 +1,62 @@
+/// A stretch of a function's IOVA space that one IOMMU mapping and one guest memory region cover,
+/// with the permissions the mapping grants: a translation a device can reuse for many accesses.
+///
+/// A window is a snapshot. It stays right only while the port's bus mastering and its domain's
+/// mappings stay as they were, so a device takes windows at the start of one doorbell's work and
+/// drops them before anything outside the device can run (a guest access, a wire peer, a timer).
+/// Inside that span, `pointer(_:length:)` is a bounds check instead of a translation.
+public struct DMAWindow {
+    /// First IOVA of the window.
+    public let base: UInt64
+    /// Size in bytes (0: the empty window, which holds nothing).
+    public let size: UInt64
+    /// Host view of `base`.
+    @usableFromInline let host: UnsafeMutableRawPointer?
+
+    /// The empty window.
+    public init() {
+        base = 0
+        size = 0
+        host = nil
+    }
+
+    @usableFromInline init(_ entry: IOTLBEntry) {
+        base = entry.base
+        size = entry.size
+        host = entry.host
+    }
+
+    /// Host pointer for `[address, address+length)` when the window holds all of it, else nil.
+    @inlinable @inline(__always)
+    public func pointer(_ address: UInt64, length: UInt64) -> UnsafeMutableRawPointer? {
+        let offset = address &- base
+        guard offset < size, length <= size &- offset, let host else { return nil }
+        return host + Int(offset)
+    }
+}
+
+extension DMAPort {
+    /// The window around `[address, address+length)` that allows `access`, or nil when the
+    /// access would fault (bus mastering off, unmapped, not permitted, outside guest memory).
+    ///
+    /// A pure query: it records no fault, so a device that gets nil takes its ordinary path
+    /// (``hostPointer(_:length:access:)``), which records the fault exactly once. The translation
+    /// is left in the IOTLB like any other.
+    public func window(covering address: IOVA, length: UInt64, access: DMAAccess) -> DMAWindow? {
+        guard busMasterEnabled else { return nil }
+        if cachedGeneration == domain.generation {
+            for i in 0..<Self.iotlbEntries {
+                let e = iotlb[i]
+                let offset = address.value &- e.base
+                if offset < e.size, length <= e.size - offset, e.permissions.allows(access), e.host != nil {
+                    return DMAWindow(e)
+                }
+            }
+        }
+        guard case .success(let gpa) = domain.translate(address, length: length, access: access),
+            memory.host(gpa, length: length) != nil, let entry = coverage(of: address, at: gpa)
+        else { return nil }
+        cache(entry)
+        return DMAWindow(entry)
+    }
+}
