@@ -120,7 +120,8 @@ let package = Package(
             name: "ENATests", dependencies: ["ENA", "Network", "PCIe", "RegisterModel", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "Intel82599Tests",
-            dependencies: ["Intel82599", "Network", "PCIe", "RegisterModel", "TestSupport"], swiftSettings: strict),
+            dependencies: ["Intel82599", "CMemoryHints", "Network", "PCIe", "RegisterModel", "TestSupport"], swiftSettings: strict
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

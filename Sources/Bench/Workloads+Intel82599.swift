@@ -12,10 +12,11 @@ final class VEBFixture {
     let pf: IxgbePFDriver<BusDeviceAccess>
     let vfs: [IxgbeVFDriver<BusDeviceAccess>]
     let addresses: [MACAddress]
-    var transmitBatch: [PacketBuffer]
-    var receiveBatch: [PacketBuffer]
-    var sender = 0
-    var failures = 0
+    /// Per-batch buffer lists, allocated once (as ixy's pktgen keeps its `bufs` array).
+    let transmitBatch: UnsafeMutableBufferPointer<PacketBuffer>
+    let receiveBatch: UnsafeMutableBufferPointer<PacketBuffer>
+    @exclusivity(unchecked) var sender = 0
+    @exclusivity(unchecked) var failures = 0
     let batch: Int
     static let frameLength = 60
 
@@ -46,8 +47,10 @@ final class VEBFixture {
         }
         addresses = vfs.map { $0.macAddress ?? MACAddress(0) }
         let blank = PacketBuffer(index: 0, poolID: 0, deviceAddress: 0, hostAddress: 0, length: 0)
-        transmitBatch = [PacketBuffer](repeating: blank, count: batch)
-        receiveBatch = [PacketBuffer](repeating: blank, count: batch)
+        transmitBatch = .allocate(capacity: batch)
+        transmitBatch.initialize(repeating: blank)
+        receiveBatch = .allocate(capacity: batch)
+        receiveBatch.initialize(repeating: blank)
         // Pre-fill every buffer with a UDP frame (ixy's pktgen does the same); per packet the
         // sender only writes the two addresses.
         let template = FrameBuilder.udp(
@@ -59,6 +62,11 @@ final class VEBFixture {
         }
     }
 
+    deinit {
+        transmitBatch.deallocate()
+        receiveBatch.deallocate()
+    }
+
     /// One batch from the current sender to its neighbour; returns frames received.
     func forwardOneBatch() -> Int {
         let s = sender
@@ -67,29 +75,25 @@ final class VEBFixture {
         guard let txPool = tx.pool else { return 0 }
         let destination = vfs.count == 1 ? pf.macAddress : addresses[s + 1 == vfs.count ? 0 : s + 1]
         let source = addresses[s]
-        let sent = transmitBatch.withUnsafeMutableBufferPointer { out -> Int in
-            let n = txPool.allocate(into: out)
-            for i in 0..<n {
-                out[i].length = Self.frameLength
-                if let p = UnsafeMutableRawPointer(bitPattern: out[i].hostAddress) {
-                    destination.store(to: p)
-                    source.store(to: p + 6)
-                }
+        let out = transmitBatch
+        let n = txPool.allocate(into: out)
+        for i in 0..<n {
+            out[i].length = Self.frameLength
+            if let p = UnsafeMutableRawPointer(bitPattern: out[i].hostAddress) {
+                destination.store(to: p)
+                source.store(to: p + 6)
             }
-            let queued = tx.transmitBatch(queue: 0, UnsafeBufferPointer(rebasing: out[0..<n]))
-            for i in queued..<n { txPool.free(out[i]) }
-            return queued
         }
-        let received = receiveBatch.withUnsafeMutableBufferPointer { out -> Int in
-            if vfs.count == 1 {
-                let n = pf.receiveBatch(queue: 0, into: out)
-                if let pool = pf.pool { for i in 0..<n { pool.free(out[i]) } }
-                return n
-            }
+        let sent = tx.transmitBatch(queue: 0, UnsafeBufferPointer(rebasing: out[0..<n]))
+        for i in sent..<n { txPool.free(out[i]) }
+        let received: Int
+        if vfs.count == 1 {
+            received = pf.receiveBatch(queue: 0, into: receiveBatch)
+            if let pool = pf.pool { for i in 0..<received { pool.free(receiveBatch[i]) } }
+        } else {
             let rx = vfs[s + 1 == vfs.count ? 0 : s + 1]
-            let n = rx.receiveBatch(queue: 0, into: out)
-            if let pool = rx.pool { for i in 0..<n { pool.free(out[i]) } }
-            return n
+            received = rx.receiveBatch(queue: 0, into: receiveBatch)
+            if let pool = rx.pool { for i in 0..<received { pool.free(receiveBatch[i]) } }
         }
         if received != sent || sent != batch { failures += 1 }
         return received

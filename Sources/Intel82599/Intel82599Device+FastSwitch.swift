@@ -1,38 +1,47 @@
 import CMemoryHints
 import PCIe
 
-/// Translations and receive-queue state the fast switching path keeps for one TX doorbell.
+/// Translations the fast switching path keeps for one TX doorbell.
 ///
-/// Windows are taken at first use and dropped with the doorbell (nothing outside the device runs
-/// in between: the fast path never hands a frame to the wire), so the IOMMU mappings and bus
-/// mastering they were taken under cannot change while they are used.
+/// Windows are taken at first use and dropped with the doorbell or whenever the general path
+/// ran (which may let code outside the device run: a wire peer, an interrupt handler), so the
+/// IOMMU mappings and bus mastering they were taken under cannot change while they are used.
 struct FastSwitchState {
-    /// The transmit ring, whole (empty until taken; `usable` false once taking it failed).
+    /// The transmit ring, whole (empty until taken).
     var txRing = DMAWindow()
     /// The window the last transmit buffer was found in.
     var txBuffers = DMAWindow()
-    /// The receive queue frames are going to, -1 for none yet.
-    var rxQueue = -1
-    var rxRing = DMAWindow()
-    var rxBuffers = DMAWindow()
-    var rxRingBase: UInt64 = 0
-    var rxEntries = 0
-    var rxHead = 0
-    var rxAvailable = 0
-    var rxBufferSize = 0
-    /// Unretained DMA port of the receive queue's owner (valid while `rxQueue >= 0`).
-    var rxPort: Unmanaged<DMAPort>?
     /// False once the transmit ring could not be covered by one window: the doorbell takes the
     /// general path only.
     var usable = true
 
-    /// Drops every window (after the general path ran, which may have let code outside the device
-    /// run: a wire peer, an interrupt handler), keeping whether the fast path is usable at all.
+    init(usable: Bool = true) { self.usable = usable }
+
+    /// Drops every window, keeping whether the fast path is usable at all.
     mutating func forgetWindows() {
         self = FastSwitchState(usable: usable)
     }
+}
 
-    init(usable: Bool = true) { self.usable = usable }
+/// The receive queue a run of fast-path frames goes to, held in locals for the run and written
+/// back once (``Intel82599Device/commitReceive(_:batch:)``).
+struct ReceiveCursor {
+    /// The queue, -1 for none yet.
+    var queue = -1
+    var pool = 0
+    /// Host view of descriptor 0 (the window covers the whole ring).
+    var ring: UnsafeMutableRawPointer?
+    var entries = 0
+    var head = 0
+    var available = 0
+    var bufferSize = 0
+    /// The window the last receive buffer was found in.
+    var buffers = DMAWindow()
+    /// Unretained DMA port of the queue's owner.
+    var port: Unmanaged<DMAPort>?
+    /// Frames and octets delivered in this run, added to the switch batch on commit.
+    var frames: UInt64 = 0
+    var octets: UInt64 = 0
 }
 
 extension Intel82599Device {
@@ -63,23 +72,27 @@ extension Intel82599Device {
     ) -> Int {
         guard state.usable else { return start }
         let entries = txQueues[q].entries
-        let ring = txQueues[q].ringBase
+        let ringBase = txQueues[q].ringBase
         let tail = txQueues[q].tail
         let markDD = txQueues[q].headWriteBack == 0
         if state.txRing.size == 0 {
-            guard let w = port.window(covering: IOVA(ring), length: UInt64(entries &* TD.size), access: .write) else {
-                state.usable = false
-                return start
-            }
-            state.txRing = w
+            state.txRing =
+                port.window(covering: IOVA(ringBase), length: UInt64(entries &* TD.size), access: .write) ?? DMAWindow()
+        }
+        guard let ring = state.txRing.pointer(ringBase, length: UInt64(entries &* TD.size)) else {
+            state.usable = false
+            return start
         }
         let sourceBit = UInt64(1) << UInt64(source)
         let checkSource = filters.macAntiSpoofPools & sourceBit != 0
         let eligiblePools = ~sourceBit & filters.untaggedPools & filters.receiveEnabledPools
-        let status = RD.statusDD | RD.statusEOP | RD.statusLB
+        let status = (RD.statusDD | RD.statusEOP | RD.statusLB).littleEndian
+        var txBuffers = state.txBuffers
+        var rx = ReceiveCursor()
+        var transmittedOctets: UInt64 = 0
         var head = start
         while head != tail {
-            guard let d = state.txRing.pointer(ring &+ UInt64(head &* TD.size), length: UInt64(TD.size)) else { break }
+            let d = ring + head &* TD.size
             let command = UInt32(littleEndian: d.loadUnaligned(fromByteOffset: TD.commandTypeLengthOffset, as: UInt32.self))
             guard command & (TD.commandDEXT | TD.commandEOP | TD.commandTSE | TD.commandVLE) == TD.commandDEXT | TD.commandEOP,
                 (command >> TD.typeShift) & 0xF == TD.typeData
@@ -87,9 +100,9 @@ extension Intel82599Device {
             let length = Int(command & TD.lengthMask)
             guard length >= 14 else { break }
             let address = UInt64(littleEndian: d.loadUnaligned(fromByteOffset: TD.bufferAddressOffset, as: UInt64.self))
-            var found = state.txBuffers.pointer(address, length: UInt64(length))
+            var found = txBuffers.pointer(address, length: UInt64(length))
             if found == nil, let w = port.window(covering: IOVA(address), length: UInt64(length), access: .read) {
-                state.txBuffers = w
+                txBuffers = w
                 found = w.pointer(address, length: UInt64(length))
             }
             guard let src = found else { break }
@@ -99,89 +112,129 @@ extension Intel82599Device {
             if checkSource, batch.lookups.source(Self.mac(frame, at: 6), in: filters.macs) & sourceBit == 0 { break }
             let targets = batch.lookups.destination(destination, in: filters.macs) & eligiblePools
             guard targets != 0, targets & (targets &- 1) == 0 else { break }
-            let rq = layout.firstQueue(ofPool: targets.trailingZeroBitCount)
-            if rq != state.rxQueue {
-                commitReceive(&state)
-                guard beginReceive(queue: rq, &state) else { break }
+            let pool = targets.trailingZeroBitCount
+            if pool != rx.pool || rx.queue < 0 {
+                commitReceive(&rx, batch: &batch)
+                guard beginReceive(queue: layout.firstQueue(ofPool: pool), pool: pool, &rx, batch: &batch) else { break }
             }
-            guard state.rxAvailable > 0, length <= state.rxBufferSize,
-                let rd = state.rxRing.pointer(state.rxRingBase &+ UInt64(state.rxHead &* RD.size), length: UInt64(RD.size))
-            else { break }
+            guard rx.available > 0, length <= rx.bufferSize, let rxRing = rx.ring else { break }
+            let rd = rxRing + rx.head &* RD.size
             let bufferAddress = UInt64(littleEndian: rd.loadUnaligned(fromByteOffset: RD.packetBufferOffset, as: UInt64.self))
-            var target = state.rxBuffers.pointer(bufferAddress, length: UInt64(length))
-            if target == nil, let port = state.rxPort,
-                let w = port._withUnsafeGuaranteedRef({
+            var target = rx.buffers.pointer(bufferAddress, length: UInt64(length))
+            if target == nil, let rxPort = rx.port,
+                let w = rxPort._withUnsafeGuaranteedRef({
                     $0.window(covering: IOVA(bufferAddress), length: UInt64(length), access: .write)
                 })
             {
-                state.rxBuffers = w
+                rx.buffers = w
                 target = w.pointer(bufferAddress, length: UInt64(length))
             }
             guard let buffer = target else { break }
+            prefetchReceiveAhead(rx)
 
             // Every check passed: the frame is switched, with the general path's effects.
             mh_copy_short(buffer, src, length)
-            rd.storeBytes(of: UInt32(0), toByteOffset: RD.packetInfoOffset, as: UInt32.self)
-            rd.storeBytes(of: UInt32(0), toByteOffset: RD.rssHashOffset, as: UInt32.self)
+            rd.storeBytes(of: UInt64(0), toByteOffset: RD.packetInfoOffset, as: UInt64.self)
+            rd.storeBytes(of: status, toByteOffset: RD.statusErrorOffset, as: UInt32.self)
             rd.storeBytes(of: UInt32(length).littleEndian, toByteOffset: RD.lengthOffset, as: UInt32.self)
-            rd.storeBytes(of: status.littleEndian, toByteOffset: RD.statusErrorOffset, as: UInt32.self)
-            state.rxHead = state.rxHead &+ 1 == state.rxEntries ? 0 : state.rxHead &+ 1
-            state.rxAvailable &-= 1
-            batch.transmitted(length)
-            counters.switchedLocally &+= 1
-            if !batch.received(length, queue: rq) {
-                flushReceiveCounts(&batch)
-                batch.startReceiveRun(queue: rq, pool: targets.trailingZeroBitCount)
-                _ = batch.received(length, queue: rq)
-            }
+            rx.head = rx.head &+ 1 == rx.entries ? 0 : rx.head &+ 1
+            rx.available &-= 1
+            rx.frames &+= 1
+            rx.octets &+= UInt64(length)
+            transmittedOctets &+= UInt64(length)
             if command & TD.commandRS != 0 {
                 anyStatus = true
                 if markDD { Self.setDescriptorDone(d) }
             }
-            frames &+= 1
             head = head &+ 1 == entries ? 0 : head &+ 1
         }
-        commitReceive(&state)
+        commitReceive(&rx, batch: &batch)
+        state.txBuffers = txBuffers
+        let consumed = head >= start ? head - start : head + entries - start
+        frames &+= consumed
+        counters.switchedLocally &+= UInt64(consumed)
+        batch.transmitted(frames: UInt64(consumed), octets: transmittedOctets)
         return head
     }
 
-    /// Takes receive queue `q` for the fast path: its ring window and free descriptors. False when
-    /// the general path must handle the frame (receive off, queue disabled, ring not coverable).
-    private func beginReceive(queue q: Int, _ state: inout FastSwitchState) -> Bool {
+    /// How far ahead of the receive head the fast path hints the CPU: the buffer of the
+    /// descriptor ``rxBufferLead`` entries on (for writing), and the descriptor line
+    /// ``rxDescriptorLead`` entries beyond that. The model's counterpart of the 82599's burst
+    /// descriptor prefetch (RXDCTL.PTHRESH, datasheet §7.1.4.3): with many busy pools, receive
+    /// buffers and descriptors are cold, and meeting each miss only when the frame gets there
+    /// serialises them.
+    static let rxBufferLead = 8
+    static let rxDescriptorLead = 8
+
+    /// Prefetch hints for a later frame of the run; reads only descriptors software has given to
+    /// hardware and hints only memory inside the windows (a hint never faults or changes state).
+    @inline(__always) private func prefetchReceiveAhead(_ rx: ReceiveCursor) {
+        guard rx.available > Self.rxBufferLead, let ring = rx.ring else { return }
+        var ahead = rx.head &+ Self.rxBufferLead
+        if ahead >= rx.entries { ahead &-= rx.entries }
+        let address = UInt64(littleEndian: ring.loadUnaligned(fromByteOffset: ahead &* RD.size, as: UInt64.self))
+        if let buffer = rx.buffers.pointer(address, length: 1) { mh_prefetch_write(buffer) }
+        var further = ahead &+ Self.rxDescriptorLead
+        if further >= rx.entries { further &-= rx.entries }
+        mh_prefetch_write(ring + further &* RD.size)
+    }
+
+    /// At the start of a run, hints the buffers of the first ``rxBufferLead`` free descriptors at
+    /// once (later ones follow frame by frame in ``prefetchReceiveAhead(_:)``), taking the buffer
+    /// window from the first of them.
+    private func prefetchReceiveStart(_ rx: inout ReceiveCursor) {
+        guard let ring = rx.ring, let port = rx.port else { return }
+        var i = rx.head
+        for _ in 0..<min(rx.available, Self.rxBufferLead) {
+            let address = UInt64(littleEndian: ring.loadUnaligned(fromByteOffset: i &* RD.size, as: UInt64.self))
+            if rx.buffers.size == 0,
+                let w = port._withUnsafeGuaranteedRef({ $0.window(covering: IOVA(address), length: 1, access: .write) })
+            {
+                rx.buffers = w
+            }
+            if let buffer = rx.buffers.pointer(address, length: 1) { mh_prefetch_write(buffer) }
+            i = i &+ 1 == rx.entries ? 0 : i &+ 1
+        }
+    }
+
+    /// Takes receive queue `q` of `pool` for a fast-path run: its ring (whole, in one window) and
+    /// free descriptors. False when the general path must handle the frame (receive off, queue
+    /// disabled, ring not coverable). Starts the switch batch's receive run on `q`, as the general
+    /// path's first frame to a new queue does.
+    private func beginReceive(queue q: Int, pool: Int, _ rx: inout ReceiveCursor, batch: inout SwitchBatch) -> Bool {
         guard receiveEnabled, rxQueues[q].enabled, let port = dmaPort(owner: rxQueues[q].owner) else { return false }
-        let ring = rxQueues[q].ringBase
+        let base = rxQueues[q].ringBase
         let entries = rxQueues[q].entries
-        guard
-            let w = port._withUnsafeGuaranteedRef({
-                $0.window(covering: IOVA(ring), length: UInt64(entries &* RD.size), access: .write)
-            })
+        let length = UInt64(entries &* RD.size)
+        guard let w = port._withUnsafeGuaranteedRef({ $0.window(covering: IOVA(base), length: length, access: .write) }),
+            let ring = w.pointer(base, length: length)
         else { return false }
-        state.rxQueue = q
-        state.rxPort = port
-        state.rxRing = w
-        state.rxBuffers = DMAWindow()
-        state.rxRingBase = ring
-        state.rxEntries = entries
-        state.rxHead = rxQueues[q].head
-        state.rxAvailable = rxQueues[q].available
-        state.rxBufferSize = rxQueues[q].bufferSize
+        rx = ReceiveCursor(
+            queue: q, pool: pool, ring: ring, entries: entries, head: rxQueues[q].head, available: rxQueues[q].available,
+            bufferSize: rxQueues[q].bufferSize, buffers: DMAWindow(), port: port)
+        prefetchReceiveStart(&rx)
+        if batch.receiveQueue != q {
+            flushReceiveCounts(&batch)
+            batch.startReceiveRun(queue: q, pool: pool)
+        }
         return true
     }
 
-    /// Stores the fast path's receive head back and marks the queue's interrupt pending, as
-    /// ``receive(_:_:queue:pool:batch:)`` does per frame; then forgets the queue.
-    private func commitReceive(_ state: inout FastSwitchState) {
-        let q = state.rxQueue
+    /// Writes a run's receive head back, adds its frames to the switch batch and marks the queue's
+    /// interrupt pending, as ``receive(_:_:queue:pool:batch:)`` does per frame; then forgets the
+    /// queue.
+    private func commitReceive(_ rx: inout ReceiveCursor, batch: inout SwitchBatch) {
+        let q = rx.queue
         guard q >= 0 else { return }
-        if rxQueues[q].head != state.rxHead {
-            rxQueues[q].head = state.rxHead
+        if rx.frames > 0 {
+            rxQueues[q].head = rx.head
+            batch.received(frames: rx.frames, octets: rx.octets)
             if q < 64 {
                 rxInterruptsPendingLow |= UInt64(1) << UInt64(q)
             } else {
                 rxInterruptsPendingHigh |= UInt64(1) << UInt64(q - 64)
             }
         }
-        state.rxQueue = -1
-        state.rxPort = nil
+        rx = ReceiveCursor()
     }
 }

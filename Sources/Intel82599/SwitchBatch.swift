@@ -28,6 +28,18 @@ struct SwitchBatch {
         return true
     }
 
+    /// Counts `frames` transmitted frames of `octets` bytes in all.
+    @inline(__always) mutating func transmitted(frames: UInt64, octets: UInt64) {
+        transmittedFrames &+= frames
+        transmittedOctets &+= octets
+    }
+
+    /// Counts `frames` frames of `octets` bytes in all received on the current run's queue.
+    @inline(__always) mutating func received(frames: UInt64, octets: UInt64) {
+        receivedFrames &+= frames
+        receivedOctets &+= octets
+    }
+
     /// Starts a run of received frames on queue `q` of `pool`.
     mutating func startReceiveRun(queue q: Int, pool: Int) {
         receiveQueue = q

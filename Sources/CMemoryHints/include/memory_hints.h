@@ -12,31 +12,28 @@ static inline void mh_prefetch_read(const void *address) { __builtin_prefetch(ad
 /** A hint, never a fault: start moving the line holding `address` towards the core for writing. */
 static inline void mh_prefetch_write(const void *address) { __builtin_prefetch(address, 1, 3); }
 
+/** Sixteen bytes in a vector register. */
+typedef long long mh_vector16 __attribute__((vector_size(16)));
+
 /**
  * Copies `length` bytes (not overlapping). Lengths of 16 to 64 bytes, a minimum-size Ethernet
- * frame, take two or four unaligned 16-byte moves whose ends may overlap, with no call; anything
- * else goes to memcpy.
+ * frame, take two or four unaligned 16-byte loads and stores whose ends may overlap, with no
+ * call; anything else goes to memcpy.
  */
 static inline void mh_copy_short(void *destination, const void *source, size_t length) {
     char *d = (char *)destination;
     const char *s = (const char *)source;
-    typedef char mh_block16[16];
-    if (length >= 16 && length <= 32) {
-        mh_block16 a, b;
-        memcpy(a, s, 16);
-        memcpy(b, s + length - 16, 16);
-        memcpy(d, a, 16);
-        memcpy(d + length - 16, b, 16);
-    } else if (length > 32 && length <= 64) {
-        mh_block16 a, b, c, e;
-        memcpy(a, s, 16);
-        memcpy(b, s + 16, 16);
-        memcpy(c, s + length - 32, 16);
-        memcpy(e, s + length - 16, 16);
-        memcpy(d, a, 16);
-        memcpy(d + 16, b, 16);
-        memcpy(d + length - 32, c, 16);
-        memcpy(d + length - 16, e, 16);
+    if (length >= 16 && length <= 64) {
+        mh_vector16 a, b, c, e;
+        size_t half = length > 32 ? 16 : 0;
+        __builtin_memcpy(&a, s, 16);
+        __builtin_memcpy(&b, s + half, 16);
+        __builtin_memcpy(&c, s + length - 16 - half, 16);
+        __builtin_memcpy(&e, s + length - 16, 16);
+        __builtin_memcpy(d, &a, 16);
+        __builtin_memcpy(d + half, &b, 16);
+        __builtin_memcpy(d + length - 16 - half, &c, 16);
+        __builtin_memcpy(d + length - 16, &e, 16);
     } else {
         memcpy(d, s, length);
     }
