@@ -27,7 +27,7 @@ enum ChecksumOffload {
         var sum = WordSum()
         // IPv4: source and destination (8 bytes at 12); IPv6: the two addresses (32 bytes at 8).
         if p.ipVersion == 4 {
-            sum.add(UnsafeRawBufferPointer(start: base + (p.l3Offset &+ 12), count: 8))
+            sum.add(nativeQuad: base.loadUnaligned(fromByteOffset: p.l3Offset &+ 12, as: UInt64.self))
         } else {
             sum.add(UnsafeRawBufferPointer(start: base + (p.l3Offset &+ 8), count: 32))
         }
@@ -41,7 +41,14 @@ enum ChecksumOffload {
     private static func ipv4HeaderSum(_ base: UnsafeRawPointer, count: Int, _ p: PacketLayout) -> UInt16 {
         guard p.l3Offset &+ p.l3HeaderLength <= count else { return 0xFFFF }
         var sum = WordSum()
-        sum.add(UnsafeRawBufferPointer(start: base + p.l3Offset, count: p.l3HeaderLength))
+        if p.l3HeaderLength == 20 {
+            // No options (nearly every packet): three loads instead of the general loop.
+            sum.add(nativeQuad: base.loadUnaligned(fromByteOffset: p.l3Offset, as: UInt64.self))
+            sum.add(nativeQuad: base.loadUnaligned(fromByteOffset: p.l3Offset &+ 8, as: UInt64.self))
+            sum.add(nativeDouble: base.loadUnaligned(fromByteOffset: p.l3Offset &+ 16, as: UInt32.self))
+        } else {
+            sum.add(UnsafeRawBufferPointer(start: base + p.l3Offset, count: p.l3HeaderLength))
+        }
         return sum.value
     }
 
@@ -93,8 +100,7 @@ struct WordSum {
         let n = bytes.count
         var i = 0
         while i &+ 8 <= n {
-            let v = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            native &+= (v & 0xFFFF_FFFF) &+ (v >> 32)
+            add(nativeQuad: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             i &+= 8
         }
         if i &+ 4 <= n {
@@ -107,6 +113,12 @@ struct WordSum {
         }
         if i < n { native &+= UInt64(UInt16(bigEndian: UInt16(base.load(fromByteOffset: i, as: UInt8.self)) << 8)) }
     }
+
+    /// Adds eight bytes in wire order, loaded as a native 64-bit value.
+    @inline(__always) mutating func add(nativeQuad v: UInt64) { native &+= (v & 0xFFFF_FFFF) &+ (v >> 32) }
+
+    /// Adds four bytes in wire order, loaded as a native 32-bit value.
+    @inline(__always) mutating func add(nativeDouble v: UInt32) { native &+= UInt64(v) }
 
     /// Adds one 16-bit word.
     @inline(__always) mutating func add(word: UInt16) { native &+= UInt64(word.bigEndian) }
