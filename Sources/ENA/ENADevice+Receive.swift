@@ -84,7 +84,7 @@ extension ENADevice {
         }
         let hash =
             features.rxOffloadsEnabled & 0x8 != 0
-            ? layout.rssHash(frame, features.hasher, fields: features.hashSelection.rawValue) : 0
+            ? layout.rssHash(frame, features.rssLookup, fields: features.hashSelection.rawValue) : 0
         let index = receiveQueue(hash: hash)
         guard index >= 0 else {
             counters.rxDrops &+= 1

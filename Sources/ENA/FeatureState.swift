@@ -22,7 +22,16 @@ struct FeatureState {
     var hashFunction: UInt8 = 1
     var hashInitialValue: UInt32 = 0
     var hashKey: ToeplitzKey = .microsoftVerification
-    var hasher = ToeplitzHasher(key: .microsoftVerification)
+    var hasher = ToeplitzHasher(key: .microsoftVerification) {
+        didSet {
+            rssTable = RSSTable(hasher)
+            rssLookup = rssTable.lookup
+        }
+    }
+    /// `hasher` as a flat lookup table for the receive path (always built from `hasher`), and
+    /// the receive path's unretained view of it.
+    private var rssTable = RSSTable.microsoftVerification
+    private(set) var rssLookup = RSSTable.microsoftVerification.lookup
     /// `selected_fields[proto].fields` of RSS_HASH_INPUT, by `ena_admin_flow_hash_proto`.
     var hashFields: [UInt16] = FeatureState.defaultHashFields
     /// The Toeplitz functions the selected fields enable.

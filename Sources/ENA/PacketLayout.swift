@@ -68,29 +68,22 @@ struct PacketLayout {
     /// The Toeplitz hash the device reports, as `ToeplitzHasher.rssHash(of:fields:)` computes it
     /// for the same frame: addresses and ports when the protocol's 4-tuple function is enabled in
     /// `fields` (MRQC-positioned bits of `RSSFieldSelection`), addresses when the address
-    /// function is, else 0. The hasher's input is read in place (copied only when IPv4 options
-    /// sit between the addresses and the ports).
+    /// function is, else 0. The input is read in place from the frame (addresses and ports are
+    /// one run unless IPv4 options sit between them).
     @inline(__always)
-    func rssHash(_ frame: UnsafeRawBufferPointer, _ hasher: ToeplitzHasher, fields: UInt32) -> UInt32 {
+    func rssHash(_ frame: UnsafeRawBufferPointer, _ table: RSSLookup, fields: UInt32) -> UInt32 {
         guard let base = frame.baseAddress else { return 0 }
         switch ipVersion {
         case 4:
             let tuple = hasPorts && fields & (l4Protocol == Self.tcp ? Self.tcpIPv4 : Self.udpIPv4) != 0
-            let addresses = base + (l3Offset &+ 12)
-            if !tuple {
-                guard fields & Self.ipv4 != 0 else { return 0 }
-                return hasher.hash(UnsafeRawBufferPointer(start: addresses, count: 8))
-            }
-            if l4Offset == l3Offset &+ 20 { return hasher.hash(UnsafeRawBufferPointer(start: addresses, count: 12)) }
-            var input: (UInt64, UInt32) = (0, 0)
-            input.0 = addresses.loadUnaligned(as: UInt64.self)
-            input.1 = base.loadUnaligned(fromByteOffset: l4Offset, as: UInt32.self)
-            return withUnsafeBytes(of: &input) { hasher.hash(UnsafeRawBufferPointer(rebasing: $0[0..<12])) }
+            if !tuple, fields & Self.ipv4 == 0 { return 0 }
+            let addresses = table.hash(base + (l3Offset &+ 12), count: 8, at: 0)
+            return tuple ? addresses ^ table.hash(base + l4Offset, count: 4, at: 8) : addresses
         case 6:
-            // The ports follow the fixed header: addresses and ports are one run.
             let tuple = hasPorts && fields & (l4Protocol == Self.tcp ? Self.tcpIPv6 : Self.udpIPv6) != 0
             if !tuple, fields & Self.ipv6 == 0 { return 0 }
-            return hasher.hash(UnsafeRawBufferPointer(start: base + (l3Offset &+ 8), count: tuple ? 36 : 32))
+            // The ports follow the fixed header: addresses and ports are one run.
+            return table.hash(base + (l3Offset &+ 8), count: tuple ? 36 : 32, at: 0)
         default:
             return 0
         }

@@ -50,6 +50,8 @@ struct PacketLayoutTests {
     @Test("agrees with FrameHeaders.parse and rssHash on whole, truncated and corrupted frames")
     func agreesWithFrameHeaders() {
         let hasher = ToeplitzHasher(key: .microsoftVerification)
+        let owner = RSSTable(hasher)
+        let table = owner.lookup
         let selections: [RSSFieldSelection] = [
             [.tcpIPv4, .udpIPv4, .ipv4, .tcpIPv6, .udpIPv6, .ipv6], [.ipv4, .ipv6], [.tcpIPv4, .tcpIPv6], [],
             [.udpIPv4, .udpIPv6],
@@ -79,9 +81,10 @@ struct PacketLayoutTests {
                 }
                 for fields in selections {
                     #expect(
-                        p.rssHash(bytes, hasher, fields: fields.rawValue) == hasher.rssHash(of: h, fields: fields).hash,
+                        p.rssHash(bytes, table, fields: fields.rawValue) == hasher.rssHash(of: h, fields: fields).hash,
                         "\(frame) \(fields)")
                 }
+                withExtendedLifetime(owner) {}
             }
         }
     }
