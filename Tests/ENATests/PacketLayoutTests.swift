@@ -88,4 +88,23 @@ struct PacketLayoutTests {
             }
         }
     }
+
+    @Test("the RSS table of any key agrees with its hasher")
+    func tableAgreesForOtherKeys() throws {
+        var random = SplitMix64(seed: 0x7AB1E)
+        for _ in 0..<3 {
+            let key = try #require(
+                ToeplitzKey(bytes: (0..<ToeplitzKey.length).map { _ in UInt8(truncatingIfNeeded: random.next()) }))
+            let hasher = ToeplitzHasher(key: key)
+            let owner = RSSTable(hasher)
+            let fields: RSSFieldSelection = [.tcpIPv4, .udpIPv4, .ipv4, .tcpIPv6, .udpIPv6, .ipv6]
+            for frame in Self.templates() {
+                frame.withUnsafeBytes { bytes in
+                    guard let h = FrameHeaders.parse(bytes), let p = PacketLayout(bytes) else { return }
+                    #expect(p.rssHash(bytes, owner.lookup, fields: fields.rawValue) == hasher.rssHash(of: h, fields: fields).hash)
+                }
+            }
+            withExtendedLifetime(owner) {}
+        }
+    }
 }
