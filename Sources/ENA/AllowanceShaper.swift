@@ -29,9 +29,10 @@ final class AllowanceShaper {
     let allowances: NitroAllowances
     /// No allowance applies: every frame passes (checked before the clock is read).
     let isUnlimited: Bool
-    private var packets: RateBucket
-    private var inbound: RateBucket
-    private var outbound: RateBucket
+    // Never accessed re-entrantly: `admit` returns before the frame moves on.
+    @exclusivity(unchecked) private var packets: RateBucket
+    @exclusivity(unchecked) private var inbound: RateBucket
+    @exclusivity(unchecked) private var outbound: RateBucket
     let inboundQueue: FrameQueue
     let outboundQueue: FrameQueue
 
@@ -96,12 +97,12 @@ final class FrameQueue {
     private let storage: UnsafeMutableRawPointer
     private var lengths: [Int]
     private var departures: [UInt64]
-    private var first = 0
-    private(set) var count = 0
-    private(set) var lastDeparture: UInt64 = 0
-    private(set) var lastReason = AllowanceKind.packets
+    @exclusivity(unchecked) private var first = 0
+    @exclusivity(unchecked) private(set) var count = 0
+    @exclusivity(unchecked) private(set) var lastDeparture: UInt64 = 0
+    @exclusivity(unchecked) private(set) var lastReason = AllowanceKind.packets
     /// A release timer is scheduled for the head.
-    var timerPending = false
+    @exclusivity(unchecked) var timerPending = false
 
     init(capacity: Int, frameCapacity: Int) {
         self.capacity = capacity

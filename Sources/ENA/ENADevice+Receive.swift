@@ -73,7 +73,7 @@ extension ENADevice {
     /// protocol and checksum results, RSS hash). Not enough buffers posted: dropped as an
     /// overrun; more buffers than allowed per packet: dropped as buffers too small.
     func deliverReceived(_ frame: UnsafeRawBufferPointer) {
-        guard operational, frame.count >= 14 else {
+        guard operational, let layout = PacketLayout(frame), let source = frame.baseAddress else {
             counters.rxDrops &+= 1
             return
         }
@@ -82,11 +82,9 @@ extension ENADevice {
             counters.rxDrops &+= 1
             return
         }
-        let headers = FrameHeaders.parse(frame)
-        var hash: UInt32 = 0
-        if features.rxOffloadsEnabled & 0x8 != 0, let headers {
-            hash = features.hasher.rssHash(of: headers, fields: features.hashSelection).hash
-        }
+        let hash =
+            features.rxOffloadsEnabled & 0x8 != 0
+            ? layout.rssHash(frame, features.rssLookup, fields: features.hashSelection.rawValue) : 0
         let index = receiveQueue(hash: hash)
         guard index >= 0 else {
             counters.rxDrops &+= 1
@@ -94,23 +92,21 @@ extension ENADevice {
         }
         let sq = queues.submission + index
         guard let buffers = takeReceiveBuffers(index, bytes: frame.count) else { return }
-        let status = receiveStatus(frame, headers)
+        let status = receiveStatus(frame, layout)
         let cq = queues.completion + sq.pointee.completionQueue
         var offset = 0
         for i in 0..<buffers {
             let d = rxDescriptors[i]
-            let n = min(frame.count - offset, d.capacity)
-            if let target = rxBuffers[i], let source = frame.baseAddress {
-                target.copyMemory(from: source + offset, byteCount: n)
-            }
-            offset += n
+            let n = min(frame.count &- offset, d.capacity)
+            if let target = rxBuffers[i] { target.copyMemory(from: source + offset, byteCount: n) }
+            offset &+= n
             var bits = status | ENARxCompletion.bufferBit
             if i == 0 { bits |= ENARxCompletion.firstBit }
-            if i == buffers - 1 { bits |= ENARxCompletion.lastBit }
+            if i == buffers &- 1 { bits |= ENARxCompletion.lastBit }
             if cq.pointee.phase { bits |= ENARxCompletion.phaseBit }
             let address = cq.pointee.base &+ UInt64(cq.pointee.tail & (cq.pointee.depth &- 1)) &* UInt64(cq.pointee.entrySize)
             guard let slot = try? dma.hostPointer(IOVA(address), length: UInt64(ENARxCompletion.size), access: .write) else {
-                report(.device, "Rx CQ \(sq.pointee.completionQueue): cannot write completion at 0x\(hex(address))")
+                completionNotWritable(sq.pointee.completionQueue, address)
                 break
             }
             ENARxCompletion(status: bits, length: UInt16(truncatingIfNeeded: n), requestID: d.requestID, hash: hash)
@@ -133,9 +129,7 @@ extension ENADevice {
         var count = 0
         while covered < bytes {
             guard count < configuration.maxRxDescriptorsPerPacket else {
-                counters.rxBuffersTooSmall &+= 1
-                counters.rxDrops &+= 1
-                report(.device, "Rx SQ \(index): a \(bytes)-byte frame needs more than \(count) buffers; dropped")
+                buffersTooSmall(index, bytes: bytes, count: count)
                 return nil
             }
             guard cursor != sq.pointee.tail else {
@@ -144,42 +138,66 @@ extension ENADevice {
             }
             let address = sq.pointee.base &+ UInt64(cursor & mask) &* UInt64(ENARxDescriptor.size)
             guard let slot = try? dma.hostPointer(IOVA(address), length: 16, access: .read) else {
-                counters.rxDrops &+= 1
-                report(.device, "Rx SQ \(index): cannot read descriptor \(cursor & mask) at 0x\(hex(address)); dropped")
+                descriptorNotReadable(index, cursor & mask, address)
                 return nil
             }
             let d = ENARxDescriptor(loadingFrom: slot)
             guard d.phase == sq.pointee.phase(at: cursor) else {
-                staleDescriptor("Rx SQ \(index) descriptor \(cursor & mask)")
-                counters.rxOverruns &+= 1
+                staleReceiveDescriptor(index, cursor & mask)
                 return nil
             }
-            let n = min(bytes - covered, d.capacity)
+            let n = min(bytes &- covered, d.capacity)
             guard let target = try? dma.hostPointer(IOVA(d.bufferAddress), length: UInt64(n), access: .write) else {
-                counters.rxDrops &+= 1
-                report(.device, "Rx SQ \(index): buffer 0x\(hex(d.bufferAddress)) (req_id \(d.requestID)) is not DMA-writable")
+                bufferNotWritable(index, d)
                 return nil
             }
             rxDescriptors[count] = d
             rxBuffers[count] = target
-            covered += n
-            count += 1
+            covered &+= n
+            count &+= 1
             cursor &+= 1
         }
         return count
     }
 
+    // The receive path's error reports, out of line so the frame path keeps its registers.
+
+    @inline(never) private func completionNotWritable(_ cq: Int, _ address: UInt64) {
+        report(.device, "Rx CQ \(cq): cannot write completion at 0x\(hex(address))")
+    }
+
+    @inline(never) private func buffersTooSmall(_ index: Int, bytes: Int, count: Int) {
+        counters.rxBuffersTooSmall &+= 1
+        counters.rxDrops &+= 1
+        report(.device, "Rx SQ \(index): a \(bytes)-byte frame needs more than \(count) buffers; dropped")
+    }
+
+    @inline(never) private func descriptorNotReadable(_ index: Int, _ slot: UInt16, _ address: UInt64) {
+        counters.rxDrops &+= 1
+        report(.device, "Rx SQ \(index): cannot read descriptor \(slot) at 0x\(hex(address)); dropped")
+    }
+
+    @inline(never) private func staleReceiveDescriptor(_ index: Int, _ slot: UInt16) {
+        staleDescriptor("Rx SQ \(index) descriptor \(slot)")
+        counters.rxOverruns &+= 1
+    }
+
+    @inline(never) private func bufferNotWritable(_ index: Int, _ d: ENARxDescriptor) {
+        counters.rxDrops &+= 1
+        report(.device, "Rx SQ \(index): buffer 0x\(hex(d.bufferAddress)) (req_id \(d.requestID)) is not DMA-writable")
+    }
+
     /// Protocol indices and checksum results for the completion status word.
-    @inline(__always) private func receiveStatus(_ frame: UnsafeRawBufferPointer, _ headers: FrameHeaders?) -> UInt32 {
-        guard let h = headers, h.ipVersion != 0 else { return 0 }
-        var status = UInt32(h.ipVersion == 4 ? ENAProtocolIndex.ipv4 : ENAProtocolIndex.ipv6)
-        if h.isTCP { status |= UInt32(ENAProtocolIndex.tcp) << 8 }
-        if h.isUDP { status |= UInt32(ENAProtocolIndex.udp) << 8 }
-        if h.isFragment { status |= 1 << 15 }
+    @inline(__always) private func receiveStatus(_ frame: UnsafeRawBufferPointer, _ p: PacketLayout) -> UInt32 {
+        guard p.ipVersion != 0 else { return 0 }
+        var status = UInt32(p.ipVersion == 4 ? ENAProtocolIndex.ipv4 : ENAProtocolIndex.ipv6)
+        if p.isTCP { status |= UInt32(ENAProtocolIndex.tcp) << 8 }
+        if p.isUDP { status |= UInt32(ENAProtocolIndex.udp) << 8 }
+        if p.isFragment { status |= 1 << 15 }
         let offloads = features.rxOffloadsEnabled
-        let l4Offload = offloads & (h.ipVersion == 4 ? 0x2 : 0x4) != 0
+        let l4Offload = offloads & (p.ipVersion == 4 ? 0x2 : 0x4) != 0
         guard offloads & 0x1 != 0 || l4Offload else { return status }
-        let result = ChecksumOffload.verify(frame, h)
+        let result = ChecksumOffload.verify(frame, p)
         if offloads & 0x1 != 0, result.l3Error { status |= 1 << 13 }
         if l4Offload, result.l4Checked {
             status |= 1 << 16

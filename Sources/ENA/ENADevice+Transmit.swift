@@ -41,7 +41,7 @@ extension ENADevice {
                 }
                 let address = sq.pointee.base &+ UInt64(cursor & mask) &* UInt64(ENATxDescriptor.size)
                 guard let slot = try? dma.hostPointer(IOVA(address), length: 16, access: .read) else {
-                    report(.device, "Tx SQ \(index): cannot read descriptor \(cursor & mask) at 0x\(hex(address)); queue stalled")
+                    descriptorNotReadable(index, cursor & mask, address)
                     if posted { completionInterrupt(sq.pointee.completionQueue) }
                     return
                 }
@@ -60,8 +60,12 @@ extension ENADevice {
         if posted { completionInterrupt(sq.pointee.completionQueue) }
     }
 
+    @inline(never) private func descriptorNotReadable(_ index: Int, _ slot: UInt16, _ address: UInt64) {
+        report(.device, "Tx SQ \(index): cannot read descriptor \(slot) at 0x\(hex(address)); queue stalled")
+    }
+
     /// Records a descriptor whose phase says the driver has not written it: the queue waits there.
-    func staleDescriptor(_ which: String) {
+    @inline(never) func staleDescriptor(_ which: String) {
         counters.staleDescriptors &+= 1
         report(.device, "\(which) has a stale phase bit (doorbell before the descriptor was written); waiting there")
     }
@@ -111,6 +115,17 @@ extension ENADevice {
             packet.problem = .malformed("buffer is not DMA-readable")
             return .taken
         }
+        if firstBuffer, d.isLast, packet.length == 0, !packet.l3Checksum, !packet.l4Checksum {
+            // The whole frame is this one buffer and nothing is inserted into it: the wire reads
+            // it where it is, as the NIC's DMA would, instead of a gather copy.
+            guard d.length <= ENAConfiguration.maxFrameLength(mtu: features.mtu) else {
+                packet.problem = .oversize
+                return .taken
+            }
+            packet.frameInPlace = UnsafeRawPointer(source)
+            packet.length = d.length
+            return .taken
+        }
         copyIntoFrame(UnsafeRawBufferPointer(start: source, count: d.length), &packet)
         return .taken
     }
@@ -134,6 +149,8 @@ extension ENADevice {
         if packet.problem == nil, packet.length < 14 { packet.problem = .malformed("frame shorter than an Ethernet header") }
         if let problem = packet.problem {
             countDrop(problem, queue: index, requestID: packet.requestID)
+        } else if let inPlace = packet.frameInPlace {
+            sendToWire(UnsafeRawBufferPointer(start: inPlace, count: packet.length))
         } else if let base = frameScratch.baseAddress {
             let frame = UnsafeMutableRawBufferPointer(start: base, count: packet.length)
             if packet.l3Checksum || packet.l4Checksum {
@@ -149,7 +166,7 @@ extension ENADevice {
         return postTxCompletion(completion, to: sq.completionQueue)
     }
 
-    private func countDrop(_ problem: TxProblem, queue index: Int, requestID: UInt16) {
+    @inline(never) private func countDrop(_ problem: TxProblem, queue index: Int, requestID: UInt16) {
         counters.txDrops &+= 1
         let why: String
         switch problem {
@@ -177,7 +194,7 @@ extension ENADevice {
         let cq = queues.completion + cqIndex
         let address = cq.pointee.base &+ UInt64(cq.pointee.tail & (cq.pointee.depth &- 1)) &* UInt64(cq.pointee.entrySize)
         guard let slot = try? dma.hostPointer(IOVA(address), length: UInt64(ENATxCompletion.size), access: .write) else {
-            report(.device, "Tx CQ \(cqIndex): cannot write completion at 0x\(hex(address)); completion lost")
+            completionNotWritable(cqIndex, address)
             return false
         }
         var c = completion
@@ -185,5 +202,9 @@ extension ENADevice {
         c.store(to: slot)
         cq.pointee.tail &+= 1
         return true
+    }
+
+    @inline(never) private func completionNotWritable(_ cqIndex: Int, _ address: UInt64) {
+        report(.device, "Tx CQ \(cqIndex): cannot write completion at 0x\(hex(address)); completion lost")
     }
 }

@@ -62,8 +62,10 @@ public final class ENADevice: PCIDeviceModel {
     let msix: MSIXController?
     let clock: VirtualClock
     let report: (GuestErrorKind, String) -> Void
-    /// What timers and the wire port hold instead of weak references (see `LifetimeTarget`).
+    /// What timers hold instead of weak references (see `LifetimeTarget`).
     let lifetime = LifetimeTarget<ENADevice>()
+    /// The port's end of the wire, which the wire holds.
+    let wirePort = ENAWirePort()
 
     /// Creates the model for `function`; frames leaving the port go to `wire`.
     init(function: PCIFunction, configuration: ENAConfiguration, wire: Wire?) {
@@ -87,13 +89,15 @@ public final class ENADevice: PCIDeviceModel {
         clock = function.services.clock
         report = { [unowned function] kind, detail in function.recordGuestError(kind, detail) }
         lifetime.object = self
-        wire?.connectPort(ENAWirePort(lifetime))
+        wirePort.device = .passUnretained(self)
+        wire?.connectPort(wirePort)
         powerOnReset()
         scheduleKeepAlive()
     }
 
     deinit {
         lifetime.object = nil
+        wirePort.device = nil
         frameScratch.deallocate()
         rxDescriptors.deallocate()
         rxBuffers.deallocate()
@@ -199,8 +203,11 @@ public final class ENADevice: PCIDeviceModel {
 
 /// The port's end of the wire: frames from the far side enter the receive path (nothing once
 /// the device is gone).
+///
+/// The device is held `Unmanaged` and cleared by the device's `deinit`, so a frame takes no
+/// retain, release or dynamic exclusivity check on its way in (a `LifetimeTarget` read does
+/// both). The device is owned by its PCI function, which a received frame never detaches.
 final class ENAWirePort: FrameSink {
-    let target: LifetimeTarget<ENADevice>
-    init(_ target: LifetimeTarget<ENADevice>) { self.target = target }
-    func receive(_ frame: UnsafeRawBufferPointer) { target.object?.receiveFromWire(frame) }
+    @exclusivity(unchecked) var device: Unmanaged<ENADevice>?
+    func receive(_ frame: UnsafeRawBufferPointer) { device?._withUnsafeGuaranteedRef { $0.receiveFromWire(frame) } }
 }

@@ -22,7 +22,16 @@ struct FeatureState {
     var hashFunction: UInt8 = 1
     var hashInitialValue: UInt32 = 0
     var hashKey: ToeplitzKey = .microsoftVerification
-    var hasher = ToeplitzHasher(key: .microsoftVerification)
+    var hasher = ToeplitzHasher(key: .microsoftVerification) {
+        didSet {
+            rssTable = RSSTable(hasher)
+            rssLookup = rssTable.lookup
+        }
+    }
+    /// `hasher` as a flat lookup table for the receive path (always built from `hasher`), and
+    /// the receive path's unretained view of it.
+    private var rssTable = RSSTable.microsoftVerification
+    private(set) var rssLookup = RSSTable.microsoftVerification.lookup
     /// `selected_fields[proto].fields` of RSS_HASH_INPUT, by `ena_admin_flow_hash_proto`.
     var hashFields: [UInt16] = FeatureState.defaultHashFields
     /// The Toeplitz functions the selected fields enable.
@@ -104,6 +113,11 @@ final class LowLatencyMemory {
         }
         guard width >= 4 else { return }
         let first = offset >> 2
+        if width == 8, offset & 7 == 0 {
+            // An aligned qword: two dwords in one bitmap word.
+            written[first >> 6] |= UInt64(3) << UInt64(first & 63)
+            return
+        }
         for dword in first..<(first + width / 4) { written[dword >> 6] |= UInt64(1) << UInt64(dword & 63) }
     }
 
@@ -120,10 +134,20 @@ final class LowLatencyMemory {
         var dword = offset >> 2
         let end = (offset + count) >> 2
         while dword < end {
-            if written[dword >> 6] & (UInt64(1) << UInt64(dword & 63)) == 0 { return false }
-            dword += 1
+            let (word, mask, n) = Self.bits(from: dword, to: end)
+            if written[word] & mask != mask { return false }
+            dword += n
         }
         return true
+    }
+
+    /// The bitmap word holding `dword`, the mask of the dwords from it to `end` within that
+    /// word, and how many they are.
+    @inline(__always) private static func bits(from dword: Int, to end: Int) -> (Int, UInt64, Int) {
+        let bit = dword & 63
+        let n = min(64 - bit, end - dword)
+        let ones = n == 64 ? UInt64.max : (UInt64(1) << UInt64(n)) &- 1
+        return (dword >> 6, ones << UInt64(bit), n)
     }
 
     /// Marks `count` bytes from `offset` consumed (not written).
@@ -131,8 +155,9 @@ final class LowLatencyMemory {
         var dword = offset >> 2
         let end = min((offset + count) >> 2, size >> 2)
         while dword < end {
-            written[dword >> 6] &= ~(UInt64(1) << UInt64(dword & 63))
-            dword += 1
+            let (word, mask, n) = Self.bits(from: dword, to: end)
+            written[word] &= ~mask
+            dword += n
         }
     }
 

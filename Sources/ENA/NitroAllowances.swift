@@ -76,7 +76,7 @@ public struct ENAAllowanceCounters: Sendable, Equatable {
 
 /// A token bucket in virtual time, kept as the generic cell rate algorithm: a unit may pass at
 /// time t when t ≥ TAT − tolerance, and each unit moves TAT on by 1/rate. Integer nanoseconds,
-/// no division but one per packet, no overflow traps.
+/// one division only when the size taken changes, no overflow traps.
 struct RateBucket {
     /// Units per second; 0: unlimited.
     let rate: UInt64
@@ -84,6 +84,10 @@ struct RateBucket {
     let tolerance: UInt64
     /// Theoretical arrival time of the next unit, ns.
     var theoreticalArrival: UInt64 = 0
+    /// The last `take` size and its duration: frames of one size (and every packet of the
+    /// packets bucket) need no division.
+    private var lastUnits: UInt64 = 0
+    private var lastDuration: UInt64 = 0
 
     init(rate: UInt64, burst: UInt64) {
         self.rate = rate
@@ -106,6 +110,10 @@ struct RateBucket {
     /// Takes `units` at time `time` (which conforms).
     @inline(__always) mutating func take(_ units: UInt64, at time: UInt64) {
         guard rate != 0 else { return }
-        theoreticalArrival = max(theoreticalArrival, time) &+ Self.nanoseconds(for: units, rate: rate)
+        if units != lastUnits {
+            lastUnits = units
+            lastDuration = Self.nanoseconds(for: units, rate: rate)
+        }
+        theoreticalArrival = max(theoreticalArrival, time) &+ lastDuration
     }
 }

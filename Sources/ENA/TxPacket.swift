@@ -19,8 +19,11 @@ struct TxPacket {
     var requestID: UInt16 = 0
     var hasRequestID = false
     var completionRequested = false
-    /// Bytes gathered into the frame scratch buffer.
+    /// Bytes of the frame: gathered into the frame scratch buffer, or at ``frameInPlace``.
     var length = 0
+    /// A packet of one buffer that needs no checksum inserted: the buffer itself (guest memory,
+    /// checked readable for `length` bytes), sent without a gather copy.
+    var frameInPlace: UnsafeRawPointer?
     var l3Checksum = false
     var l4Checksum = false
     var problem: TxProblem?

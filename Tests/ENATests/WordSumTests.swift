@@ -24,4 +24,25 @@ struct WordSumTests {
             #expect(fast.value == reference.value, "length \(length)")
         }
     }
+
+    @Test("agrees with InternetChecksum over several even-length runs and words in between")
+    func agreesOverRuns() {
+        var random = SplitMix64(seed: 0xBEEF)
+        for _ in 0..<500 {
+            var fast = WordSum()
+            var reference = InternetChecksum()
+            for run in 0..<Int(random.next() % 5 + 1) {
+                let length = Int(random.next() % 40) * 2 + (run == 4 ? 1 : 0)
+                let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                bytes.withUnsafeBytes { fast.add($0) }
+                reference.add(bytes)
+                if run < 4 {
+                    let word = UInt16(truncatingIfNeeded: random.next())
+                    fast.add(word: word)
+                    reference.add(word: word)
+                }
+            }
+            #expect(fast.value == reference.value)
+        }
+    }
 }

@@ -13,7 +13,7 @@ public struct ENARxDescriptor: Sendable, Equatable {
     public var bufferAddress: UInt64
 
     /// A descriptor as a driver posts it (first, last and comp_req set, as Linux does).
-    public init(length: UInt16, address: UInt64, requestID: UInt16, phase: Bool) {
+    @inlinable public init(length: UInt16, address: UInt64, requestID: UInt16, phase: Bool) {
         self.length = length
         self.control = 0x1C | (phase ? 1 : 0)
         self.requestID = requestID
@@ -31,7 +31,7 @@ public struct ENARxDescriptor: Sendable, Equatable {
     }
 
     /// Writes the descriptor to 16 bytes at `pointer`.
-    public func store(to pointer: UnsafeMutableRawPointer) {
+    @inlinable public func store(to pointer: UnsafeMutableRawPointer) {
         let low = UInt64(length) | UInt64(control) << 24 | UInt64(requestID) << 32
         pointer.storeBytes(of: low.littleEndian, as: UInt64.self)
         pointer.storeBytes(of: bufferAddress.littleEndian, toByteOffset: 8, as: UInt64.self)
@@ -95,7 +95,7 @@ public struct ENARxCompletion: Sendable, Equatable {
     public var hash: UInt32
 
     /// A completion.
-    public init(status: UInt32, length: UInt16, requestID: UInt16, hash: UInt32) {
+    @inlinable public init(status: UInt32, length: UInt16, requestID: UInt16, hash: UInt32) {
         self.status = status
         self.length = length
         self.requestID = requestID

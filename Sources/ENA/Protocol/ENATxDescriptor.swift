@@ -15,7 +15,7 @@ public struct ENATxDescriptor: Sendable, Equatable {
     public var addressHighHeaderLength: UInt32
 
     /// A descriptor from its four words.
-    public init(lengthControl: UInt32, metaControl: UInt32, addressLow: UInt32, addressHighHeaderLength: UInt32) {
+    @inlinable public init(lengthControl: UInt32, metaControl: UInt32, addressLow: UInt32, addressHighHeaderLength: UInt32) {
         self.lengthControl = lengthControl
         self.metaControl = metaControl
         self.addressLow = addressLow
@@ -23,7 +23,7 @@ public struct ENATxDescriptor: Sendable, Equatable {
     }
 
     /// A buffer descriptor as a driver builds it.
-    public init(
+    @inlinable public init(
         length: UInt16, address: UInt64, requestID: UInt16, phase: Bool, first: Bool, last: Bool,
         completionRequested: Bool = true, headerLength: UInt8 = 0, l3Protocol: UInt8 = 0, l4Protocol: UInt8 = 0,
         l3Checksum: Bool = false, l4Checksum: Bool = false
@@ -61,7 +61,7 @@ public struct ENATxDescriptor: Sendable, Equatable {
     }
 
     /// Writes the descriptor to 16 bytes at `pointer`.
-    public func store(to pointer: UnsafeMutableRawPointer) {
+    @inlinable public func store(to pointer: UnsafeMutableRawPointer) {
         pointer.storeBytes(of: (UInt64(metaControl) << 32 | UInt64(lengthControl)).littleEndian, as: UInt64.self)
         pointer.storeBytes(
             of: (UInt64(addressHighHeaderLength) << 32 | UInt64(addressLow)).littleEndian, toByteOffset: 8, as: UInt64.self)
