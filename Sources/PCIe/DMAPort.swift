@@ -41,7 +41,7 @@ public final class DMAPort {
     ///
     /// The whole range must lie inside one IOMMU mapping and one guest memory region; a range
     /// that spans two mappings faults as unmapped (devices split such transfers themselves).
-    @inlinable
+    @inlinable @inline(__always)
     public func hostPointer(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError) -> UnsafeMutableRawPointer {
         if busMasterEnabled, cachedGeneration == domain.generation {
             for i in 0..<Self.iotlbEntries {
