@@ -43,7 +43,8 @@ let package = Package(
         .target(
             name: "Intel82599", dependencies: ["PCIe", "RegisterModel", "Network", "CMemoryHints"], swiftSettings: strict),
         .target(
-            name: "Drivers", dependencies: ["PCIe", "RegisterModel", "DMAEngine", "Intel82599", "Network", "NVMe", "ENA"],
+            name: "Drivers",
+            dependencies: ["PCIe", "RegisterModel", "DMAEngine", "Intel82599", "Network", "NVMe", "ENA", "CMemoryHints"],
             swiftSettings: strict),
         .target(
             name: "Conformance",
