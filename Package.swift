@@ -64,6 +64,7 @@ let package = Package(
             name: "Bench",
             dependencies: [
                 "PCIe", "Drivers", "DMAEngine", "Intel82599", "NVMe", "BlockCrypto", "Network", "CSpeedOfLight", "ENA",
+                "Host", "Inspector",
             ],
             swiftSettings: strict),
         .target(

@@ -43,7 +43,7 @@ public struct BenchWorkload: Sendable {
             .dmaCopy(payload: 65536, label: "64KiB"),
             .vebForwarding(vfCount: 1), .vebForwarding(vfCount: 8), .vebForwarding(vfCount: 63),
             .enaTransmitReceive(placement: .host), .enaTransmitReceive(placement: .lowLatency), .enaAllowanceShaper,
-        ] + NVMeBenchShape.all.map { .nvmeRandomIO($0) }
+        ] + NVMeBenchShape.all.map { .nvmeRandomIO($0) } + [.pciListing]
     }
 
     /// The workloads whose name contains one of the comma-separated terms of `filter`
