@@ -6,9 +6,10 @@ public struct FuzzOutcome: Sendable {
     public var violation: FuzzViolation?
 }
 
-/// Runs inputs against targets: a fresh target per input, every invariant after every
-/// operation, the final check at the end. libFuzzer entry points, `devbench fuzz` and the
-/// regression tests all run inputs through here.
+/// Runs inputs against targets: a fresh target per input, the per-operation invariants after
+/// every operation, the canaries after the last one, the final check at the end; an input that
+/// broke anything is run again with every check after every operation to name the operation.
+/// libFuzzer entry points, `devbench fuzz` and the regression tests all run inputs through here.
 public enum FuzzRunner {
     /// Longest one operation may take before it counts as unbounded work (a hang in the model).
     public static let operationTimeLimit = Duration.seconds(10)
@@ -45,9 +46,9 @@ public enum FuzzRunner {
     enum CanaryCheck {
         /// After every operation: the first operation after which one changed is reported.
         case everyOperation
-        /// Once, when the input stops (an invariant broke or the operations ran out), and after
-        /// the final check. Nothing that changes a canary gets past it; the caller replays a
-        /// broken input with ``everyOperation`` to name the operation.
+        /// After the last operation and after the final check. Nothing that changes a canary
+        /// gets past it; the caller replays every input that broke an invariant (this or any
+        /// other) with ``everyOperation``, which names the operation.
         case atEnd
     }
 
