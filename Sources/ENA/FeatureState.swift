@@ -168,6 +168,10 @@ final class LowLatencyMemory {
         consume(offset: offset, count: count)
     }
 
-    /// Forgets everything.
-    func clear() { clear(from: 0, count: size) }
+    /// Forgets everything (whole words of the written bitmap at once: every reset clears the
+    /// full 1 MiB BAR).
+    func clear() {
+        bytes.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        written.update(repeating: 0, count: wordCount)
+    }
 }

@@ -1,5 +1,11 @@
 import PCIe
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A broken invariant: what the fuzzer reports instead of "did not crash".
 public struct FuzzViolation: Error, Equatable, Sendable, CustomStringConvertible {
     /// Index of the operation after which the invariant broke (-1: setup, count: final check).
@@ -202,12 +208,31 @@ public final class FuzzHarness {
 extension Collection where Element == UInt8 {
     /// Whether `needle` (non-empty) occurs as a contiguous run (secret and plaintext scans).
     func containsRun(_ needle: [UInt8]) -> Bool {
-        guard let first = needle.first else { return false }
-        var rest = self[...]
-        while let i = rest.firstIndex(of: first) {
-            if rest[i...].starts(with: needle) { return true }
-            rest = rest[rest.index(after: i)...]
+        guard !needle.isEmpty else { return false }
+        if let found = withContiguousStorageIfAvailable({ UnsafeRawBufferPointer($0).containsRun(needle) }) {
+            return found
         }
-        return false
+        return Array(self).containsRun(needle)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Whether `needle` (non-empty) occurs in these bytes: `memchr` finds candidates for the
+    /// first byte, `memcmp` checks them (the stores and arenas the secret checks scan are
+    /// hundreds of KiB per input).
+    func containsRun(_ needle: [UInt8]) -> Bool {
+        guard let base = baseAddress, let first = needle.first, needle.count <= count else { return false }
+        return needle.withUnsafeBytes { n in
+            guard let p = n.baseAddress else { return false }
+            let last = count - n.count
+            var at = 0
+            while at <= last {
+                guard let hit = memchr(base + at, Int32(first), last - at + 1) else { return false }
+                let i = base.distance(to: UnsafeRawPointer(hit))
+                if memcmp(base + i, p, n.count) == 0 { return true }
+                at = i + 1
+            }
+            return false
+        }
     }
 }

@@ -6,15 +6,27 @@ public struct FuzzOutcome: Sendable {
     public var violation: FuzzViolation?
 }
 
-/// Runs inputs against targets: a fresh target per input, every invariant after every
-/// operation, the final check at the end. libFuzzer entry points, `devbench fuzz` and the
-/// regression tests all run inputs through here.
+/// Runs inputs against targets: a fresh target per input, the per-operation invariants after
+/// every operation, the canaries after the last one, the final check at the end; an input that
+/// broke anything is run again with every check after every operation to name the operation.
+/// libFuzzer entry points, `devbench fuzz` and the regression tests all run inputs through here.
 public enum FuzzRunner {
     /// Longest one operation may take before it counts as unbounded work (a hang in the model).
     public static let operationTimeLimit = Duration.seconds(10)
 
-    /// Runs `program` on a fresh `target`.
+    /// Runs `program` on a fresh `target`. Canaries are checksummed when the input stops; an
+    /// input that broke any invariant runs again on another fresh target with every check after
+    /// every operation, and that run is the outcome (same input, same result, so it names the
+    /// same operation a run checking throughout would have).
     public static func run(_ target: any FuzzTarget.Type, _ program: FuzzProgram) -> FuzzOutcome {
+        FuzzProcess.prepare()
+        let fast = runFresh(target, program, canaries: .atEnd)
+        guard fast.violation != nil else { return fast }
+        let located = runFresh(target, program, canaries: .everyOperation)
+        return located.violation == nil ? fast : located
+    }
+
+    static func runFresh(_ target: any FuzzTarget.Type, _ program: FuzzProgram, canaries: CanaryCheck) -> FuzzOutcome {
         let t: any FuzzTarget
         do {
             t = try target.init()
@@ -22,7 +34,7 @@ public enum FuzzRunner {
             return FuzzOutcome(
                 operations: 0, violation: FuzzViolation(operationIndex: -1, invariant: "setup", detail: "\(error)"))
         }
-        return run(t, program)
+        return run(t, program, canaries: canaries)
     }
 
     /// Runs the bytes of one input (libFuzzer's entry point calls this).
@@ -30,7 +42,21 @@ public enum FuzzRunner {
         run(target, FuzzProgram(decoding: bytes))
     }
 
-    static func run(_ t: any FuzzTarget, _ program: FuzzProgram) -> FuzzOutcome {
+    /// How often the canaries (memory outside the IOMMU domain) are checksummed.
+    enum CanaryCheck {
+        /// After every operation: the first operation after which one changed is reported.
+        case everyOperation
+        /// After the last operation and after the final check. Nothing that changes a canary
+        /// gets past it; the caller replays every input that broke an invariant (this or any
+        /// other) with ``everyOperation``, which names the operation.
+        case atEnd
+    }
+
+    /// Runs `program` on `t`. With ``CanaryCheck/atEnd`` a changed canary is reported after the
+    /// last operation; the callers replay every failing input on a fresh target with
+    /// per-operation checks, so what they report is what checking throughout reports (the
+    /// models are deterministic: same input, same result).
+    static func run(_ t: any FuzzTarget, _ program: FuzzProgram, canaries: CanaryCheck = .everyOperation) -> FuzzOutcome {
         let clock = ContinuousClock()
         for (i, op) in program.operations.enumerated() {
             let start = clock.now
@@ -41,10 +67,19 @@ public enum FuzzRunner {
             }
             let took = clock.now - start
             if took > operationTimeLimit { return violation("bounded work", "\(op) took \(took)") }
-            if let canary = t.harness?.brokenCanary { return violation("DMA inside the IOMMU domain", "\(canary) changed") }
+            if canaries == .everyOperation, let canary = t.harness?.brokenCanary {
+                return violation("DMA inside the IOMMU domain", "\(canary) changed")
+            }
             if let broken = t.violatedInvariant(after: op) { return violation(broken.invariant, broken.detail) }
         }
         let count = program.operations.count
+        if canaries == .atEnd, let canary = t.harness?.brokenCanary {
+            return FuzzOutcome(
+                operations: count,
+                violation: FuzzViolation(
+                    operationIndex: max(count - 1, 0), invariant: "DMA inside the IOMMU domain",
+                    detail: "\(canary) changed"))
+        }
         if let broken = t.finalCheck() {
             return FuzzOutcome(
                 operations: count,

@@ -18,6 +18,11 @@ final class Intel82599FuzzRig {
     private(set) var pfDriver: IxgbePFDriver<BusDeviceAccess>
     static let permanentAddress = MACAddress(0x00a0_c900_0001)
     static let bdf = BDF(bus: 0, device: 3, function: 0)
+    /// How often the PF driver services the mailbox and the VF drivers poll, in virtual time.
+    /// Like the other targets' drivers, every 1 ms: the PF's service timer costs wall time per
+    /// virtual second, and inputs may advance up to 10 s (at ixgbe's 100 us, two thirds of the
+    /// VF targets' time went to servicing an idle mailbox).
+    static let mailboxServiceInterval = VirtualDuration.milliseconds(1)
 
     init() throws {
         pf = try Intel82599.makePhysicalFunction(

@@ -44,13 +44,15 @@ public final class Intel82599VFFuzzTarget: FuzzTarget {
     private static func startVFs(_ rig: Intel82599FuzzRig) throws -> [BDF] {
         let policy = IxgbeVFPolicy(vfs: addresses.map { .init(macAddress: $0) })
         let bdfs = try rig.pfDriver.enableSRIOV(vfCount: 2, policy: policy)
-        rig.pfDriver.startMailboxService()
+        rig.pfDriver.startMailboxService(interval: Intel82599FuzzRig.mailboxServiceInterval)
         guard bdfs.count == 2 else { throw FuzzSetupError(detail: "\(bdfs.count) VFs appeared, expected 2") }
         return bdfs
     }
 
     private static func startDriver(_ bus: PCIBus, _ bdf: BDF) throws -> IxgbeVFDriver<BusDeviceAccess> {
-        let d = try IxgbeVFDriver(access: bus.access(bdf), configuration: .init(ringSize: 32, bufferCount: 128))
+        let d = try IxgbeVFDriver(
+            access: bus.access(bdf),
+            configuration: .init(ringSize: 32, bufferCount: 128, pollInterval: Intel82599FuzzRig.mailboxServiceInterval))
         try d.start()
         return d
     }
@@ -78,7 +80,7 @@ public final class Intel82599VFFuzzTarget: FuzzTarget {
                 sender.write32(bar, UInt64(VFR.VFMBMEM.offset(i)), word)
             }
             sender.write32(bar, UInt64(VFR.VFMAILBOX.offset), UInt32(VFR.VFMAILBOX.req.mask))
-            rig.bus.services.clock.advance(by: .microseconds(300))
+            rig.bus.services.clock.advance(by: Intel82599FuzzRig.mailboxServiceInterval)
         case .reset(.device):
             access.write32(bar, UInt64(VFR.VFCTRL.offset), UInt32(VFR.VFCTRL.resetField.mask))
         case .setVirtualFunctions(let count):

@@ -26,7 +26,7 @@ public final class IxgbeVFDriverFuzzTarget: FuzzTarget {
         let rig = try Intel82599FuzzRig()
         let policy = IxgbeVFPolicy(vfs: Self.addresses.map { .init(macAddress: $0) })
         let bdfs = try rig.pfDriver.enableSRIOV(vfCount: 2, policy: policy)
-        rig.pfDriver.startMailboxService()
+        rig.pfDriver.startMailboxService(interval: Intel82599FuzzRig.mailboxServiceInterval)
         guard bdfs.count == 2, let vf0 = rig.bus.function(at: bdfs[0]) else {
             throw FuzzSetupError(detail: "the VFs did not appear")
         }
@@ -39,7 +39,10 @@ public final class IxgbeVFDriverFuzzTarget: FuzzTarget {
 
     private static func startDriver(_ bus: PCIBus, _ bdf: BDF) throws -> IxgbeVFDriver<BusDeviceAccess> {
         let d = try IxgbeVFDriver(
-            access: bus.access(bdf), configuration: .init(ringSize: 32, bufferCount: 128, mailboxTimeout: .milliseconds(2)))
+            access: bus.access(bdf),
+            configuration: .init(
+                ringSize: 32, bufferCount: 128, mailboxTimeout: .milliseconds(2),
+                pollInterval: Intel82599FuzzRig.mailboxServiceInterval))
         try d.start()
         return d
     }
@@ -122,7 +125,7 @@ public final class IxgbeVFDriverFuzzTarget: FuzzTarget {
                 try rig.reinitializePF()
                 let policy = IxgbeVFPolicy(vfs: Self.addresses.map { .init(macAddress: $0) })
                 bdfs = try rig.pfDriver.enableSRIOV(vfCount: 2, policy: policy)
-                rig.pfDriver.startMailboxService()
+                rig.pfDriver.startMailboxService(interval: Intel82599FuzzRig.mailboxServiceInterval)
                 drivers = try bdfs.map { try Self.startDriver(rig.bus, $0) }
             } else {
                 drivers[0] = try Self.startDriver(rig.bus, bdfs[0])

@@ -18,6 +18,8 @@ public final class NVMeFuzzTarget: FuzzTarget {
     private typealias NR = NVMeRegisters
     /// The key installed through the test seam, so the store can be searched for it.
     static let key: [UInt8] = (0..<64).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+    /// The key's two halves, which the store scan looks for.
+    static let keyHalves = (Array(key.prefix(32)), Array(key.suffix(32)))
     static let bdf = BDF(bus: 0, device: 4, function: 0)
     static let blocks: UInt64 = 512
 
@@ -136,7 +138,7 @@ public final class NVMeFuzzTarget: FuzzTarget {
             if stored.containsRun(FuzzHarness.plaintextMarker) {
                 return ("no plaintext in an encrypting controller's store", "block \(lba) holds the marker in clear")
             }
-            if stored.containsRun(Array(Self.key.prefix(32))) || stored.containsRun(Array(Self.key.suffix(32))) {
+            if stored.containsRun(Self.keyHalves.0) || stored.containsRun(Self.keyHalves.1) {
                 return ("no key bytes in the store", "block \(lba) holds half of the key")
             }
         }
