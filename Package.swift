@@ -78,7 +78,7 @@ let package = Package(
             name: "FuzzKit",
             dependencies: [
                 "PCIe", "RegisterModel", "Intel82599", "NVMe", "ENA", "Network", "Drivers", "Conformance", "Inspector", "Host",
-                "VFIOUser", "CVFIOUser",
+                "VFIOUser", "CVFIOUser", "CMemoryHints",
             ],
             swiftSettings: strict),
         .testTarget(name: "FuzzKitTests", dependencies: ["FuzzKit", "PCIe"], swiftSettings: strict),

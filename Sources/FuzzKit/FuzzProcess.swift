@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
+import CMemoryHints
 
 /// Process-wide settings for processes that run fuzz inputs.
 enum FuzzProcess {
@@ -10,17 +8,5 @@ enum FuzzProcess {
     /// which was a third of the 82599 PF target's time; from the heap they are reused warm.
     static func prepare() { _ = once }
 
-    private static let once: Bool = {
-        #if canImport(Glibc)
-            // mallopt is in <malloc.h>, which the Glibc module does not export: look it up.
-            typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
-            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return false }
-            let mallopt = unsafeBitCast(symbol, to: MallOpt.self)
-            let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
-            let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
-            _ = mallopt(mmapThreshold, 32 << 20)
-            _ = mallopt(trimThreshold, 256 << 20)
-        #endif
-        return true
-    }()
+    private static let once: Bool = mh_keep_freed_memory(32 << 20, 256 << 20) != 0
 }

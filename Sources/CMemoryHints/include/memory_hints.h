@@ -5,6 +5,9 @@
 #pragma once
 #include <stddef.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 /** A hint, never a fault: start moving the line holding `address` towards the core for reading. */
 static inline void mh_prefetch_read(const void *address) { __builtin_prefetch(address, 0, 3); }
@@ -37,4 +40,20 @@ static inline void mh_copy_short(void *destination, const void *source, size_t l
     } else {
         memcpy(d, s, length);
     }
+}
+
+/**
+ * Asks the C allocator to serve blocks up to `mmap_threshold` bytes from the heap and to keep up
+ * to `trim_threshold` bytes of freed heap, so memory a process frees and allocates again (a test
+ * fixture's rings and buffers) comes back warm instead of as fresh mmap pages. Returns 0 where
+ * the allocator has no such settings (not glibc).
+ */
+static inline int mh_keep_freed_memory(int mmap_threshold, int trim_threshold) {
+#if defined(__GLIBC__)
+    return mallopt(M_MMAP_THRESHOLD, mmap_threshold) && mallopt(M_TRIM_THRESHOLD, trim_threshold);
+#else
+    (void)mmap_threshold;
+    (void)trim_threshold;
+    return 0;
+#endif
 }
