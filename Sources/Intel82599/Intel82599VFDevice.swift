@@ -12,6 +12,9 @@ public final class Intel82599VFDevice: PCIDeviceModel {
     typealias R = Intel82599PFRegisters
 
     @exclusivity(unchecked) var registers = RegisterFile(Intel82599VFRegisters.block)
+    /// VTIVAR 0-3 as last written (kept beside the register file so raising a queue interrupt,
+    /// once per doorbell, reads a field instead of looking the register up).
+    @exclusivity(unchecked) var queueVectorAllocation = SIMD4<UInt64>(repeating: 0)
     @exclusivity(unchecked) var interrupts = InterruptCauses()
     // unowned(unsafe): the PF model owns its VF models (`virtualFunctionDevices`) and drops them
     // when VFs are disabled, so a VF never outlives it; a checked unowned reference would cost an
@@ -32,6 +35,7 @@ public final class Intel82599VFDevice: PCIDeviceModel {
         msix = function.msix
         clock = function.services.clock
         report = { [unowned function] kind, detail in function.recordGuestError(kind, detail) }
+        refreshQueueVectorAllocation()
     }
 
     // MARK: PCIDeviceModel
@@ -111,6 +115,7 @@ public final class Intel82599VFDevice: PCIDeviceModel {
                     "\(width.rawValue)-byte write of VF BAR0+0x\(String(o, radix: 16)): no register there; dropped")
                 return
             }
+            if o >= V.VTIVAR.offset(0), o < V.VTIVAR.offset(V.VTIVAR.count) { refreshQueueVectorAllocation() }
             if o == V.VFCTRL.offset, V.VFCTRL.resetField.isSet(in: value) { resetVF() }
         }
     }
@@ -157,7 +162,7 @@ public final class Intel82599VFDevice: PCIDeviceModel {
     /// Raises the interrupt VTIVAR gives VF queue `i`.
     func queueInterrupt(_ i: Int, tx: Bool) {
         guard i >= 0, i < 8 else { return }
-        let entry = VectorAllocation.entry(in: registers.value(at: V.VTIVAR.offset(i >> 1)), queue: i, tx: tx)
+        let entry = VectorAllocation.entry(in: queueVectorAllocation[(i >> 1) & 3], queue: i, tx: tx)
         guard let v = VectorAllocation.vector(entry, vectorMask: 0x3), v < 3 else { return }
         signal(interrupts.raise(UInt64(1) << UInt64(v)))
     }
@@ -169,9 +174,15 @@ public final class Intel82599VFDevice: PCIDeviceModel {
         signal(interrupts.raise(UInt64(1) << UInt64(v)))
     }
 
+    /// Re-reads VTIVAR 0-3 into ``queueVectorAllocation``.
+    private func refreshQueueVectorAllocation() {
+        for n in 0..<V.VTIVAR.count { queueVectorAllocation[n] = registers.value(at: V.VTIVAR.offset(n)) }
+    }
+
     /// VFCTRL.RST or FLR: VF registers to reset values, the pool's queues stop, the PF is told.
     private func resetVF() {
         registers.reset()
+        refreshQueueVectorAllocation()
         interrupts = InterruptCauses()
         controller.virtualFunctionReset(vf: index)
     }

@@ -145,3 +145,28 @@ struct IxgbeSwitchingTests {
         #expect(pool.badFrees == 0)
     }
 }
+
+@Suite("82599 VF queue interrupts")
+struct IxgbeVFInterruptTests {
+    @Test("a frame for a VF in interrupt mode raises the MSI-X vector its VTIVAR gives receive queue 0, once per doorbell")
+    func receiveRaisesTheMappedVector() throws {
+        let bench = try IxgbeBench(vfCount: 2) { i in VFDriver.Configuration(ringSize: 64, interrupts: i == 1) }
+        let msix = try #require(bench.bus.function(at: bench.pf.vfAddresses[1])?.msix)
+        // Nothing yet: the wait unmasks vector 0 (VTEIMS) and times out.
+        #expect(!bench.vfs[1].waitForReceive(queue: 0, timeout: .microseconds(20)))
+        let before = msix.delivered
+        let frames = (0..<3).map { testFrame(from: bench.mac(0), to: bench.mac(1), length: 64, seed: UInt64($0)) }
+        var buffers: [PacketBuffer] = []
+        for f in frames {
+            var b = try #require(bench.vfs[0].pool?.allocate())
+            b.length = f.count
+            f.withUnsafeBytes { b.bytes.copyMemory(from: $0) }
+            buffers.append(b)
+        }
+        #expect(buffers.withUnsafeBufferPointer { bench.vfs[0].transmitBatch(queue: 0, $0) } == 3)
+        #expect(msix.delivered[0] == before[0] + 1, "one RX interrupt for the doorbell's three frames")
+        #expect(msix.delivered[1] == before[1])
+        #expect(bench.vfs[1].waitForReceive(queue: 0, timeout: .microseconds(20)))
+        #expect(bench.vfs[1].receiveFrames() == frames)
+    }
+}
