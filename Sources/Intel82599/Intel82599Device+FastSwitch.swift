@@ -55,7 +55,7 @@ extension Intel82599Device {
             && filters.defaultVLAN[pool] < 0
     }
 
-    /// Switches consecutive simple frames from TX queue `q` starting at `head`, as
+    /// Switches consecutive simple frames from TX queue `q` starting at descriptor `start`, as
     /// ``forward(_:fromPool:insertVLAN:inScratch:batch:)`` would, with translations reused across
     /// frames; returns where it stopped (`start` itself: the frame there needs the general path).
     ///
