@@ -5,7 +5,7 @@ import PackageDescription
 /// flags never touch its tests. Build: swift build -c release --sanitize=fuzzer [--sanitize=address]
 let targets = [
     "82599-pf", "82599-vf", "nvme", "config-space", "lspci-dump", "host-profile", "nvme-driver",
-    "ixgbevf-driver", "ena", "vfio-user",
+    "ixgbevf-driver", "ena", "ena-driver", "vfio-user",
 ]
 
 let package = Package(

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-600}"; shift || true
 targets=("$@")
-if [[ ${#targets[@]} -eq 0 ]]; then targets=(82599-pf 82599-vf nvme ena config-space lspci-dump host-profile nvme-driver ixgbevf-driver vfio-user); fi
+if [[ ${#targets[@]} -eq 0 ]]; then targets=(82599-pf 82599-vf nvme ena config-space lspci-dump host-profile nvme-driver ixgbevf-driver ena-driver vfio-user); fi
 swift build -c release --sanitize=fuzzer --scratch-path .build/coverage
 swift build -c release --sanitize=fuzzer --sanitize=address --scratch-path .build/asan
 coverage="$(swift build -c release --sanitize=fuzzer --scratch-path .build/coverage --show-bin-path)"

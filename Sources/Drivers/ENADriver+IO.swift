@@ -69,3 +69,14 @@ extension ENADriver {
         }
     }
 }
+
+extension ENADriver {
+    /// Where the completion queue of queue pair `pair` lives, Tx (`tx` true) or Rx: its device
+    /// address and entry count (for tests and fuzzers that play a hostile device writing
+    /// completions), nil for a pair that does not exist.
+    public func completionQueueRing(pair: Int, tx: Bool) -> (address: IOVA, entries: Int)? {
+        guard pair >= 0, pair < txRings.count, pair < rxRings.count else { return nil }
+        let ring = tx ? txRings[pair].completions : rxRings[pair].completions
+        return (IOVA(ring.deviceAddress), tx ? txRings[pair].depth : rxRings[pair].depth)
+    }
+}
