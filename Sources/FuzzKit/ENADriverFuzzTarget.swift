@@ -67,7 +67,6 @@ public final class ENADriverFuzzTarget: FuzzTarget {
     /// async event, Tx completion, Rx completion), the rest the entry; `phase` 1 or 2 forces the
     /// entry's phase bit to 1 or 0.
     private func forge(slot: Int, phase: UInt8, bytes: [UInt8]) {
-        let access = bench.access
         let index = slot >> 2
         let base: UInt64
         let entries: Int
@@ -75,16 +74,10 @@ public final class ENADriverFuzzTarget: FuzzTarget {
         let phaseByte: Int
         switch slot & 3 {
         case 0:
-            base =
-                UInt64(access.read32(ENA.registerBAR, UInt64(R.ACQ_BASE_HI.offset))) << 32
-                | UInt64(access.read32(ENA.registerBAR, UInt64(R.ACQ_BASE_LO.offset)))
-            entries = Int(access.read32(ENA.registerBAR, UInt64(R.ACQ_CAPS.offset)) & 0xFFFF)
+            (base, entries) = deviceQueue(low: R.ACQ_BASE_LO.offset, high: R.ACQ_BASE_HI.offset, caps: R.ACQ_CAPS.offset)
             (size, phaseByte) = (ENAAdminEntry.size, 3)
         case 1:
-            base =
-                UInt64(access.read32(ENA.registerBAR, UInt64(R.AENQ_BASE_HI.offset))) << 32
-                | UInt64(access.read32(ENA.registerBAR, UInt64(R.AENQ_BASE_LO.offset)))
-            entries = Int(access.read32(ENA.registerBAR, UInt64(R.AENQ_CAPS.offset)) & 0xFFFF)
+            (base, entries) = deviceQueue(low: R.AENQ_BASE_LO.offset, high: R.AENQ_BASE_HI.offset, caps: R.AENQ_CAPS.offset)
             (size, phaseByte) = (ENAAdminEntry.size, 4)
         default:
             let tx = slot & 3 == 2
@@ -99,6 +92,14 @@ public final class ENADriverFuzzTarget: FuzzTarget {
         if phase == 1 { forged[phaseByte] |= 1 }
         if phase == 2 { forged[phaseByte] &= ~1 }
         bench.writeEntry(entry, bytes: forged, pointerMask: 0)
+    }
+
+    /// Base and depth of a queue the driver gave the device through its base and caps registers.
+    private func deviceQueue(low: Int, high: Int, caps: Int) -> (base: UInt64, entries: Int) {
+        let access = bench.access
+        let base =
+            UInt64(access.read32(ENA.registerBAR, UInt64(high))) << 32 | UInt64(access.read32(ENA.registerBAR, UInt64(low)))
+        return (base, Int(access.read32(ENA.registerBAR, UInt64(caps)) & 0xFFFF))
     }
 
     /// What the driver does next: send a batch, receive, reclaim, process events, run the

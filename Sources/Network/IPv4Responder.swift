@@ -39,10 +39,8 @@ public final class IPv4Responder: FrameSink {
 
     /// The wire this host is attached to (weak: the wire owns its far ends).
     private weak var wire: Wire?
-    /// Reply buffer, allocated once.
-    private let buffer: UnsafeMutableRawBufferPointer
-    /// True while a reply built in ``buffer`` is being delivered.
-    private var bufferInUse = false
+    /// Where replies are built (see ``ReplyBuffer``).
+    private let replies = ReplyBuffer(length: bufferLength)
 
     /// Length of an Ethernet/IPv4 ARP packet.
     private static let arpLength = 28
@@ -53,11 +51,6 @@ public final class IPv4Responder: FrameSink {
     public init(macAddress: MACAddress, ipv4Address: IPv4Address) {
         self.macAddress = macAddress
         self.ipv4Address = ipv4Address
-        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferLength, alignment: 16)
-    }
-
-    deinit {
-        buffer.deallocate()
     }
 
     /// Adds this host to the far side of `wire` and answers through it from now on.
@@ -176,17 +169,9 @@ public final class IPv4Responder: FrameSink {
 
     /// Builds a `length`-byte reply with `build` and sends it towards the port.
     private func transmit(length: Int, on wire: Wire, _ build: (UnsafeMutableRawBufferPointer) -> Void) {
-        if !bufferInUse && length <= buffer.count {
-            bufferInUse = true
-            defer { bufferInUse = false }
-            let reply = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+        replies.withSpace(length) { reply in
             build(reply)
             wire.transmitToPort(UnsafeRawBufferPointer(reply))
-        } else {
-            withUnsafeTemporaryAllocation(byteCount: length, alignment: 16) { reply in
-                build(reply)
-                wire.transmitToPort(UnsafeRawBufferPointer(reply))
-            }
         }
     }
 

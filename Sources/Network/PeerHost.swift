@@ -26,20 +26,13 @@ public final class PeerHost: FrameSink {
 
     /// The wire this host is attached to (weak: the wire owns its far ends).
     private weak var wire: Wire?
-    /// Reply buffer, allocated once.
-    private let buffer: UnsafeMutableRawBufferPointer
-    /// True while a reply built in ``buffer`` is being delivered.
-    private var bufferInUse = false
+    /// Where replies are built (see ``ReplyBuffer``).
+    private let replies = ReplyBuffer(length: bufferLength)
 
     /// A host with `address`, echoing when `echo` is true. Attach it with ``attach(to:)``.
     public init(address: MACAddress, echo: Bool = false) {
         self.address = address
         self.echo = echo
-        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bufferLength, alignment: 16)
-    }
-
-    deinit {
-        buffer.deallocate()
     }
 
     /// Adds this host to the far side of `wire` and sends through it from now on.
@@ -74,15 +67,7 @@ public final class PeerHost: FrameSink {
         framesReceived &+= 1
         bytesReceived &+= UInt64(frame.count)
         guard echo, let wire else { return }
-        if !bufferInUse && frame.count <= buffer.count {
-            bufferInUse = true
-            defer { bufferInUse = false }
-            reply(to: frame, using: buffer, on: wire)
-        } else {
-            withUnsafeTemporaryAllocation(byteCount: frame.count, alignment: 16) { temporary in
-                reply(to: frame, using: temporary, on: wire)
-            }
-        }
+        replies.withSpace(frame.count) { reply(to: frame, using: $0, on: wire) }
     }
 
     /// Copies `frame` into `space`, swaps in the reply addresses and sends it.

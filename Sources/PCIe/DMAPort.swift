@@ -43,16 +43,23 @@ public final class DMAPort {
     /// that spans two mappings faults as unmapped (devices split such transfers themselves).
     @inlinable @inline(__always)
     public func hostPointer(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError) -> UnsafeMutableRawPointer {
-        if busMasterEnabled, cachedGeneration == domain.generation {
-            for i in 0..<Self.iotlbEntries {
-                let e = iotlb[i]
-                let offset = address.value &- e.base
-                if offset < e.size, length <= e.size - offset, e.permissions.allows(access), let host = e.host {
-                    return host + Int(offset)
-                }
-            }
+        if let e = cachedEntry(address, length: length, access: access), let host = e.host {
+            return host + Int(address.value &- e.base)
         }
         return try translateAndCache(address, length: length, access: access)
+    }
+
+    /// The IOTLB entry that holds all of `[address, address+length)` and allows `access`, while
+    /// bus mastering is on and the domain's mappings are those the IOTLB was filled under.
+    @inlinable @inline(__always)
+    func cachedEntry(_ address: IOVA, length: UInt64, access: DMAAccess) -> IOTLBEntry? {
+        guard busMasterEnabled, cachedGeneration == domain.generation else { return nil }
+        for i in 0..<Self.iotlbEntries {
+            let e = iotlb[i]
+            let offset = address.value &- e.base
+            if offset < e.size, length <= e.size - offset, e.permissions.allows(access), e.host != nil { return e }
+        }
+        return nil
     }
 
     /// The IOTLB miss path: full translation, then one entry covers the mapping's overlap with

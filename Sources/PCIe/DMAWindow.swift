@@ -44,15 +44,7 @@ extension DMAPort {
     /// is left in the IOTLB like any other.
     public func window(covering address: IOVA, length: UInt64, access: DMAAccess) -> DMAWindow? {
         guard busMasterEnabled else { return nil }
-        if cachedGeneration == domain.generation {
-            for i in 0..<Self.iotlbEntries {
-                let e = iotlb[i]
-                let offset = address.value &- e.base
-                if offset < e.size, length <= e.size - offset, e.permissions.allows(access), e.host != nil {
-                    return DMAWindow(e)
-                }
-            }
-        }
+        if let e = cachedEntry(address, length: length, access: access) { return DMAWindow(e) }
         guard case .success(let gpa) = domain.translate(address, length: length, access: access),
             memory.host(gpa, length: length) != nil, let entry = coverage(of: address, at: gpa)
         else { return nil }
