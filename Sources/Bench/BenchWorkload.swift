@@ -42,6 +42,7 @@ public struct BenchWorkload: Sendable {
             .dmaCopy(payload: 2048, label: "2KiB"),
             .dmaCopy(payload: 65536, label: "64KiB"),
             .vebForwarding(vfCount: 1), .vebForwarding(vfCount: 8), .vebForwarding(vfCount: 63),
+            .vebForwarding(vfCount: 1, ringSize: 4096), .vebForwarding(vfCount: 63, ringSize: 64),
             .enaTransmitReceive(placement: .host), .enaTransmitReceive(placement: .lowLatency), .enaAllowanceShaper,
         ] + NVMeBenchShape.all.map { .nvmeRandomIO($0) } + [.pciListing]
     }

@@ -20,7 +20,7 @@ final class VEBFixture {
     let batch: Int
     static let frameLength = 60
 
-    init(vfCount: Int, batch: Int) throws {
+    init(vfCount: Int, batch: Int, ringSize: Int = BenchWorkload.vebRingSize) throws {
         self.batch = batch
         let bdf = BDF(bus: 0, device: 3, function: 0)
         do {
@@ -31,11 +31,11 @@ final class VEBFixture {
             guard pf.waitForLink() else { throw BenchSetupError(description: "82599 link did not come up") }
             let policy = IxgbeVFPolicy(vfs: (0..<vfCount).map { .init(macAddress: MACAddress(0x0200_0000_1000 | UInt64($0))) })
             let bdfs = try pf.enableSRIOV(vfCount: vfCount, policy: policy)
-            if vfCount == 1 { try pf.initialize(rxQueues: 1, txQueues: 1, ringSize: 512) }
+            if vfCount == 1 { try pf.initialize(rxQueues: 1, txQueues: 1, ringSize: ringSize) }
             pf.startMailboxService()
             var drivers: [IxgbeVFDriver<BusDeviceAccess>] = []
             for vf in bdfs {
-                let d = try IxgbeVFDriver(access: bus.access(vf), configuration: .init(ringSize: 512))
+                let d = try IxgbeVFDriver(access: bus.access(vf), configuration: .init(ringSize: ringSize))
                 try d.start()
                 drivers.append(d)
             }
@@ -100,19 +100,39 @@ final class VEBFixture {
     }
 }
 
-/// C-side state of the switching speed-of-light loop.
+/// C-side state of the switching speed-of-light loop: one TX ring and one RX ring (with its
+/// buffers) per function of the emulated run, the same size as the driver's rings, used round
+/// robin exactly as ``VEBFixture`` uses its VFs (ring pair i carries sender i's frames into its
+/// neighbour's RX ring). The C loop thus touches as much ring and buffer memory per round as
+/// the emulated one, and the ratio isolates what the emulation adds.
 final class SwitchReference {
-    static let entries: UInt32 = 256
-    let tx = HostBuffer(bytes: Int(entries) * 16)
-    let rx = HostBuffer(bytes: Int(entries) * 16)
+    let rings: Int
+    let entries: UInt32
+    let ringBytes: Int
+    let bufferBytes: Int
+    let tx: HostBuffer
+    let rx: HostBuffer
     let txBuffers: HostBuffer
-    let rxBuffers = HostBuffer(bytes: Int(entries) * 2048)
+    let rxBuffers: HostBuffer
     let table: UnsafeMutablePointer<UInt64>
     let tableSize: UInt32 = 512
-    var head: UInt32 = 0
+    /// Next descriptor of each ring pair (TX ring i and the RX ring it feeds move together).
+    let heads: UnsafeMutablePointer<UInt32>
+    var sender = 0
+    /// Distance between RX buffers: the driver pool's stride.
+    static let bufferStride = 2048 + PacketBufferPool.colourGap
 
-    init(batch: Int, frameLength: Int) {
+    init(rings: Int, entries: Int, batch: Int, frameLength: Int) {
+        self.rings = Swift.max(1, rings)
+        self.entries = UInt32(entries)
+        ringBytes = entries * 16
+        bufferBytes = entries * Self.bufferStride
+        tx = HostBuffer(bytes: self.rings * ringBytes)
+        rx = HostBuffer(bytes: self.rings * ringBytes)
+        rxBuffers = HostBuffer(bytes: self.rings * bufferBytes)
         txBuffers = HostBuffer(bytes: batch * frameLength)
+        heads = .allocate(capacity: self.rings)
+        heads.initialize(repeating: 0, count: self.rings)
         table = .allocate(capacity: Int(tableSize))
         table.initialize(repeating: .max, count: Int(tableSize))
         let dst: [UInt8] = [0x02, 0, 0, 0, 0x10, 0x01]
@@ -123,37 +143,55 @@ final class SwitchReference {
         table[slot] = mac
     }
 
-    deinit { table.deallocate() }
+    deinit {
+        table.deallocate()
+        heads.deallocate()
+    }
 
+    /// One batch from the current sender's TX ring into its neighbour's RX ring.
     func run(batch: Int, frameLength: Int) -> UInt64 {
-        let r = sol_switch_frames(
-            tx.pointer, rx.pointer, Self.entries, head, UInt32(batch), txBuffers.pointer, rxBuffers.pointer,
-            UInt32(frameLength), table, tableSize)
-        head = (head &+ UInt32(batch)) & (Self.entries - 1)
-        return r
+        let s = sender
+        let receiver = s + 1 == rings ? 0 : s + 1
+        sender = receiver
+        let bytes = sol_switch_frames(
+            tx.pointer + s * ringBytes, rx.pointer + receiver * ringBytes, entries, heads[s], UInt32(batch), txBuffers.pointer,
+            rxBuffers.pointer + receiver * bufferBytes, UInt32(Self.bufferStride), UInt32(frameLength), table, tableSize)
+        heads[s] = (heads[s] &+ UInt32(batch)) & (entries - 1)
+        return bytes
     }
 }
 
 extension BenchWorkload {
     /// Frames per batch in the VEB workloads (ixy's default batch).
     public static let vebBatch = 32
+    /// Descriptors per ring in the VEB workloads unless named otherwise: ixgbevf's and ixy's
+    /// default receive ring.
+    public static let vebRingSize = 512
 
     /// VF-to-VF through the embedded switch: 64-byte frames (60 without FCS), batches of
     /// ``vebBatch``, one core, with `vfCount` VFs enabled and every VF sending in turn.
-    public static func vebForwarding(vfCount: Int) -> BenchWorkload {
+    ///
+    /// Every ring has `ringSize` descriptors (512, ixgbevf's default, unless given). The ring
+    /// size sets the guest's working set: each VF keeps a full RX ring of armed buffers, so
+    /// 63 VFs with 512-entry rings touch about 5 MB of guest memory per round, 1 VF about 80 KB.
+    /// A name with a `-ringN` suffix marks a non-default ring size.
+    public static func vebForwarding(vfCount: Int, ringSize: Int = vebRingSize) -> BenchWorkload {
         let batch = vebBatch
         let frame = VEBFixture.frameLength
         return BenchWorkload(
-            name: "veb-64B-\(vfCount)vf", operation: "frame",
+            name: "veb-64B-\(vfCount)vf" + (ringSize == vebRingSize ? "" : "-ring\(ringSize)"),
+            operation: "frame",
             summary: "82599 with \(vfCount) VF\(vfCount == 1 ? "" : "s"): ixgbevf-style tx_batch of \(batch) 64-byte frames "
                 + "(one VFTDT write), the model reads each advanced descriptor, anti-spoof and MAC lookup in the VEB, "
-                + "copies into the next \(vfCount == 1 ? "PF" : "VF")'s RX buffer with write-back; rx_batch on the receiver",
+                + "copies into the next \(vfCount == 1 ? "PF" : "VF")'s RX buffer with write-back; rx_batch on the receiver; "
+                + "\(ringSize)-entry rings",
             speedOfLightSummary: "C: write \(batch) TX descriptors, read each, look the MAC up, memcpy 60 B into an RX buffer, "
-                + "write RX write-back and TX DD, read them back",
+                + "write RX write-back and TX DD, read them back; \(vfCount) ring pair\(vfCount == 1 ? "" : "s") of \(ringSize) "
+                + "used in turn, as the emulated run uses its functions",
             operationsPerIteration: batch
         ) {
-            let fixture = try VEBFixture(vfCount: vfCount, batch: batch)
-            let reference = SwitchReference(batch: batch, frameLength: frame)
+            let fixture = try VEBFixture(vfCount: vfCount, batch: batch, ringSize: ringSize)
+            let reference = SwitchReference(rings: vfCount, entries: ringSize, batch: batch, frameLength: frame)
             return BenchInstance(
                 emulated: { n in
                     var sum: UInt64 = 0

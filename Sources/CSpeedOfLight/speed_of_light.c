@@ -83,7 +83,7 @@ int64_t sol_heap_bytes_in_use(void) {
 }
 
 uint64_t sol_switch_frames(void *tx_ring, void *rx_ring, uint32_t entries, uint32_t head, uint32_t count,
-                           const void *tx_buffers, void *rx_buffers, uint32_t length,
+                           const void *tx_buffers, void *rx_buffers, uint32_t buffer_stride, uint32_t length,
                            const uint64_t *mac_table, uint32_t table_size) {
     uint8_t *tx = tx_ring;
     uint8_t *rx = rx_ring;
@@ -95,7 +95,7 @@ uint64_t sol_switch_frames(void *tx_ring, void *rx_ring, uint32_t entries, uint3
         store64(d, (uint64_t)(uintptr_t)((const uint8_t *)tx_buffers + (size_t)i * length));
         store32(d + 8, length | 0x2b300000u);
         store32(d + 12, length << 14);
-        store64(rx + (size_t)at * 16, (uint64_t)(uintptr_t)((uint8_t *)rx_buffers + (size_t)at * 2048));
+        store64(rx + (size_t)at * 16, (uint64_t)(uintptr_t)((uint8_t *)rx_buffers + (size_t)at * buffer_stride));
         store64(rx + (size_t)at * 16 + 8, 0);
     }
     /* Device: switch every frame. */

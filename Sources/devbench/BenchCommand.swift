@@ -17,12 +17,22 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Timed repetitions per workload.")
     var repetitions = 15
 
+    @Option(
+        name: .customLong("repetition-ms"),
+        help: "Wall time each repetition aims for (the emulated path and the C loop alternate once per repetition).")
+    var repetitionMilliseconds = 20
+
     func validate() throws {
         guard repetitions >= 1, repetitions <= 10_000 else { throw ValidationError("--repetitions must be 1...10000") }
+        guard repetitionMilliseconds >= 1, repetitionMilliseconds <= 60_000 else {
+            throw ValidationError("--repetition-ms must be 1...60000")
+        }
     }
 
     func run() throws {
-        let report = runBenchmarks(filter: filter, repetitions: repetitions)
+        let options = BenchOptions(
+            repetitions: repetitions, targetRepetitionNanoseconds: Double(repetitionMilliseconds) * 1_000_000)
+        let report = runBenchmarks(BenchWorkload.matching(filter), options: options)
         guard !report.results.isEmpty else { throw ValidationError("no workload matches --filter \(filter ?? "")") }
         if json {
             print(try report.json())

@@ -51,4 +51,15 @@ struct BenchCommandTests {
         #expect(r.status != 0)
         #expect(r.stderr.contains("no workload matches"))
     }
+
+    @Test("--repetition-ms is accepted in 1...60000 and refused outside")
+    func repetitionLength() throws {
+        let ok = try CLI.run(["bench", "--json", "--repetitions", "1", "--repetition-ms", "2", "--filter", "mmio-read"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        for bad in ["0", "60001"] {
+            let r = try CLI.run(["bench", "--repetition-ms", bad, "--filter", "mmio-read"])
+            #expect(r.status != 0)
+            #expect(r.stderr.contains("--repetition-ms must be 1...60000"))
+        }
+    }
 }

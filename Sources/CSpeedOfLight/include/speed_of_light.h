@@ -49,9 +49,9 @@ uint64_t sol_register_read(const volatile uint32_t *registers, uint32_t index, u
 /// copies the frame there, writes the 16-byte RX write-back {info, hash, status DD|EOP, length}
 /// and sets DD in the TX descriptor; the driver side then reads the RX write-backs and the TX
 /// DD bits. Rings have `entries` (a power of two) descriptors; `rx_buffers` holds `entries`
-/// buffers of 2048 bytes. Returns the bytes received (keeps the work observable).
+/// buffers `buffer_stride` bytes apart. Returns the bytes received (keeps the work observable).
 uint64_t sol_switch_frames(void *tx_ring, void *rx_ring, uint32_t entries, uint32_t head, uint32_t count,
-                           const void *tx_buffers, void *rx_buffers, uint32_t length,
+                           const void *tx_buffers, void *rx_buffers, uint32_t buffer_stride, uint32_t length,
                            const uint64_t *mac_table, uint32_t table_size);
 
 /// The speed of light of an ENA sending `count` frames of `length` bytes to its own receive
