@@ -47,12 +47,16 @@ public struct BenchWorkload: Sendable {
         ] + NVMeBenchShape.all.map { .nvmeRandomIO($0) } + [.pciListing]
     }
 
-    /// The workloads whose name contains one of the comma-separated terms of `filter`
-    /// (all of them for nil or an empty filter).
+    /// The workloads selected by the comma-separated terms of `filter` (all of them for nil or
+    /// an empty filter). A term that is exactly a workload's name selects that workload alone
+    /// (`ena-64B-tx-rx` is not also `ena-64B-tx-rx-llq`); any other term selects every workload
+    /// whose name contains it.
     public static func matching(_ filter: String?) -> [BenchWorkload] {
         let terms = (filter ?? "").split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         guard !terms.isEmpty else { return all }
-        return all.filter { w in terms.contains { w.name.contains($0) } }
+        let workloads = all
+        let names = Set(workloads.map(\.name))
+        return workloads.filter { w in terms.contains { names.contains($0) ? w.name == $0 : w.name.contains($0) } }
     }
 }
 

@@ -81,8 +81,9 @@ final class ENATxRing {
         self.completions = completions
         buffers = .allocate(capacity: depth)
         buffers.initialize(repeating: -1, count: depth)
-        entryScratch = .allocate(byteCount: 256, alignment: 64)
-        entryScratch.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
+        let scratchBytes = max(256, lowLatency?.entrySize ?? 0)
+        entryScratch = .allocate(byteCount: scratchBytes, alignment: 64)
+        entryScratch.initializeMemory(as: UInt8.self, repeating: 0, count: scratchBytes)
     }
 
     deinit {
@@ -171,7 +172,8 @@ final class ENATxRing {
     }
 
     /// Composes one LLQ entry (the buffer descriptor in slot 0, the header inline after the
-    /// descriptors) and writes it to the LLQ BAR with qword writes. The header is the whole frame
+    /// descriptors) and copies it to the LLQ BAR as one write-combined burst, as the Linux driver
+    /// copies it into the write-combining mapping. The header is the whole frame
     /// when it fits (a header-only packet: zero-length descriptor), else as much as fits, and the
     /// descriptor points at the rest of the buffer.
     @inlinable
@@ -188,15 +190,12 @@ final class ENATxRing {
             (entryScratch + layout.headerOffset).copyMemory(from: source, byteCount: header)
         }
         let used = layout.headerOffset &+ header
-        let end = (used &+ 7) & ~7
-        if end > used { (entryScratch + used).initializeMemory(as: UInt8.self, repeating: 0, count: end &- used) }
-        let base = llqOffset &+ UInt64((Int(tail) & (depth &- 1)) &* layout.entrySize)
-        var offset = 0
-        while offset < layout.entrySize {
-            let value = offset < end ? entryScratch.load(fromByteOffset: offset, as: UInt64.self) : 0
-            access.write64(ENA.llqBAR, base &+ UInt64(offset), UInt64(littleEndian: value))
-            offset &+= 8
+        if layout.entrySize > used {
+            (entryScratch + used).initializeMemory(as: UInt8.self, repeating: 0, count: layout.entrySize &- used)
         }
+        let base = llqOffset &+ UInt64((Int(tail) & (depth &- 1)) &* layout.entrySize)
+        access.barWriteCombined(
+            ENA.llqBAR, offset: base, bytes: UnsafeRawBufferPointer(start: entryScratch, count: layout.entrySize))
     }
 
     /// Buffers in flight.

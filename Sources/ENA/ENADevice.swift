@@ -149,6 +149,13 @@ public final class ENADevice: PCIDeviceModel {
         return v
     }
 
+    /// LLQ entries arrive as write-combined bursts (the driver copies each entry into the BAR);
+    /// they are stored in one copy. Bursts into the register BAR are the writes they are made of.
+    public func barWriteCombined(_ bar: BARIndex, offset: UInt64, bytes: UnsafeRawBufferPointer) {
+        guard bar == ENA.llqBAR else { return writeAsSeparateAccesses(bar, offset: offset, bytes: bytes) }
+        llq.write(offset: Int(truncatingIfNeeded: offset), bytes: bytes)
+    }
+
     public func barWrite(_ bar: BARIndex, offset: UInt64, width: AccessWidth, value: UInt64) {
         if bar == ENA.llqBAR {
             llqWritten(offset: Int(truncatingIfNeeded: offset), width: width.rawValue, value: value)

@@ -121,6 +121,22 @@ final class LowLatencyMemory {
         for dword in first..<(first + width / 4) { written[dword >> 6] |= UInt64(1) << UInt64(dword & 63) }
     }
 
+    /// A write-combined burst: the bytes stored at once, every dword they cover entirely marked
+    /// written (a burst that ends mid-dword leaves that dword incomplete, as a narrow write
+    /// does). Bytes past the end of the BAR are not stored.
+    @inline(__always) func write(offset: Int, bytes: UnsafeRawBufferPointer) {
+        guard offset >= 0, offset < size, let source = bytes.baseAddress else { return }
+        let count = min(bytes.count, size - offset)
+        (self.bytes + offset).copyMemory(from: source, byteCount: count)
+        var dword = (offset + 3) >> 2
+        let end = (offset + count) >> 2
+        while dword < end {
+            let (word, mask, n) = Self.bits(from: dword, to: end)
+            written[word] |= mask
+            dword += n
+        }
+    }
+
     /// A guest read of the stored bytes.
     func read(offset: Int, width: Int) -> UInt64 {
         guard offset >= 0, offset <= size - width else { return 0 }

@@ -48,6 +48,9 @@ public protocol DeviceAccess: AnyObject {
     func barRead(_ bar: BARIndex, offset: UInt64, width: AccessWidth) -> UInt64
     /// Writes `width` bytes at `offset` of BAR `bar` (MMIO).
     func barWrite(_ bar: BARIndex, offset: UInt64, width: AccessWidth, value: UInt64)
+    /// Writes `bytes` at `offset` of BAR `bar` as one write-combined burst (a block copy into a
+    /// BAR mapped write-combining). The default makes the naturally aligned writes one by one.
+    func barWriteCombined(_ bar: BARIndex, offset: UInt64, bytes: UnsafeRawBufferPointer)
     /// Allocates zeroed DMA memory the device may read and write.
     func allocateDMA(_ size: Int) throws(DMAAllocationError) -> DMABuffer
     /// Waits (in virtual time) for MSI-X `vector`; returns false on timeout.
@@ -117,6 +120,10 @@ public final class BusDeviceAccess: DeviceAccess {
 
     public func barWrite(_ bar: BARIndex, offset: UInt64, width: AccessWidth, value: UInt64) {
         bus.mmioWrite(BusAddress(barBases[bar.value] &+ offset), width: width, value: value)
+    }
+
+    public func barWriteCombined(_ bar: BARIndex, offset: UInt64, bytes: UnsafeRawBufferPointer) {
+        bus.mmioWriteCombined(BusAddress(barBases[bar.value] &+ offset), bytes: bytes)
     }
 
     public func allocateDMA(_ size: Int) throws(DMAAllocationError) -> DMABuffer {

@@ -18,6 +18,11 @@ public protocol PCIDeviceModel: AnyObject {
     func barRead(_ bar: BARIndex, offset: UInt64, width: AccessWidth) -> UInt64
     /// A guest write of `width` bytes at `offset` in `bar`.
     func barWrite(_ bar: BARIndex, offset: UInt64, width: AccessWidth, value: UInt64)
+    /// A write-combined burst of `bytes` at `offset` in `bar`, inside the BAR and clear of the
+    /// MSI-X structures. The default replays it as naturally aligned
+    /// ``barWrite(_:offset:width:value:)`` calls (``writeAsSeparateAccesses(_:offset:bytes:)``);
+    /// a model that keeps the BAR as plain memory can take the block at once.
+    func barWriteCombined(_ bar: BARIndex, offset: UInt64, bytes: UnsafeRawBufferPointer)
     /// Returns every register to its reset value. Config space has already been reset.
     func reset(_ kind: ResetKind)
     /// SR-IOV: builds virtual function `index` (0-based) when VF Enable is set. The platform

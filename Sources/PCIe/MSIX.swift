@@ -168,6 +168,14 @@ public final class MSIXController {
             || (bar == pbaBAR && offset >= pbaOffset && offset - pbaOffset < pbaSize)
     }
 
+    /// Whether any of `count` bytes from `offset` of `bar` is in the table or the PBA.
+    func overlaps(_ bar: BARIndex, _ offset: UInt64, count: UInt64) -> Bool {
+        func intersects(_ start: UInt64, _ size: UInt64) -> Bool {
+            size > 0 && count > 0 && offset < start &+ size && start < offset &+ count
+        }
+        return (bar == tableBAR && intersects(tableOffset, tableSize)) || (bar == pbaBAR && intersects(pbaOffset, pbaSize))
+    }
+
     /// A guest read of the table or PBA (dword or qword, naturally aligned).
     func read(_ bar: BARIndex, _ offset: UInt64, _ width: AccessWidth) -> UInt64 {
         if bar == tableBAR, offset >= tableOffset, offset - tableOffset < tableSize {

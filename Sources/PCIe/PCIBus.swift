@@ -107,6 +107,24 @@ public final class PCIBus {
         f.barWrite(bar, offset: offset, width: width, value: value)
     }
 
+    /// A write-combined burst of `bytes` from `address`: routed once when it lies inside one
+    /// BAR, otherwise (or when it reaches a function's MSI-X table or PBA) delivered as the
+    /// naturally aligned writes it is made of, each routed, and refused, on its own.
+    public func mmioWriteCombined(_ address: BusAddress, bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        let a = address.value
+        let count = UInt64(bytes.count)
+        if let e = mmio.lookup(a), a - e.start <= e.last - e.start, count - 1 <= e.last - a,
+            let f = slots[rid: Int(e.value.routingID)]
+        {
+            f.barWriteCombined(e.value.bar, offset: a - e.start, bytes: bytes)
+            return
+        }
+        forEachNaturallyAlignedAccess(offset: a, count: bytes.count) { at, width in
+            mmioWrite(BusAddress(a &+ UInt64(at)), width: width, value: littleEndianValue(bytes, at: at, width))
+        }
+    }
+
     /// The function, BAR and offset a naturally aligned access lies in entirely, if any.
     @inline(__always)
     private func route(_ address: BusAddress, _ width: AccessWidth) -> (PCIFunction, BARIndex, UInt64)? {

@@ -71,6 +71,19 @@ extension PCIFunction {
         model?.barWrite(bar, offset: offset, width: width, value: value & width.allOnes)
     }
 
+    /// A write-combined burst routed here by the bus (inside `bar`). Bytes that reach the MSI-X
+    /// table or PBA make it the separate writes it is made of; otherwise the model gets it whole.
+    public func barWriteCombined(_ bar: BARIndex, offset: UInt64, bytes: UnsafeRawBufferPointer) {
+        guard let model else { return }
+        if let msix, msix.overlaps(bar, offset, count: UInt64(bytes.count)) {
+            forEachNaturallyAlignedAccess(offset: offset, count: bytes.count) { at, width in
+                barWrite(bar, offset: offset &+ UInt64(at), width: width, value: littleEndianValue(bytes, at: at, width))
+            }
+            return
+        }
+        model.barWriteCombined(bar, offset: offset, bytes: bytes)
+    }
+
     /// The function as an inspector sees it.
     public func snapshot() -> FunctionSnapshot {
         var resources = [ResourceWindow](repeating: .none, count: 7)

@@ -49,4 +49,11 @@ struct BenchStatisticsTests {
         #expect(BenchWorkload.matching("mmio-roundtrip, 64KiB").map(\.name) == ["mmio-roundtrip", "dma-copy-64KiB"])
         #expect(BenchWorkload.matching("nothing-like-this").isEmpty)
     }
+
+    @Test func aWholeNameSelectsThatWorkloadAlone() {
+        #expect(BenchWorkload.matching("ena-64B-tx-rx").map(\.name) == ["ena-64B-tx-rx"])
+        #expect(BenchWorkload.matching("veb-64B-1vf").map(\.name) == ["veb-64B-1vf"])
+        #expect(BenchWorkload.matching("veb-64B-1v").map(\.name) == ["veb-64B-1vf", "veb-64B-1vf-ring4096"])
+        #expect(BenchWorkload.matching("ena-64B-tx-rx, llq").map(\.name) == ["ena-64B-tx-rx", "ena-64B-tx-rx-llq"])
+    }
 }

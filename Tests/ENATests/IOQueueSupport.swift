@@ -71,8 +71,17 @@ final class IOQueuePair {
     }
 
     /// Writes one LLQ entry (qword writes) at the tail and advances it.
-    func postEntry(_ bytes: [UInt8], qwords: Int? = nil) {
+    /// Writes an LLQ entry with qword writes (the first `qwords` only, when given) or, with
+    /// `burst`, those bytes of it as one write-combined burst; then moves the tail.
+    func postEntry(_ bytes: [UInt8], qwords: Int? = nil, burst: Range<Int>? = nil) {
         let base = llqOffset + (Int(tail) & (depth - 1)) * bytes.count
+        if let burst {
+            bytes[burst].withUnsafeBytes {
+                bench.access.barWriteCombined(ENA.llqBAR, offset: UInt64(base + burst.lowerBound), bytes: $0)
+            }
+            tail &+= 1
+            return
+        }
         for q in 0..<(qwords ?? bytes.count / 8) {
             var v: UInt64 = 0
             for i in 0..<8 { v |= UInt64(bytes[8 * q + i]) << UInt64(8 * i) }

@@ -18,8 +18,10 @@ struct LowLatencyQueueTests {
         return bytes
     }
 
-    @Test("header inline in the entry plus the rest from a host buffer; completion and wire")
-    func inlineHeader() throws {
+    @Test(
+        "header inline in the entry plus the rest from a host buffer; completion and wire (entries written by qwords or as bursts)",
+        arguments: [false, true])
+    func inlineHeader(burst: Bool) throws {
         let b = try ENABench.ready()
         let q = try IOQueuePair(b, transmit: true, depth: 16, lowLatency: true)
         #expect(q.llqOffset == 0)
@@ -27,7 +29,9 @@ struct LowLatencyQueueTests {
             let frame = udpFrame(payload: 40 + round)
             let body = try b.access.allocateDMA(frame.count - 42)
             body.host.copyBytes(from: frame[42...])
-            q.postEntry(entry(q, header: frame[0..<42], body: body, bodyLength: frame.count - 42, requestID: UInt16(round % 16)))
+            q.postEntry(
+                entry(q, header: frame[0..<42], body: body, bodyLength: frame.count - 42, requestID: UInt16(round % 16)),
+                burst: burst ? 0..<128 : nil)
             q.ring()
             #expect(b.far.frames.last == frame)
             #expect(q.txCompletions().map(\.requestID) == [UInt16(round % 16)])
@@ -87,6 +91,21 @@ struct LowLatencyQueueTests {
         #expect(b.device.counters.llqPartialEntries == 1)
         #expect(b.far.frames == [frame])
         #expect(b.recorded("only partly written"))
+    }
+
+    /// A burst marks written only the dwords it covers entirely, like a run of narrow writes.
+    @Test(
+        "a burst that leaves a dword of the entry short drops that packet as partial; the next is sent",
+        arguments: [0..<126, 2..<128, 0..<64])
+    func partialBurst(written: Range<Int>) throws {
+        let b = try ENABench.ready()
+        let q = try IOQueuePair(b, transmit: true, depth: 16, lowLatency: true)
+        let frame = udpFrame()
+        q.postEntry(entry(q, header: frame[...], body: nil, bodyLength: 0, requestID: 0), burst: written)
+        q.postEntry(entry(q, header: frame[...], body: nil, bodyLength: 0, requestID: 1), burst: 0..<128)
+        q.ring()
+        #expect(b.device.counters.llqPartialEntries == 1)
+        #expect(b.far.frames == [frame])
     }
 
     @Test("LLQ layout: SET_FEATURE LLQ to 256-byte entries; refused while LLQ queues exist; bad layouts refused")
