@@ -17,6 +17,15 @@ final class BurstModel: PCIDeviceModel {
 
 @Suite("Write-combined bursts")
 struct WriteCombiningTests {
+    /// The fixture function with a ``BurstModel`` behind it, its BARs assigned.
+    private func burstBench() throws -> (Bench, BurstModel) {
+        let b = try Bench()
+        let model = BurstModel()
+        b.function.model = model
+        Firmware(bus: b.bus).enumerateAndAssign()
+        return (b, model)
+    }
+
     private func accesses(offset: UInt64, count: Int) -> [String] {
         var out: [String] = []
         forEachNaturallyAlignedAccess(offset: offset, count: count) { at, width in out.append("\(at):\(width.rawValue)") }
@@ -48,10 +57,7 @@ struct WriteCombiningTests {
 
     @Test("A model with a block path gets the burst once, through the driver's BAR view")
     func blockModelGetsTheBurstWhole() throws {
-        let b = try Bench()
-        let model = BurstModel()
-        b.function.model = model
-        Firmware(bus: b.bus).enumerateAndAssign()
+        let (b, model) = try burstBench()
         b.enable()
         let access = b.bus.access(b.bdf)
         let bytes: [UInt8] = (0..<128).map { UInt8(truncatingIfNeeded: $0 &* 7) }
@@ -65,10 +71,7 @@ struct WriteCombiningTests {
 
     @Test("A burst running past the end of a BAR is delivered write by write; the part outside is refused")
     func burstPastTheBAREnd() throws {
-        let b = try Bench()
-        let model = BurstModel()
-        b.function.model = model
-        Firmware(bus: b.bus).enumerateAndAssign()
+        let (b, model) = try burstBench()
         let base = try #require(b.function.barAddress(0))
         let bytes = [UInt8](repeating: 0xab, count: 32)
         bytes.withUnsafeBytes { b.bus.mmioWriteCombined(BusAddress(base + 0x1000 - 16), bytes: $0) }
@@ -80,10 +83,7 @@ struct WriteCombiningTests {
 
     @Test("Bytes of a burst that reach the MSI-X table program it as separate writes; the model sees none")
     func burstOverTheMSIXTable() throws {
-        let b = try Bench()
-        let model = BurstModel()
-        b.function.model = model
-        Firmware(bus: b.bus).enumerateAndAssign()
+        let (b, model) = try burstBench()
         let table = try #require(b.function.barAddress(4))
         var entry = [UInt8](repeating: 0, count: 16)
         entry.withUnsafeMutableBytes { e in
