@@ -120,3 +120,8 @@ extension VFIOUserEndpoint {
         windows.map { ($0.address, $0.size, $0.region != nil) }
     }
 }
+
+extension VFIOUserEndpoint {
+    /// Placeholder until remote DMA lands.
+    func flushRemoteDMA() {}
+}

@@ -87,17 +87,16 @@ extension VFIOUserEndpoint {
         return .success(out)
     }
 
-    /// DEVICE_GET_IRQ_INFO: MSI-X vectors with eventfd signalling; no INTx, MSI, error or
-    /// request notification.
+    /// DEVICE_GET_IRQ_INFO: MSI-X vectors (the table size) and MSI vectors (Multiple Message
+    /// Capable) with eventfd signalling, as Linux `vfio-pci` reports them; 0 for a type the
+    /// function lacks, and for INTx, error and request notification.
     func irqInfo(argsz: UInt32, index: UInt32) -> Result<[UInt8], VFIOUserErrno> {
         guard argsz >= 16 else { return .failure(.einval) }
         guard index < VFIOUser.IRQ.count else { return .failure(.einval) }
-        let isMSIX = index == VFIOUser.IRQ.msix
-        let count = isMSIX ? UInt32(vectorEventFDs.count) : 0
+        let count = InterruptKind(index: index).map { UInt32(eventFDs($0).count) } ?? 0
         var out: [UInt8] = []
         out.appendLittleEndian(UInt32(16))
-        out.appendLittleEndian(
-            isMSIX && count > 0 ? VFIOUser.IRQInfoFlags.eventfd | VFIOUser.IRQInfoFlags.noResize : 0)
+        out.appendLittleEndian(count > 0 ? VFIOUser.IRQInfoFlags.eventfd | VFIOUser.IRQInfoFlags.noResize : 0)
         out.appendLittleEndian(index)
         out.appendLittleEndian(count)
         return .success(out)

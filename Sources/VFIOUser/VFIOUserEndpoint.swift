@@ -40,7 +40,8 @@ public struct VFIOUserStatistics: Sendable, Equatable {
 /// Config space is virtualized the way Linux `vfio-pci` does it for an assigned function: the
 /// client owns BAR and ROM addresses (writes to them are dropped, reads show the bench's
 /// assignment), a VF shows its vendor and device ID, and Interrupt Pin reads 0 (no INTx).
-/// MSI-X is the client's: vectors it hands eventfds for are signalled directly.
+/// MSI-X and MSI are the client's: vectors it hands eventfds for are signalled directly, on the
+/// MSI eventfds while the client has MSI enabled in config space and MSI-X disabled.
 public final class VFIOUserEndpoint {
     /// The function served.
     public let function: PCIFunction
@@ -55,6 +56,8 @@ public final class VFIOUserEndpoint {
     var virtualFunctionMemoryEnable = false
     /// Eventfd per MSI-X vector (-1: none).
     var vectorEventFDs: [Int32]
+    /// Eventfd per MSI vector the function requests (-1: none).
+    var msiEventFDs: [Int32]
     /// Counters.
     public internal(set) var statistics = VFIOUserStatistics()
     /// The most recent protocol errors, for the operator (bounded).
@@ -63,12 +66,14 @@ public final class VFIOUserEndpoint {
     /// what a real driver did to the function, in order.
     public var trace: ((String) -> Void)?
 
-    /// Serves `function` of `bus`. Installs the MSI-X sink; ``close()`` removes it.
+    /// Serves `function` of `bus`. Installs the MSI-X and MSI sinks; ``close()`` removes them.
     public init(function: PCIFunction, bus: PCIBus) {
         self.function = function
         self.bus = bus
         vectorEventFDs = Array(repeating: -1, count: function.msix?.vectorCount ?? 0)
-        function.msix?.externalSink = { [unowned self] vector in self.signal(vector) }
+        msiEventFDs = Array(repeating: -1, count: function.msi?.vectorCount ?? 0)
+        function.msix?.externalSink = { [unowned self] vector in self.signal(vector, .msix) }
+        function.msi?.externalSink = { [unowned self] vector in self.signal(vector, .msi) }
     }
 
     deinit { close() }
@@ -159,17 +164,17 @@ public final class VFIOUserEndpoint {
     /// client is connected are counted as lost.
     public func disconnect() {
         unmapAllDMA()
-        for (i, fd) in vectorEventFDs.enumerated() where fd >= 0 {
-            Foundation.close(fd)
-            vectorEventFDs[i] = -1
-        }
+        for fd in vectorEventFDs + msiEventFDs where fd >= 0 { Foundation.close(fd) }
+        vectorEventFDs = vectorEventFDs.map { _ in -1 }
+        msiEventFDs = msiEventFDs.map { _ in -1 }
         negotiated = false
     }
 
-    /// Stops serving: disconnects and gives MSI-X back to the bench.
+    /// Stops serving: disconnects and gives MSI-X and MSI back to the bench.
     public func close() {
         disconnect()
         function.msix?.externalSink = nil
+        function.msi?.externalSink = nil
     }
 
     /// The function reset the client asked for: a Function Level Reset.
