@@ -27,6 +27,8 @@ public struct VFIOUserStatistics: Sendable, Equatable {
     public var interruptsWithoutEventFD: UInt64 = 0
     /// DMA windows mapped over the session's life.
     public var dmaMaps: UInt64 = 0
+    /// `DMA_READ` and `DMA_WRITE` requests sent to the client (windows without a descriptor).
+    public var remoteDMARequests: UInt64 = 0
 }
 
 /// The server side of one vfio-user session for one PCI function of the bench.
@@ -50,8 +52,18 @@ public final class VFIOUserEndpoint {
     public internal(set) var negotiated = false
     /// Descriptors the client may send with one message, from its capabilities.
     public internal(set) var clientMaxFileDescriptors = 1
+    /// Largest `DMA_READ`/`DMA_WRITE` transfer the client accepts (its `max_data_xfer_size`).
+    public internal(set) var clientMaxDataTransfer = VFIOUser.maxDataTransfer
     /// DMA windows now mapped.
     var windows: [DMAWindow] = []
+    /// Ranges of descriptor-less windows staged during the current event.
+    var staged: [StagedRange] = []
+    /// Where `DMA_READ` and `DMA_WRITE` requests go (the server sets it per session). Without
+    /// one, windows mapped without a descriptor are unreachable and accesses to them fault.
+    public var peer: (any VFIOUserPeer)?
+    /// Set when a request of the server's own could not complete (the client went away, timed
+    /// out, or answered with a reply that does not fit): the session must end.
+    public internal(set) var failure: VFIOUserSessionEnd?
     /// Command.Memory Space Enable as the client last wrote it (virtualized for VFs).
     var virtualFunctionMemoryEnable = false
     /// Eventfd per MSI-X vector (-1: none).
@@ -81,6 +93,8 @@ public final class VFIOUserEndpoint {
     /// Handles one command message. Takes ownership of `fileDescriptors` (keeps or closes each).
     /// Returns nil when the client asked for no reply or the message was not a command.
     public func handle(_ header: VFIOUserHeader, payload: [UInt8], fileDescriptors: [Int32]) -> VFIOUserReply? {
+        finishRemoteDMA()
+        defer { finishRemoteDMA() }
         guard header.isCommand else {
             closeAll(fileDescriptors)
             note("message \(header.id) of type \(header.flags & VFIOUser.Flags.typeMask) is not a command; ignored")
@@ -163,7 +177,11 @@ public final class VFIOUserEndpoint {
     /// eventfds closed, device state kept. The MSI-X sink stays, so interrupts raised while no
     /// client is connected are counted as lost.
     public func disconnect() {
+        staged.removeAll()
         unmapAllDMA()
+        peer = nil
+        failure = nil
+        clientMaxDataTransfer = VFIOUser.maxDataTransfer
         for fd in vectorEventFDs + msiEventFDs where fd >= 0 { Foundation.close(fd) }
         vectorEventFDs = vectorEventFDs.map { _ in -1 }
         msiEventFDs = msiEventFDs.map { _ in -1 }
