@@ -24,6 +24,8 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
     /// Every descriptor handed to the endpoint, to check at the end that it closed them.
     private var handedOver: [HandedDescriptor] = []
     private var nextEventTag: UInt64 = 0
+    /// Answers the server's DMA_READ/DMA_WRITE to windows mapped without a descriptor.
+    private let peer = FuzzPeer()
 
     public init() throws {
         host = try VirtualHost(profile: try HostProfile.named("default"))
@@ -31,6 +33,7 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
         host.bringUp(leavingUnbound: [bdf])
         guard let function = host.bus.function(at: bdf) else { throw FuzzSetupError(detail: "00:1e.0 is not on the bus") }
         endpoint = VFIOUserEndpoint(function: function, bus: host.bus)
+        endpoint.peer = peer
         ramFD = dbvu_memfd_create("fuzz-ram", Self.ramSize)
         negotiate()
     }
@@ -40,7 +43,9 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
     public func apply(_ op: FuzzOperation) {
         switch op {
         case .writeEntry(let slot, let mask, let bytes):
-            // A raw message: any command number (known or not), flags from the mask.
+            // A raw message: any command number (known or not), flags from the mask. Slots that
+            // name DMA_READ/DMA_WRITE also become the reply to the server's next such request.
+            if UInt16(slot) % 20 == 11 || UInt16(slot) % 20 == 12 { peer.reply = bytes }
             send(UInt16(slot) % 20, flags: UInt32(mask) & 0x3f, bytes)
         case .configRead(let offset, let width):
             send(.regionRead, le(UInt64(offset)) + le(VFIOUser.Region.config) + le(UInt32(width.rawValue)))
@@ -71,6 +76,7 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
             send(.deviceReset, [])
         case .reinitialize:
             endpoint.disconnect()
+            endpoint.peer = peer
             negotiate()
         case .advanceTime(let microseconds):
             host.bus.services.clock.advance(by: .microseconds(UInt64(microseconds)))
@@ -140,6 +146,13 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
         }
         let header = VFIOUserHeader(id: nextID, command: command, size: UInt32(16 + payload.count), flags: flags)
         let reply = endpoint.handle(header, payload: payload, fileDescriptors: fds)
+        if endpoint.failure != nil {
+            // The server ends a session whose client answered its own request wrongly.
+            endpoint.disconnect()
+            endpoint.peer = peer
+            negotiate()
+            return nil
+        }
         let expectsReply = header.isCommand && !header.wantsNoReply
         guard let reply else {
             if expectsReply { problem = ("every command gets a reply", "command \(command) flags \(flags): none") }
@@ -157,6 +170,18 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
 
     private func le<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
 
+}
+
+/// The client side of the server's own requests: replies to DMA_READ and DMA_WRITE come from
+/// the input (any flags, error, size and payload), so the reply checks see hostile replies.
+final class FuzzPeer: VFIOUserPeer {
+    /// The next reply (header then payload); fewer than 16 bytes: the client hung up.
+    var reply: [UInt8] = []
+
+    func request(_ command: VFIOUser.Command, payload: [UInt8]) -> Result<VFIOUserIncomingMessage, VFIOUserSessionEnd> {
+        guard let header = VFIOUserHeader(decoding: reply) else { return .failure(.closed) }
+        return .success(VFIOUserIncomingMessage(header: header, payload: Array(reply.dropFirst(16)), fileDescriptors: []))
+    }
 }
 
 /// A descriptor the fuzzer handed to the endpoint, remembered by identity (not just number:
