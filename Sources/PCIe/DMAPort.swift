@@ -75,8 +75,11 @@ public final class DMAPort {
         case .failure(let e): throw fault(address, length, access, e)
         }
         guard let p = memory.host(gpa, length: length) else {
-            if let staged = memory.stagedHost(gpa, length: length, access: access) { return staged }
-            throw fault(address, length, access, .outsideGuestMemory(gpa, length: length))
+            switch memory.stagedHost(gpa, length: length, access: access) {
+            case .success(let staged): return staged
+            case .failure(let e): throw fault(address, length, access, e)
+            case nil: throw fault(address, length, access, .outsideGuestMemory(gpa, length: length))
+            }
         }
         if let entry = coverage(of: address, at: gpa) { cache(entry) }
         return p

@@ -138,13 +138,19 @@ public final class GuestMemory {
     }
 
     /// Host pointer for `[address, address+length)` in a region with a remote owner, after the
-    /// owner staged it for `access`; nil when no such region holds all of it or staging failed.
-    func stagedHost(_ address: GuestPhysicalAddress, length: UInt64, access: DMAAccess) -> UnsafeMutableRawPointer? {
+    /// owner staged it for `access`: nil when no such region holds all of it, else the pointer
+    /// or the owner's failure.
+    func stagedHost(_ address: GuestPhysicalAddress, length: UInt64, access: DMAAccess) -> Result<
+        UnsafeMutableRawPointer, DMAError
+    >? {
         let a = address.value
-        guard let r = lastRegion(startingAtOrBelow: a), r.contains(a, length: length), let remote = r.remote,
-            remote.stage(offset: a - r.base.value, length: length, access: access)
-        else { return nil }
-        return r.host + Int(a - r.base.value)
+        guard let r = lastRegion(startingAtOrBelow: a), r.contains(a, length: length), let remote = r.remote else {
+            return nil
+        }
+        guard remote.stage(offset: a - r.base.value, length: length, access: access) else {
+            return .failure(.remoteUnavailable(address, length: length))
+        }
+        return .success(r.host + Int(a - r.base.value))
     }
 
     /// Binary search: the region with the highest base not above `address`.

@@ -10,7 +10,7 @@ final class RemoteWindow: RemoteGuestMemory {
     let size: UInt64
     /// The staging copy (anonymous, reserved lazily by the kernel).
     let shadow: UnsafeMutableRawPointer
-    unowned(unsafe) let endpoint: VFIOUserEndpoint
+    weak var endpoint: VFIOUserEndpoint?
 
     init(address: UInt64, size: UInt64, shadow: UnsafeMutableRawPointer, endpoint: VFIOUserEndpoint) {
         self.address = address
@@ -20,7 +20,7 @@ final class RemoteWindow: RemoteGuestMemory {
     }
 
     func stage(offset: UInt64, length: UInt64, access: DMAAccess) -> Bool {
-        endpoint.stage(self, offset: offset, length: length, access: access)
+        endpoint?.stage(self, offset: offset, length: length, access: access) ?? false
     }
 }
 
@@ -95,6 +95,7 @@ extension VFIOUserEndpoint {
                 payload.append(contentsOf: UnsafeRawBufferPointer(start: host, count: Int(count)))
             }
             statistics.remoteDMARequests &+= 1
+            if let trace { trace("\(function.bdf) \(command) 0x\(String(address, radix: 16)) [\(count) bytes]") }
             switch peer.request(command, payload: payload) {
             case .failure(let end):
                 failure = end

@@ -123,11 +123,30 @@ struct VFIOUserRemoteDMATests {
         #expect(rig.socket.lastEnd == nil)
     }
 
+    @Test("without a peer (no socket to ask) a window without a descriptor is unreachable: the access is a recorded fault")
+    func noPeerFaults() throws {
+        let (host, client) = try dmaEngineClient()
+        let address: UInt64 = 0x9000_0000
+        let map = le(UInt32(32)) + le(UInt32(3)) + le(UInt64(0)) + le(address) + le(UInt64(1 << 20))
+        #expect(!isErrorReply(client.call(.dmaMap, map)))
+        #expect(client.endpoint.dmaWindows.contains { $0.address == address && !$0.reachable })
+        let port = client.endpoint.function.dma
+        do {
+            _ = try port.load(UInt32.self, from: IOVA(address + 64))
+            Issue.record("the load did not fault")
+        } catch {
+            if case .remoteUnavailable = error {} else { Issue.record("fault \(error)") }
+        }
+        let fault = try #require(host.bus.services.faults.faults.last)
+        #expect(fault.address == IOVA(address + 64))
+        if case .remoteUnavailable = fault.reason {} else { Issue.record("fault reason \(fault.reason)") }
+    }
+
     @Test(
         "a wrong reply id, a short DMA_READ reply, silence past the timeout or a hang-up end that session only",
         arguments: [PrivateMemoryClient.Behaviour.wrongID, .shortReply, .silent, .hangUp])
     func brokenClientsEndTheSession(_ behaviour: PrivateMemoryClient.Behaviour) throws {
-        let rig = try rig(timeoutMilliseconds: 300)
+        let rig = try rig(timeoutMilliseconds: 1000)
         defer { try? FileManager.default.removeItem(atPath: rig.directory) }
         let fd = dbvu_eventfd_create()
         defer { close(fd) }
