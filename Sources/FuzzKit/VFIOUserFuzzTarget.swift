@@ -71,6 +71,7 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
                 send(
                     .dmaMap, le(UInt32(32)) + le(UInt32(pattern & 3)) + le(fileOffset) + le(address) + le(size),
                     fds: seed & 4 == 0 ? [dup(ramFD)] : [])
+                if seed & 8 != 0 { deviceAccess(address, UInt32(pattern)) }
             }
         case .reset:
             send(.deviceReset, [])
@@ -124,6 +125,20 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
         var tag = HandedDescriptor.eventTagBase + nextEventTag << 20
         _ = write(fd, &tag, 8)
         return fd
+    }
+
+    /// The device reading then writing `address` (bus mastering on), as a model's DMA would:
+    /// in a window without a descriptor that is a DMA_READ and, at the event's end, a DMA_WRITE
+    /// answered by ``FuzzPeer``. A client that answered wrongly loses its session.
+    private func deviceAccess(_ address: UInt64, _ value: UInt32) {
+        send(.regionWrite, le(UInt64(4)) + le(VFIOUser.Region.config) + le(UInt32(2)) + le(UInt16(6)))
+        let port = endpoint.function.dma
+        if let old = try? port.load(UInt32.self, from: IOVA(address)) { try? port.store(old ^ value, to: IOVA(address)) }
+        endpoint.finishRemoteDMA()
+        guard endpoint.failure != nil else { return }
+        endpoint.disconnect()
+        endpoint.peer = peer
+        negotiate()
     }
 
     private func setIRQs(flags: UInt32, index: UInt32, start: UInt32, count: UInt32) {
