@@ -24,6 +24,8 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
     /// Every descriptor handed to the endpoint, to check at the end that it closed them.
     private var handedOver: [HandedDescriptor] = []
     private var nextEventTag: UInt64 = 0
+    /// Answers the server's DMA_READ/DMA_WRITE to windows mapped without a descriptor.
+    private let peer = FuzzPeer()
 
     public init() throws {
         host = try VirtualHost(profile: try HostProfile.named("default"))
@@ -31,6 +33,7 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
         host.bringUp(leavingUnbound: [bdf])
         guard let function = host.bus.function(at: bdf) else { throw FuzzSetupError(detail: "00:1e.0 is not on the bus") }
         endpoint = VFIOUserEndpoint(function: function, bus: host.bus)
+        endpoint.peer = peer
         ramFD = dbvu_memfd_create("fuzz-ram", Self.ramSize)
         negotiate()
     }
@@ -40,7 +43,9 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
     public func apply(_ op: FuzzOperation) {
         switch op {
         case .writeEntry(let slot, let mask, let bytes):
-            // A raw message: any command number (known or not), flags from the mask.
+            // A raw message: any command number (known or not), flags from the mask. Slots that
+            // name DMA_READ/DMA_WRITE also become the reply to the server's next such request.
+            if UInt16(slot) % 20 == 11 || UInt16(slot) % 20 == 12 { peer.reply = bytes }
             send(UInt16(slot) % 20, flags: UInt32(mask) & 0x3f, bytes)
         case .configRead(let offset, let width):
             send(.regionRead, le(UInt64(offset)) + le(VFIOUser.Region.config) + le(UInt32(width.rawValue)))
@@ -66,11 +71,13 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
                 send(
                     .dmaMap, le(UInt32(32)) + le(UInt32(pattern & 3)) + le(fileOffset) + le(address) + le(size),
                     fds: seed & 4 == 0 ? [dup(ramFD)] : [])
+                if seed & 8 != 0 { deviceAccess(address, UInt32(pattern)) }
             }
         case .reset:
             send(.deviceReset, [])
         case .reinitialize:
             endpoint.disconnect()
+            endpoint.peer = peer
             negotiate()
         case .advanceTime(let microseconds):
             host.bus.services.clock.advance(by: .microseconds(UInt64(microseconds)))
@@ -120,6 +127,20 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
         return fd
     }
 
+    /// The device reading then writing `address` (bus mastering on), as a model's DMA would:
+    /// in a window without a descriptor that is a DMA_READ and, at the event's end, a DMA_WRITE
+    /// answered by ``FuzzPeer``. A client that answered wrongly loses its session.
+    private func deviceAccess(_ address: UInt64, _ value: UInt32) {
+        send(.regionWrite, le(UInt64(4)) + le(VFIOUser.Region.config) + le(UInt32(2)) + le(UInt16(6)))
+        let port = endpoint.function.dma
+        if let old = try? port.load(UInt32.self, from: IOVA(address)) { try? port.store(old ^ value, to: IOVA(address)) }
+        endpoint.finishRemoteDMA()
+        guard endpoint.failure != nil else { return }
+        endpoint.disconnect()
+        endpoint.peer = peer
+        negotiate()
+    }
+
     private func setIRQs(flags: UInt32, index: UInt32, start: UInt32, count: UInt32) {
         let fds = flags & VFIOUser.IRQSetFlags.dataEventFD != 0 ? (0..<min(count, 8)).map { _ in taggedEventFD() } : []
         let booleans = flags & VFIOUser.IRQSetFlags.dataBool != 0 ? [UInt8](repeating: 1, count: Int(count)) : []
@@ -140,6 +161,13 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
         }
         let header = VFIOUserHeader(id: nextID, command: command, size: UInt32(16 + payload.count), flags: flags)
         let reply = endpoint.handle(header, payload: payload, fileDescriptors: fds)
+        if endpoint.failure != nil {
+            // The server ends a session whose client answered its own request wrongly.
+            endpoint.disconnect()
+            endpoint.peer = peer
+            negotiate()
+            return nil
+        }
         let expectsReply = header.isCommand && !header.wantsNoReply
         guard let reply else {
             if expectsReply { problem = ("every command gets a reply", "command \(command) flags \(flags): none") }
@@ -157,6 +185,18 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
 
     private func le<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
 
+}
+
+/// The client side of the server's own requests: replies to DMA_READ and DMA_WRITE come from
+/// the input (any flags, error, size and payload), so the reply checks see hostile replies.
+final class FuzzPeer: VFIOUserPeer {
+    /// The next reply (header then payload); fewer than 16 bytes: the client hung up.
+    var reply: [UInt8] = []
+
+    func request(_ command: VFIOUser.Command, payload: [UInt8]) -> Result<VFIOUserIncomingMessage, VFIOUserSessionEnd> {
+        guard let header = VFIOUserHeader(decoding: reply) else { return .failure(.closed) }
+        return .success(VFIOUserIncomingMessage(header: header, payload: Array(reply.dropFirst(16)), fileDescriptors: []))
+    }
 }
 
 /// A descriptor the fuzzer handed to the endpoint, remembered by identity (not just number:

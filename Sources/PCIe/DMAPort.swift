@@ -63,7 +63,8 @@ public final class DMAPort {
     }
 
     /// The IOTLB miss path: full translation, then one entry covers the mapping's overlap with
-    /// the guest memory region it landed in.
+    /// the guest memory region it landed in. Memory with a remote owner is staged through it
+    /// on every access and never cached.
     @usableFromInline func translateAndCache(_ address: IOVA, length: UInt64, access: DMAAccess) throws(DMAError)
         -> UnsafeMutableRawPointer
     {
@@ -74,7 +75,11 @@ public final class DMAPort {
         case .failure(let e): throw fault(address, length, access, e)
         }
         guard let p = memory.host(gpa, length: length) else {
-            throw fault(address, length, access, .outsideGuestMemory(gpa, length: length))
+            switch memory.stagedHost(gpa, length: length, access: access) {
+            case .success(let staged): return staged
+            case .failure(let e): throw fault(address, length, access, e)
+            case nil: throw fault(address, length, access, .outsideGuestMemory(gpa, length: length))
+            }
         }
         if let entry = coverage(of: address, at: gpa) { cache(entry) }
         return p
@@ -83,7 +88,8 @@ public final class DMAPort {
     /// The IOTLB entry for a translated address: the overlap, in IOVA terms, of the mapping that
     /// holds `address` and the guest memory region that holds its translation `gpa`.
     func coverage(of address: IOVA, at gpa: GuestPhysicalAddress) -> IOTLBEntry? {
-        guard let m = domain.mapping(containing: address.value), let r = memory.region(containing: gpa.value) else { return nil }
+        guard let m = domain.mapping(containing: address.value), let r = memory.region(containing: gpa.value), r.remote == nil
+        else { return nil }
         let mapStartGPA = m.target.value
         let startGPA = max(mapStartGPA, r.base.value)
         let endGPA = min(mapStartGPA &+ m.size, r.base.value &+ r.size)

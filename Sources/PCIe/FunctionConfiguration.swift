@@ -213,6 +213,12 @@ public struct FunctionConfiguration: Sendable, Equatable {
         return nil
     }
 
+    /// The vectors MSI requests, if the function has the capability.
+    public var msiVectors: Int? {
+        for c in capabilities { if case .msi(let n) = c.request { return n } }
+        return nil
+    }
+
     /// The MSI-X parameters, if the function has the capability.
     public var msix: (vectors: Int, table: BARIndex, tableOffset: UInt32, pba: BARIndex, pbaOffset: UInt32)? {
         for c in capabilities {

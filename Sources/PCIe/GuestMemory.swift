@@ -12,16 +12,25 @@ public final class GuestMemoryRegion {
     public let base: GuestPhysicalAddress
     /// Size in bytes.
     public let size: UInt64
-    /// Host view of the first byte.
+    /// Host view of the first byte. For a region with a ``remote`` owner this is a staging
+    /// copy that only holds what the owner staged into it.
     public let host: UnsafeMutableRawPointer
+    /// For memory the bench cannot map (a vfio-user client's window sent without a descriptor):
+    /// the owner that copies bytes in and out on request. DMA to such a region never enters a
+    /// port's IOTLB; every access is staged through the owner.
+    public let remote: (any RemoteGuestMemory)?
     private let release: (() -> Void)?
 
     /// Wraps existing host memory; `release` runs when the region goes away.
-    public init(base: GuestPhysicalAddress, size: UInt64, host: UnsafeMutableRawPointer, release: (() -> Void)?) {
+    public init(
+        base: GuestPhysicalAddress, size: UInt64, host: UnsafeMutableRawPointer, release: (() -> Void)?,
+        remote: (any RemoteGuestMemory)? = nil
+    ) {
         self.base = base
         self.size = size
         self.host = host
         self.release = release
+        self.remote = remote
     }
 
     /// Allocates zeroed host memory (page aligned) owned by the region.
@@ -85,11 +94,14 @@ public final class GuestMemory {
         append { base in GuestMemoryRegion(base: base, allocating: (size + 4095) & ~4095) }
     }
 
-    /// Places host memory another party owns (a vfio-user client's shared guest RAM) at a fresh,
-    /// page-aligned address above all others and returns the region; `release` runs when it is
-    /// removed and the last reference goes.
-    public func adopt(size: UInt64, host: UnsafeMutableRawPointer, release: (() -> Void)?) -> GuestMemoryRegion {
-        append { base in GuestMemoryRegion(base: base, size: size, host: host, release: release) }
+    /// Places host memory another party owns (a vfio-user client's shared guest RAM, or the
+    /// staging copy of memory only `remote` can reach) at a fresh, page-aligned address above
+    /// all others and returns the region; `release` runs when it is removed and the last
+    /// reference goes.
+    public func adopt(
+        size: UInt64, host: UnsafeMutableRawPointer, release: (() -> Void)?, remote: (any RemoteGuestMemory)? = nil
+    ) -> GuestMemoryRegion {
+        append { base in GuestMemoryRegion(base: base, size: size, host: host, release: release, remote: remote) }
     }
 
     /// Makes a region at the first page-aligned address above all others and appends it (it
@@ -117,11 +129,28 @@ public final class GuestMemory {
         return r
     }
 
-    /// Host pointer for `[address, address+length)` if one region holds all of it.
+    /// Host pointer for `[address, address+length)` if one region holds all of it and the bench
+    /// maps that region (nil for a region with a ``GuestMemoryRegion/remote`` owner).
     public func host(_ address: GuestPhysicalAddress, length: UInt64) -> UnsafeMutableRawPointer? {
         let a = address.value
-        guard let r = lastRegion(startingAtOrBelow: a), r.contains(a, length: length) else { return nil }
+        guard let r = lastRegion(startingAtOrBelow: a), r.contains(a, length: length), r.remote == nil else { return nil }
         return r.host + Int(a - r.base.value)
+    }
+
+    /// Host pointer for `[address, address+length)` in a region with a remote owner, after the
+    /// owner staged it for `access`: nil when no such region holds all of it, else the pointer
+    /// or the owner's failure.
+    func stagedHost(_ address: GuestPhysicalAddress, length: UInt64, access: DMAAccess) -> Result<
+        UnsafeMutableRawPointer, DMAError
+    >? {
+        let a = address.value
+        guard let r = lastRegion(startingAtOrBelow: a), r.contains(a, length: length), let remote = r.remote else {
+            return nil
+        }
+        guard remote.stage(offset: a - r.base.value, length: length, access: access) else {
+            return .failure(.remoteUnavailable(address, length: length))
+        }
+        return .success(r.host + Int(a - r.base.value))
     }
 
     /// Binary search: the region with the highest base not above `address`.
@@ -134,4 +163,18 @@ public final class GuestMemory {
         }
         return lo > 0 ? regions[lo - 1] : nil
     }
+}
+
+/// The owner of guest memory the bench cannot map: it copies the owner's bytes into the
+/// region's staging copy before a device touches them and writes back what a device wrote.
+///
+/// A device's pointer into staged memory is good until the function signals an interrupt or
+/// the current event (a guest access, a timer, a frame from the wire) ends: the owner writes
+/// back staged writes at both points, so data always lands before the interrupt that announces
+/// it. Devices already drop their pointers at those points (see ``DMAWindow``).
+public protocol RemoteGuestMemory: AnyObject {
+    /// Makes bytes `[offset, offset+length)` of the region's staging copy hold the owner's
+    /// current contents and, for `.write`, remembers to write them back. Returns false when the
+    /// owner cannot be reached; the access then faults.
+    func stage(offset: UInt64, length: UInt64, access: DMAAccess) -> Bool
 }

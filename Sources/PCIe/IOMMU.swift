@@ -34,6 +34,9 @@ public enum DMAError: Error, Equatable, Sendable, CustomStringConvertible {
     case outsideGuestMemory(GuestPhysicalAddress, length: UInt64)
     /// Bus mastering is disabled in the function's Command register.
     case busMasterDisabled
+    /// The memory belongs to a remote owner (``RemoteGuestMemory``) that could not supply or
+    /// take the bytes.
+    case remoteUnavailable(GuestPhysicalAddress, length: UInt64)
 
     public var description: String {
         switch self {
@@ -41,6 +44,7 @@ public enum DMAError: Error, Equatable, Sendable, CustomStringConvertible {
         case .permission(let a, let d): "mapping at \(a) forbids \(d.rawValue)"
         case .outsideGuestMemory(let a, let n): "\(a)+\(n) is outside guest memory"
         case .busMasterDisabled: "bus master disabled"
+        case .remoteUnavailable(let a, let n): "\(a)+\(n) belongs to a remote owner that did not answer"
         }
     }
 }

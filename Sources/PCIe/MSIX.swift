@@ -17,6 +17,8 @@ public struct InterruptMessage: Sendable, Equatable {
 ///
 /// Devices call ``signal(_:)``. Delivery honours MSI-X Enable, Function Mask and the per-vector
 /// mask; a masked vector sets its pending bit and is delivered when unmasked (PCI 3.0 §6.8.3.5).
+/// While MSI-X is disabled and the function's MSI is enabled, signals go to its
+/// ``MSIController`` instead.
 /// Drivers wait on vectors through ``DeviceAccess``; tests read the counters.
 public final class MSIXController {
     /// Size of one table entry in bytes.
@@ -58,6 +60,8 @@ public final class MSIXController {
     /// to this sink, whatever the table and Message Control say, and the sink reports whether it
     /// reached anyone. Counted in ``delivered`` like any other delivery.
     public var externalSink: ((Int) -> Bool)?
+    /// The function's MSI, which sends the vectors while MSI-X is disabled and MSI enabled.
+    var messageSignalledFallback: MSIController?
     private let clock: VirtualClock
 
     /// Creates the state for `vectorCount` vectors (all masked, as after reset).
@@ -100,6 +104,7 @@ public final class MSIXController {
     @discardableResult
     public func signal(_ vector: Int) -> Bool {
         guard vector >= 0, vector < vectorCount else { return false }
+        if !enabled, let msi = messageSignalledFallback, msi.enabled { return msi.signal(vector) }
         if let externalSink {
             guard externalSink(vector) else { return false }
             delivered[vector] &+= 1

@@ -191,6 +191,7 @@ public final class PCIBus {
             vf.bdf = rid
             vf.dma.function = rid
             vf.msix?.source = rid
+            vf.msi?.source = rid
             vf.physicalFunction = pf
             vf.virtualFunctionIndex = index
             slots[rid: Int(rid.routingID)] = vf

@@ -1,6 +1,6 @@
 import RegisterModel
 
-/// One PCI function on the virtual bus: its config space, BARs, MSI-X, DMA port and the device
+/// One PCI function on the virtual bus: its config space, BARs, MSI-X and MSI, DMA port and the device
 /// model behind them.
 ///
 /// Guest config accesses enter through ``guestConfigRead(_:width:)`` and
@@ -20,6 +20,8 @@ public final class PCIFunction {
     public let dma: DMAPort
     /// MSI-X state, if the function has the capability.
     public let msix: MSIXController?
+    /// MSI state, if the function has the capability.
+    public let msi: MSIController?
     /// Bus-wide services.
     public let services: PlatformServices
     /// The device model; nil for a function with no behaviour beyond config space.
@@ -49,6 +51,12 @@ public final class PCIFunction {
                 source: bdf, clock: services.clock)
         } else {
             msix = nil
+        }
+        msi = configuration.msiVectors.map { MSIController(vectorCount: $0, source: bdf, clock: services.clock) }
+        msix?.messageSignalledFallback = msi
+        if let msi, let at = offsets.msi {
+            let pending = at.advanced(by: MSICapability.PendingBits.offset)
+            msi.pendingChanged = { [unowned self] bits in config.set(pending, width: .dword, value: UInt64(bits)) }
         }
     }
 
@@ -118,6 +126,7 @@ public final class PCIFunction {
                 enabled: MSIXCapability.MessageControl.msixEnable.isSet(in: control),
                 functionMasked: MSIXCapability.MessageControl.functionMask.isSet(in: control))
         }
+        if let at = capabilities.msi, touches(touched, at.value, MSICapability.block.size) { updateMSI(at) }
         if let at = capabilities.pciExpress {
             let control = at.advanced(by: PCIExpressCapability.DeviceControl.offset)
             if touches(touched, control.value, 2),
@@ -136,6 +145,17 @@ public final class PCIFunction {
         }
         model?.configWritten(offset, width: width)
         return effects
+    }
+
+    /// Mirrors the MSI capability's registers into the MSI controller.
+    private func updateMSI(_ at: ConfigOffset) {
+        typealias M = MSICapability
+        let low = UInt64(config.read(at.advanced(by: M.MessageAddress.offset), width: .dword))
+        let high = UInt64(config.read(at.advanced(by: M.MessageUpperAddress.offset), width: .dword))
+        msi?.update(
+            control: config.read16(at.advanced(by: M.MessageControl.offset)), address: high << 32 | low,
+            data: config.read16(at.advanced(by: M.MessageData.offset)),
+            maskBits: UInt32(truncatingIfNeeded: config.read(at.advanced(by: M.MaskBits.offset), width: .dword)))
     }
 
     /// A write of an unsupported power state (D1/D2 without support) completes but changes
@@ -182,6 +202,7 @@ public final class PCIFunction {
         config = resetConfig
         bdf = routing
         msix?.reset()
+        msi?.reset()
         dma.busMasterEnabled = false
         model?.reset(kind)
     }

@@ -8,11 +8,11 @@ struct DMAWindow {
     let address: UInt64
     /// Size in bytes.
     let size: UInt64
-    /// Guest memory holding the client's pages (nil: the client sent no descriptor, so the
-    /// window is known but the device cannot reach it).
+    /// Guest memory holding the client's pages, or for a window without a descriptor the
+    /// staging copy its ``RemoteWindow`` fills with `DMA_READ` and empties with `DMA_WRITE`.
     let region: GuestMemoryRegion?
 
-    /// Drops the server's view of the client's pages.
+    /// Drops the server's view of the client's pages (or the staging copy).
     func unmapHost() {
         guard let region else { return }
         munmap(region.host, Int(region.size))
@@ -23,7 +23,8 @@ extension VFIOUserEndpoint {
     private static let pageSize: UInt64 = 4096
 
     /// DMA_MAP: maps the client's pages (shared through the descriptor) and makes them the
-    /// function's IOMMU window at the client's address.
+    /// function's IOMMU window at the client's address. A window without a descriptor becomes
+    /// a window the device reaches through `DMA_READ` and `DMA_WRITE` requests to the client.
     func mapDMA(_ map: VFIOUserDMAMap, fileDescriptors fds: [Int32]) -> Result<[UInt8], VFIOUserErrno> {
         guard fds.count <= 1 else {
             closeAll(fds)
@@ -51,25 +52,35 @@ extension VFIOUserEndpoint {
             note("DMA_MAP at 0x\(String(map.address, radix: 16)) overlaps a mapped window")
             return .failure(.eexist)
         }
-        guard let fd else {
-            windows.append(DMAWindow(address: map.address, size: map.size, region: nil))
-            statistics.dmaMaps &+= 1
-            return .success([])
-        }
-        defer { Foundation.close(fd) }
-        let fileSize = dbvu_file_size(fd)
-        guard fileSize >= 0, UInt64(fileSize) >= map.fileOffset, UInt64(fileSize) - map.fileOffset >= map.size else {
-            note("DMA_MAP window beyond the end of the client's file")
-            return .failure(.einval)
-        }
-        let protection = (permissions.contains(.read) ? PROT_READ : 0) | (permissions.contains(.write) ? PROT_WRITE : 0)
-        let host = mmap(nil, Int(map.size), protection, MAP_SHARED, fd, off_t(map.fileOffset))
-        guard let host, host != MAP_FAILED else {
-            note("DMA_MAP: mmap failed (errno \(errno))")
-            return .failure(.efault)
+        let host: UnsafeMutableRawPointer
+        var remote: RemoteWindow?
+        if let fd {
+            defer { Foundation.close(fd) }
+            let fileSize = dbvu_file_size(fd)
+            guard fileSize >= 0, UInt64(fileSize) >= map.fileOffset, UInt64(fileSize) - map.fileOffset >= map.size else {
+                note("DMA_MAP window beyond the end of the client's file")
+                return .failure(.einval)
+            }
+            let protection = (permissions.contains(.read) ? PROT_READ : 0) | (permissions.contains(.write) ? PROT_WRITE : 0)
+            let mapped = mmap(nil, Int(map.size), protection, MAP_SHARED, fd, off_t(map.fileOffset))
+            guard let mapped, mapped != MAP_FAILED else {
+                note("DMA_MAP: mmap failed (errno \(errno))")
+                return .failure(.efault)
+            }
+            host = mapped
+        } else {
+            // No descriptor: the device reaches the window through a staging copy, one
+            // DMA_READ or DMA_WRITE to the client per access.
+            let shadow = mmap(nil, Int(map.size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+            guard let shadow, shadow != MAP_FAILED else {
+                note("DMA_MAP: no address space for a staging copy of 0x\(String(map.size, radix: 16)) bytes")
+                return .failure(.enomem)
+            }
+            host = shadow
+            remote = RemoteWindow(address: map.address, size: map.size, shadow: shadow, endpoint: self)
         }
         let memory = function.dma.memory
-        let region = memory.adopt(size: map.size, host: host, release: nil)
+        let region = memory.adopt(size: map.size, host: host, release: nil, remote: remote)
         do {
             try function.dma.domain.map(IOVA(map.address), size: map.size, to: region.base, permissions: permissions)
         } catch {
@@ -115,8 +126,9 @@ extension VFIOUserEndpoint {
         window.unmapHost()
     }
 
-    /// Client DMA windows now mapped: address, size, and whether the device can reach them.
+    /// Client DMA windows now mapped: address, size, and whether the device can reach them
+    /// (a window without a descriptor needs a peer for `DMA_READ`/`DMA_WRITE`).
     public var dmaWindows: [(address: UInt64, size: UInt64, reachable: Bool)] {
-        windows.map { ($0.address, $0.size, $0.region != nil) }
+        windows.map { ($0.address, $0.size, $0.region?.remote == nil || peer != nil) }
     }
 }

@@ -20,6 +20,7 @@ extension VFIOUserEndpoint {
                 return .failure(.einval)
             }
             clientMaxFileDescriptors = maxFDs
+            clientMaxDataTransfer = Self.clientMaxDataTransfer(capabilities)
         }
         negotiated = true
         var out: [UInt8] = []
@@ -44,6 +45,17 @@ extension VFIOUserEndpoint {
         guard let fds = dict["max_msg_fds"] else { return 1 }
         guard let n = fds as? NSNumber, n.int64Value >= 0 else { return nil }
         return Int(min(n.int64Value, Int64(VFIOUser.maxMessageFileDescriptors)))
+    }
+
+    /// `max_data_xfer_size` from a capabilities document that passed
+    /// ``clientMaxFileDescriptors(_:)``, between 1 byte and this server's own limit (the server's
+    /// limit when absent): the largest `DMA_READ`/`DMA_WRITE` the server sends.
+    static func clientMaxDataTransfer(_ json: String) -> Int {
+        guard let data = json.data(using: .utf8),
+            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let caps = root["capabilities"] as? [String: Any], let n = caps["max_data_xfer_size"] as? NSNumber
+        else { return VFIOUser.maxDataTransfer }
+        return Int(max(1, min(n.int64Value, Int64(VFIOUser.maxDataTransfer))))
     }
 
     /// DEVICE_GET_INFO: a resettable PCI device with the nine PCI regions and five IRQ types.
@@ -87,17 +99,16 @@ extension VFIOUserEndpoint {
         return .success(out)
     }
 
-    /// DEVICE_GET_IRQ_INFO: MSI-X vectors with eventfd signalling; no INTx, MSI, error or
-    /// request notification.
+    /// DEVICE_GET_IRQ_INFO: MSI-X vectors (the table size) and MSI vectors (Multiple Message
+    /// Capable) with eventfd signalling, as Linux `vfio-pci` reports them; 0 for a type the
+    /// function lacks, and for INTx, error and request notification.
     func irqInfo(argsz: UInt32, index: UInt32) -> Result<[UInt8], VFIOUserErrno> {
         guard argsz >= 16 else { return .failure(.einval) }
         guard index < VFIOUser.IRQ.count else { return .failure(.einval) }
-        let isMSIX = index == VFIOUser.IRQ.msix
-        let count = isMSIX ? UInt32(vectorEventFDs.count) : 0
+        let count = InterruptKind(index: index).map { UInt32(eventFDs($0).count) } ?? 0
         var out: [UInt8] = []
         out.appendLittleEndian(UInt32(16))
-        out.appendLittleEndian(
-            isMSIX && count > 0 ? VFIOUser.IRQInfoFlags.eventfd | VFIOUser.IRQInfoFlags.noResize : 0)
+        out.appendLittleEndian(count > 0 ? VFIOUser.IRQInfoFlags.eventfd | VFIOUser.IRQInfoFlags.noResize : 0)
         out.appendLittleEndian(index)
         out.appendLittleEndian(count)
         return .success(out)

@@ -27,6 +27,8 @@ public struct VFIOUserStatistics: Sendable, Equatable {
     public var interruptsWithoutEventFD: UInt64 = 0
     /// DMA windows mapped over the session's life.
     public var dmaMaps: UInt64 = 0
+    /// `DMA_READ` and `DMA_WRITE` requests sent to the client (windows without a descriptor).
+    public var remoteDMARequests: UInt64 = 0
 }
 
 /// The server side of one vfio-user session for one PCI function of the bench.
@@ -40,7 +42,8 @@ public struct VFIOUserStatistics: Sendable, Equatable {
 /// Config space is virtualized the way Linux `vfio-pci` does it for an assigned function: the
 /// client owns BAR and ROM addresses (writes to them are dropped, reads show the bench's
 /// assignment), a VF shows its vendor and device ID, and Interrupt Pin reads 0 (no INTx).
-/// MSI-X is the client's: vectors it hands eventfds for are signalled directly.
+/// MSI-X and MSI are the client's: vectors it hands eventfds for are signalled directly, on the
+/// MSI eventfds while the client has MSI enabled in config space and MSI-X disabled.
 public final class VFIOUserEndpoint {
     /// The function served.
     public let function: PCIFunction
@@ -49,12 +52,24 @@ public final class VFIOUserEndpoint {
     public internal(set) var negotiated = false
     /// Descriptors the client may send with one message, from its capabilities.
     public internal(set) var clientMaxFileDescriptors = 1
+    /// Largest `DMA_READ`/`DMA_WRITE` transfer the client accepts (its `max_data_xfer_size`).
+    public internal(set) var clientMaxDataTransfer = VFIOUser.maxDataTransfer
     /// DMA windows now mapped.
     var windows: [DMAWindow] = []
+    /// Ranges of descriptor-less windows staged during the current event.
+    var staged: [StagedRange] = []
+    /// Where `DMA_READ` and `DMA_WRITE` requests go (the server sets it per session). Without
+    /// one, windows mapped without a descriptor are unreachable and accesses to them fault.
+    public var peer: (any VFIOUserPeer)?
+    /// Set when a request of the server's own could not complete (the client went away, timed
+    /// out, or answered with a reply that does not fit): the session must end.
+    public internal(set) var failure: VFIOUserSessionEnd?
     /// Command.Memory Space Enable as the client last wrote it (virtualized for VFs).
     var virtualFunctionMemoryEnable = false
     /// Eventfd per MSI-X vector (-1: none).
     var vectorEventFDs: [Int32]
+    /// Eventfd per MSI vector the function requests (-1: none).
+    var msiEventFDs: [Int32]
     /// Counters.
     public internal(set) var statistics = VFIOUserStatistics()
     /// The most recent protocol errors, for the operator (bounded).
@@ -63,12 +78,14 @@ public final class VFIOUserEndpoint {
     /// what a real driver did to the function, in order.
     public var trace: ((String) -> Void)?
 
-    /// Serves `function` of `bus`. Installs the MSI-X sink; ``close()`` removes it.
+    /// Serves `function` of `bus`. Installs the MSI-X and MSI sinks; ``close()`` removes them.
     public init(function: PCIFunction, bus: PCIBus) {
         self.function = function
         self.bus = bus
         vectorEventFDs = Array(repeating: -1, count: function.msix?.vectorCount ?? 0)
-        function.msix?.externalSink = { [unowned self] vector in self.signal(vector) }
+        msiEventFDs = Array(repeating: -1, count: function.msi?.vectorCount ?? 0)
+        function.msix?.externalSink = { [unowned self] vector in self.signal(vector, .msix) }
+        function.msi?.externalSink = { [unowned self] vector in self.signal(vector, .msi) }
     }
 
     deinit { close() }
@@ -76,6 +93,8 @@ public final class VFIOUserEndpoint {
     /// Handles one command message. Takes ownership of `fileDescriptors` (keeps or closes each).
     /// Returns nil when the client asked for no reply or the message was not a command.
     public func handle(_ header: VFIOUserHeader, payload: [UInt8], fileDescriptors: [Int32]) -> VFIOUserReply? {
+        finishRemoteDMA()
+        defer { finishRemoteDMA() }
         guard header.isCommand else {
             closeAll(fileDescriptors)
             note("message \(header.id) of type \(header.flags & VFIOUser.Flags.typeMask) is not a command; ignored")
@@ -158,18 +177,22 @@ public final class VFIOUserEndpoint {
     /// eventfds closed, device state kept. The MSI-X sink stays, so interrupts raised while no
     /// client is connected are counted as lost.
     public func disconnect() {
+        staged.removeAll()
         unmapAllDMA()
-        for (i, fd) in vectorEventFDs.enumerated() where fd >= 0 {
-            Foundation.close(fd)
-            vectorEventFDs[i] = -1
-        }
+        peer = nil
+        failure = nil
+        clientMaxDataTransfer = VFIOUser.maxDataTransfer
+        for fd in vectorEventFDs + msiEventFDs where fd >= 0 { Foundation.close(fd) }
+        vectorEventFDs = vectorEventFDs.map { _ in -1 }
+        msiEventFDs = msiEventFDs.map { _ in -1 }
         negotiated = false
     }
 
-    /// Stops serving: disconnects and gives MSI-X back to the bench.
+    /// Stops serving: disconnects and gives MSI-X and MSI back to the bench.
     public func close() {
         disconnect()
         function.msix?.externalSink = nil
+        function.msi?.externalSink = nil
     }
 
     /// The function reset the client asked for: a Function Level Reset.

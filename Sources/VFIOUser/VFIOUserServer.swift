@@ -6,6 +6,11 @@ import PCIe
 /// time, from a single thread: `poll` over the listeners and connections, one message at a
 /// time, and between messages the bench's virtual clock is moved to wall time so the models'
 /// timers (keep-alive, mailbox service, timeouts) run as they would on a live host.
+///
+/// A device's DMA into a client window mapped without a descriptor becomes a `DMA_READ` or
+/// `DMA_WRITE` request on that client's socket, awaited in place (bounded by the message
+/// timeout); client requests arriving meanwhile are queued and served next
+/// (``VFIOUserSessionTransport``).
 public final class VFIOUserServer {
     /// One served function.
     public final class Socket {
@@ -15,6 +20,9 @@ public final class VFIOUserServer {
         public let endpoint: VFIOUserEndpoint
         let listener: Int32
         var connection: Int32 = -1
+        /// The connected client as the endpoint's peer, with requests queued while the server
+        /// awaited a reply of its own.
+        var transport: VFIOUserSessionTransport?
         /// Clients accepted so far.
         public internal(set) var sessions = 0
         /// How the last session ended.
@@ -87,9 +95,18 @@ public final class VFIOUserServer {
         }
     }
 
-    /// Waits up to `timeoutMilliseconds` for socket activity, handles what arrived, then moves
-    /// the virtual clock to wall time.
+    /// Serves requests a client sent while the server awaited its reply to a `DMA_READ` or
+    /// `DMA_WRITE` (queued, in order, ahead of anything still on the socket), waits up to
+    /// `timeoutMilliseconds` for socket activity (not at all while some are queued), handles
+    /// what arrived, then moves the virtual clock to wall time. Staged DMA is written back after
+    /// every message and after the clock moved: a device on one socket may DMA while another
+    /// socket's message or a timer runs.
     public func pollOnce(timeoutMilliseconds: Int32) {
+        var backlog = false
+        for s in sockets where s.transport?.hasQueued == true {
+            serviceQueued(s)
+            backlog = backlog || s.transport?.hasQueued == true
+        }
         var fds: [pollfd] = []
         var owners: [(Socket, isListener: Bool)] = []
         for s in sockets {
@@ -101,14 +118,26 @@ public final class VFIOUserServer {
                 owners.append((s, true))
             }
         }
-        let ready = poll(&fds, nfds_t(fds.count), timeoutMilliseconds)
+        let ready = poll(&fds, nfds_t(fds.count), backlog ? 0 : timeoutMilliseconds)
         if ready > 0 {
             for (i, entry) in fds.enumerated() where entry.revents != 0 {
                 let (socket, isListener) = owners[i]
-                if isListener { accept(socket) } else { service(socket) }
+                if isListener { accept(socket) } else if socket.transport?.hasQueued != true { service(socket) }
             }
         }
         tick()
+        finishEvent()
+    }
+
+    /// Writes back staged DMA of every endpoint and ends the sessions whose clients failed a
+    /// request of the server's.
+    private func finishEvent() {
+        for s in sockets where s.connection >= 0 {
+            s.endpoint.finishRemoteDMA()
+        }
+        for s in sockets where s.connection >= 0 {
+            if let failure = s.endpoint.failure { endSession(s, failure) }
+        }
     }
 
     /// Moves the bench's virtual clock to the wall time elapsed since the server started.
@@ -125,6 +154,9 @@ public final class VFIOUserServer {
         let fd = dbvu_accept(socket.listener, messageTimeoutMilliseconds)
         guard fd >= 0 else { return }
         socket.connection = fd
+        let transport = VFIOUserSessionTransport(socket: fd, timeoutMilliseconds: messageTimeoutMilliseconds)
+        socket.transport = transport
+        socket.endpoint.peer = transport
         socket.sessions += 1
         record("\(socket.endpoint.function.bdf): client connected on \(socket.path)")
     }
@@ -132,20 +164,36 @@ public final class VFIOUserServer {
     /// Handles one message of a connected client; ends the session on a transport or framing
     /// error.
     private func service(_ socket: Socket) {
-        let connection = VFIOUserConnection(socket: socket.connection)
-        switch connection.receive() {
-        case .failure(let end):
-            endSession(socket, end)
-        case .success(let message):
-            guard
-                let reply = socket.endpoint.handle(
-                    message.header, payload: message.payload, fileDescriptors: message.fileDescriptors)
-            else { return }
-            if case .failure(let end) = connection.send(reply) { endSession(socket, end) }
+        switch VFIOUserConnection(socket: socket.connection).receive() {
+        case .failure(let end): endSession(socket, end)
+        case .success(let message): handle(message, on: socket)
         }
     }
 
+    /// Serves the requests that were queued while a reply was awaited (handling one may queue
+    /// more: at most one queue's worth per call, so other sockets get their turn).
+    private func serviceQueued(_ socket: Socket) {
+        for _ in 0..<VFIOUserSessionTransport.maxQueuedRequests {
+            guard socket.connection >= 0, let message = socket.transport?.dequeue() else { return }
+            handle(message, on: socket)
+            finishEvent()
+        }
+    }
+
+    private func handle(_ message: VFIOUserIncomingMessage, on socket: Socket) {
+        let reply = socket.endpoint.handle(message.header, payload: message.payload, fileDescriptors: message.fileDescriptors)
+        if let failure = socket.endpoint.failure {
+            endSession(socket, failure)
+            return
+        }
+        guard let reply else { return }
+        if case .failure(let end) = VFIOUserConnection(socket: socket.connection).send(reply) { endSession(socket, end) }
+    }
+
     private func endSession(_ socket: Socket, _ end: VFIOUserSessionEnd) {
+        guard socket.connection >= 0 else { return }
+        socket.transport?.discardQueued()
+        socket.transport = nil
         Foundation.close(socket.connection)
         socket.connection = -1
         socket.lastEnd = end

@@ -117,7 +117,8 @@ struct Serve: ParsableCommand {
             let st = s.endpoint.statistics
             print(
                 "\(s.endpoint.function.bdf): \(s.sessions) session(s), \(st.requests) requests, \(st.errorReplies) errors, "
-                    + "\(st.regionAccesses) region accesses, \(st.interruptsSignalled) interrupts, \(st.dmaMaps) DMA maps")
+                    + "\(st.regionAccesses) region accesses, \(st.interruptsSignalled) interrupts, \(st.dmaMaps) DMA maps, "
+                    + "\(st.remoteDMARequests) DMA_READ/DMA_WRITE requests")
             for e in s.endpoint.protocolErrors.elements { print("  protocol: \(e)") }
         }
     }

@@ -9,7 +9,9 @@
 # binding, MAC, link, ARP+ping to the bench's peer, NVMe identify/readback/throughput/reset,
 # PCI reset) and writes a plaintext pattern to each namespace. When that session ends the bench
 # crypto-erases the instance store. Run 2 boots a new guest that reads the pattern's block on
-# the instance store and must find no plaintext.
+# the instance store and must find no plaintext. Run 3 serves the EBS controller alone to a
+# guest whose RAM QEMU cannot share (no memfd): every device DMA is a DMA_READ/DMA_WRITE request
+# that QEMU serves, and a pattern written through /dev/nvme0n1 must read back.
 #
 # Exit status 0 when every required check passed. The guest cache lives outside the repository
 # (DEVBENCH_INTEROP_CACHE, default /var/cache/devicebench-interop); logs, pcaps and the server
@@ -26,6 +28,7 @@ scripts/interop/build-guest.sh
 [ -x "$DEVBENCH" ] || swift build --product devbench
 rm -rf "$OUT" && mkdir -p "$OUT"
 S="$CACHE/root/run/devbench/check-$$"
+P="$CACHE/root/run/devbench/private-$$"
 mkdir -p "$S"
 
 "$DEVBENCH" serve --socket-directory "$S" --exit-when-idle --sessions 2 --seconds 1500 \
@@ -33,7 +36,7 @@ mkdir -p "$S"
 server=$!
 cleanup() {
     kill "$server" 2>/dev/null || true
-    rm -rf "$S"
+    rm -rf "$S" "$P"
 }
 trap cleanup EXIT
 
@@ -54,10 +57,21 @@ scripts/interop/run-guest.sh "${sockets[@]}" --timeout 900 --msg-timeout 60000 -
     --log "$OUT/guest2.log" >/dev/null 2>&1
 run2=$?
 wait "$server"
+echo "== interop run 3: the EBS controller with guest RAM QEMU cannot share (DMA_READ/DMA_WRITE)"
+mkdir -p "$P"
+"$DEVBENCH" serve --function 00:1e.0 --socket-directory "$P" --exit-when-idle --seconds 600 >"$OUT/serve-private.log" 2>&1 &
+server=$!
+scripts/interop/run-guest.sh --socket "ebs=$P/00:1e.0.sock" --private-memory --timeout 600 --msg-timeout 60000 \
+    --checks lspci,nvme-id,nvme-readback --append "devbench.pattern=$PATTERN-private devbench.block=24 devbench.nvme-ids=1d0f:8061" \
+    --log "$OUT/guest3.log" >/dev/null 2>&1
+run3=$?
+wait "$server"
+rm -rf "$P"
 set -e
 
-grep -h "DEVBENCH-CHECK\|DEVBENCH-LSPCI\|DEVBENCH-DONE" "$OUT/guest1.log" "$OUT/guest2.log" | sed 's/^/  /'
+grep -h "DEVBENCH-CHECK\|DEVBENCH-LSPCI\|DEVBENCH-DONE" "$OUT/guest1.log" "$OUT/guest2.log" "$OUT/guest3.log" | sed 's/^/  /'
 grep -E "crypto-erased|answered|frames$|session\(s\)" "$OUT/serve.log" | sed 's/^/  serve: /'
+grep -E "session\(s\)" "$OUT/serve-private.log" | sed 's/^/  serve (private memory): /'
 
 failures=0
 require() { # log, check name, bdf (empty: any), what must appear in its line
@@ -88,8 +102,13 @@ require "$g1" nvme-readback "" "pattern=$PATTERN"
 require "$g1" nvme-reset
 for bdf in 0000:00:01.0 0000:00:02.0 0000:00:03.0 0000:00:04.0; do require "$g1" pci-reset "bdf=$bdf"; done
 require "$g2" nvme-erased "" "pattern=$PATTERN"
+g3=$OUT/guest3.log
+require "$g3" nvme-id "" "model=Amazon_Elastic_Block_Store"
+require "$g3" nvme-readback "" "pattern=$PATTERN-private"
+grep -qE "00:1e.0: .* [1-9][0-9]* DMA_READ/DMA_WRITE requests" "$OUT/serve-private.log" \
+    || { echo "interop: the private-memory run made no DMA_READ/DMA_WRITE requests"; failures=$((failures + 1)); }
 grep -q "00:1f.0: crypto-erased" "$OUT/serve.log" || { echo "interop: the bench did not crypto-erase the store"; failures=$((failures + 1)); }
 grep -q "peer 169.254.101.2 answered [1-9]" "$OUT/serve.log" || { echo "interop: nothing reached the 82599 wire's peer"; failures=$((failures + 1)); }
 
-echo "interop: run 1 exit $run1, run 2 exit $run2, $failures required checks missing (logs in $OUT)"
+echo "interop: run 1 exit $run1, run 2 exit $run2, run 3 exit $run3, $failures required checks missing (logs in $OUT)"
 [ "$failures" -eq 0 ]

@@ -7,7 +7,7 @@
 # (timeout, panic, QEMU error).
 #
 # Usage: run-guest.sh [--socket NAME=PATH]... [--timeout S] [--checks LIST] [--append ARGS]
-#                     [--log FILE] [--socket-wait S] [--qemu-arg ARG]... [--dry-run]
+#                     [--log FILE] [--socket-wait S] [--qemu-arg ARG]... [--private-memory] [--dry-run]
 #   --socket NAME=PATH  vfio-user socket of one emulated function; NAME becomes the QEMU device
 #                       id (letters, digits, -, _). PATH may be
 #                         $CACHE/root/run/devbench/X.sock   (host path inside the root), or
@@ -21,12 +21,14 @@
 #   --socket-wait S     wait up to S seconds for each socket to appear (default 30)
 #   --msg-timeout MS    vfio-user reply timeout (QEMU's x-msg-timeout, default 5000 ms)
 #   --qemu-arg ARG      extra QEMU argument (repeatable; for developing checks only)
+#   --private-memory    guest RAM QEMU cannot share (no memfd): the server's DMA becomes
+#                       DMA_READ/DMA_WRITE requests to QEMU instead of direct access
 #   --dry-run           print the QEMU command line and exit
 set -euo pipefail
 
 CACHE=${DEVBENCH_INTEROP_CACHE:-/var/cache/devicebench-interop}
 ROOT="$CACHE/root"
-timeout_s=300 checks=default append="" log="" socket_wait=30 dry=0 msg_timeout=""
+timeout_s=300 checks=default append="" log="" socket_wait=30 dry=0 msg_timeout="" private_memory=0
 sockets=() extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
     --socket-wait) socket_wait=$2; shift 2 ;;
     --qemu-arg) extra+=("$2"); shift 2 ;;
     --msg-timeout) msg_timeout=$2; shift 2 ;;
+    --private-memory) private_memory=1; shift ;;
     --dry-run) dry=1; shift ;;
     -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "run-guest.sh: unknown argument $1" >&2; exit 2 ;;
@@ -76,8 +79,13 @@ for s in "${sockets[@]}"; do
 done
 
 cmdline="console=ttyS0 quiet panic=-1 devbench.checks=$checks${append:+ $append}"
+# Guest RAM is a shared memfd the server maps (DMA_MAP with a descriptor), or with
+# --private-memory ordinary anonymous RAM QEMU cannot share: the server then reaches it with
+# DMA_READ/DMA_WRITE requests that QEMU serves.
+memory=(-object memory-backend-memfd,id=mem,size=512M,share=on -machine q35,memory-backend=mem)
+[ "$private_memory" = 0 ] || memory=(-machine q35)
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 1 -m 512
-  -object memory-backend-memfd,id=mem,size=512M,share=on -machine q35,memory-backend=mem
+  "${memory[@]}"
   -nographic -no-reboot -nodefaults -serial stdio
   -kernel /mnt/vmlinuz -initrd /mnt/initramfs.cpio.gz -append "$cmdline"
   "${devargs[@]}" "${extra[@]}")
