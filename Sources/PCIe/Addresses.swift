@@ -129,7 +129,7 @@ public enum AccessWidth: Int, Sendable, CaseIterable {
     case dword = 4
     case qword = 8
     /// All ones of this width.
-    @inlinable public var allOnes: UInt64 { self == .qword ? ~0 : (UInt64(1) << UInt64(rawValue * 8)) - 1 }
+    @inlinable @inline(__always) public var allOnes: UInt64 { self == .qword ? ~0 : (UInt64(1) &<< UInt64(rawValue &* 8)) &- 1 }
 }
 
 /// Lower-case hexadecimal, zero-padded to `digits`.

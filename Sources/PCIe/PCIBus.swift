@@ -26,10 +26,20 @@ public final class PCIBus {
     /// Unmapped accesses ever seen.
     public private(set) var unmappedTotal = 0
 
+    /// A decoded window's owner. The function is held unretained: a window leaves the map
+    /// whenever its function leaves the routing table (which owns it), and a function removed
+    /// while an MMIO access is in progress is kept alive until the access returns
+    /// (`retiredDuringAccess`), so routing an access costs no reference counting.
     struct MMIOTarget {
         let routingID: UInt16
         let bar: BARIndex
+        let function: Unmanaged<PCIFunction>
     }
+
+    /// MMIO accesses in progress (nested when a model's work reaches another function).
+    @exclusivity(unchecked) private var accessDepth = 0
+    /// Functions removed from the bus while an access was in progress, released after it.
+    @exclusivity(unchecked) private var retiredDuringAccess: [PCIFunction] = []
 
     /// An empty bus with fresh services.
     public init(memory: GuestMemory = GuestMemory(), clock: VirtualClock = VirtualClock()) {
@@ -94,7 +104,9 @@ public final class PCIBus {
             recordBadMMIO(address, width, isWrite: false)
             return width.allOnes
         }
-        return f.barRead(bar, offset: offset, width: width)
+        beginAccess()
+        defer { endAccess() }
+        return f._withUnsafeGuaranteedRef { $0.barRead(bar, offset: offset, width: width) }
     }
 
     /// A guest MMIO write. Unmapped or misaligned writes are dropped and recorded.
@@ -104,7 +116,9 @@ public final class PCIBus {
             recordBadMMIO(address, width, isWrite: true)
             return
         }
-        f.barWrite(bar, offset: offset, width: width, value: value)
+        beginAccess()
+        defer { endAccess() }
+        f._withUnsafeGuaranteedRef { $0.barWrite(bar, offset: offset, width: width, value: value) }
     }
 
     /// A write-combined burst of `bytes` from `address`: routed once when it lies inside one
@@ -114,10 +128,10 @@ public final class PCIBus {
         guard !bytes.isEmpty else { return }
         let a = address.value
         let count = UInt64(bytes.count)
-        if let e = mmio.lookup(a), a - e.start <= e.last - e.start, count - 1 <= e.last - a,
-            let f = slots[rid: Int(e.value.routingID)]
-        {
-            f.barWriteCombined(e.value.bar, offset: a - e.start, bytes: bytes)
+        if let e = mmio.lookup(a), a - e.start <= e.last - e.start, count - 1 <= e.last - a {
+            beginAccess()
+            defer { endAccess() }
+            e.value.function._withUnsafeGuaranteedRef { $0.barWriteCombined(e.value.bar, offset: a - e.start, bytes: bytes) }
             return
         }
         forEachNaturallyAlignedAccess(offset: a, count: bytes.count) { at, width in
@@ -127,13 +141,19 @@ public final class PCIBus {
 
     /// The function, BAR and offset a naturally aligned access lies in entirely, if any.
     @inline(__always)
-    private func route(_ address: BusAddress, _ width: AccessWidth) -> (PCIFunction, BARIndex, UInt64)? {
+    private func route(_ address: BusAddress, _ width: AccessWidth) -> (Unmanaged<PCIFunction>, BARIndex, UInt64)? {
         let a = address.value
         guard let e = mmio.lookup(a), a & UInt64(width.rawValue - 1) == 0,
-            a - e.start + UInt64(width.rawValue) - 1 <= e.last - e.start,
-            let f = slots[rid: Int(e.value.routingID)]
+            a - e.start + UInt64(width.rawValue) - 1 <= e.last - e.start
         else { return nil }
-        return (f, e.value.bar, a - e.start)
+        return (e.value.function, e.value.bar, a - e.start)
+    }
+
+    @inline(__always) private func beginAccess() { accessDepth &+= 1 }
+
+    @inline(__always) private func endAccess() {
+        accessDepth &-= 1
+        if accessDepth == 0, !retiredDuringAccess.isEmpty { retiredDuringAccess.removeAll() }
     }
 
     private func recordBadMMIO(_ address: BusAddress, _ width: AccessWidth, isWrite: Bool) {
@@ -161,7 +181,8 @@ public final class PCIBus {
         let rid = f.bdf.routingID
         mmio.removeAll { $0.routingID == rid }
         for w in f.decodedWindows {
-            if let clash = mmio.insert(w.start, w.start + (w.size - 1), MMIOTarget(routingID: rid, bar: w.bar)) {
+            let target = MMIOTarget(routingID: rid, bar: w.bar, function: Unmanaged.passUnretained(f))
+            if let clash = mmio.insert(w.start, w.start + (w.size - 1), target) {
                 f.recordGuestError(
                     .barOverlap,
                     "\(w.bar) at 0x\(String(w.start, radix: 16)) size 0x\(String(w.size, radix: 16)) overlaps "
@@ -176,6 +197,7 @@ public final class PCIBus {
         for vf in pf.virtualFunctions {
             mmio.removeAll { $0.routingID == vf.bdf.routingID }
             slots[rid: Int(vf.bdf.routingID)] = nil
+            if accessDepth > 0 { retiredDuringAccess.append(vf) }
         }
         pf.virtualFunctions = []
         guard pf.vfEnabled, let model = pf.model else {

@@ -54,8 +54,11 @@ extension PCIFunction {
             }
             return msix.read(bar, offset, width)
         }
-        guard let model else { return width.allOnes }
-        return model.barRead(bar, offset: offset, width: width) & width.allOnes
+        guard let value = unretainedModel?._withUnsafeGuaranteedRef({ $0.model.barRead(bar, offset: offset, width: width) })
+        else {
+            return width.allOnes
+        }
+        return value & width.allOnes
     }
 
     /// A guest BAR write routed here by the bus.
@@ -68,20 +71,22 @@ extension PCIFunction {
             msix.write(bar, offset, width, value)
             return
         }
-        model?.barWrite(bar, offset: offset, width: width, value: value & width.allOnes)
+        unretainedModel?._withUnsafeGuaranteedRef {
+            $0.model.barWrite(bar, offset: offset, width: width, value: value & width.allOnes)
+        }
     }
 
     /// A write-combined burst routed here by the bus (inside `bar`). Bytes that reach the MSI-X
     /// table or PBA make it the separate writes it is made of; otherwise the model gets it whole.
     public func barWriteCombined(_ bar: BARIndex, offset: UInt64, bytes: UnsafeRawBufferPointer) {
-        guard let model else { return }
+        guard unretainedModel != nil else { return }
         if let msix, msix.overlaps(bar, offset, count: UInt64(bytes.count)) {
             forEachNaturallyAlignedAccess(offset: offset, count: bytes.count) { at, width in
                 barWrite(bar, offset: offset &+ UInt64(at), width: width, value: littleEndianValue(bytes, at: at, width))
             }
             return
         }
-        model.barWriteCombined(bar, offset: offset, bytes: bytes)
+        unretainedModel?._withUnsafeGuaranteedRef { $0.model.barWriteCombined(bar, offset: offset, bytes: bytes) }
     }
 
     /// The function as an inspector sees it.

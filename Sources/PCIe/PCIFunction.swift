@@ -24,8 +24,20 @@ public final class PCIFunction {
     public let msi: MSIController?
     /// Bus-wide services.
     public let services: PlatformServices
-    /// The device model; nil for a function with no behaviour beyond config space.
-    @exclusivity(unchecked) public var model: (any PCIDeviceModel)?
+    /// The device model; nil for a function with no behaviour beyond config space. Set it
+    /// before the function serves accesses; it must not be replaced from inside one of its
+    /// own calls (accesses reach it unretained).
+    @exclusivity(unchecked) public var model: (any PCIDeviceModel)? {
+        didSet {
+            modelReference = model.map(ModelReference.init)
+            unretainedModel = modelReference.map { Unmanaged.passUnretained($0) }
+        }
+    }
+    /// ``model`` in an immutable box the function owns.
+    private var modelReference: ModelReference?
+    /// The box, reached without reference counting by the access paths: its `let` can be
+    /// borrowed for a call, where loading the `var` above would retain and release the model.
+    @exclusivity(unchecked) var unretainedModel: Unmanaged<ModelReference>?
     /// For a VF: its physical function.
     public internal(set) weak var physicalFunction: PCIFunction?
     /// For a VF: its 0-based index.
@@ -245,4 +257,11 @@ struct SideEffectState {
             numVFs = 0
         }
     }
+}
+
+/// A device model held by a constant, so a call through it borrows the model (see
+/// ``PCIFunction/unretainedModel``).
+final class ModelReference {
+    let model: any PCIDeviceModel
+    init(_ model: any PCIDeviceModel) { self.model = model }
 }
