@@ -110,7 +110,9 @@ public struct HostProfile: Codable, Sendable, Equatable {
     /// Parses a profile from YAML text.
     public static func parse(yaml: String, source: String = "<profile>") throws(HostError) -> HostProfile {
         do {
-            return try YAMLDecoder().decode(HostProfile.self, from: yaml)
+            // UTF-8 named explicitly: Yams' default encoding reads the process environment
+            // (YAMS_DEFAULT_ENCODING) on every parse, a third of the host-profile fuzz target.
+            return try YAMLDecoder(encoding: .utf8).decode(HostProfile.self, from: yaml)
         } catch {
             throw .invalidProfile(source, "\(error)")
         }

@@ -12,7 +12,10 @@ import RegisterModel
 public final class Intel82599Device: PCIDeviceModel {
     typealias R = Intel82599PFRegisters
 
-    @exclusivity(unchecked) var registers = RegisterFile(Intel82599PFRegisters.block)
+    /// The register file at reset values, built once per process (building one from the
+    /// descriptors is most of a device's construction); each device starts from a copy.
+    static let registersAtReset = RegisterFile(Intel82599PFRegisters.block)
+    @exclusivity(unchecked) var registers = Intel82599Device.registersAtReset
     /// Where the frame path counts (slots of `registers`).
     let statistics: StatisticSlots
     /// Frame-path counts not yet folded into `registers` (see ``statistic(at:)``).
