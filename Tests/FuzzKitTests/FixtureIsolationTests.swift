@@ -29,9 +29,10 @@ import Testing
         func finalCheck() -> (invariant: String, detail: String)? { inner.finalCheck() }
     }
 
-    /// Runs one input on a fresh fixture, then other inputs (VF enables, resets, rings, ...) on
-    /// fresh fixtures of their own, then the first input again on another fresh fixture: whether
-    /// the two runs of it agree in outcome and in everything `FuzzRunnerTests.observe` sees.
+    /// Runs one input on a fresh fixture, then other generated inputs (resets, rings, doorbells,
+    /// time, and VF enables where the target has them) on fresh fixtures of their own, then the
+    /// first input again on another fresh fixture: whether the two runs of it agree in outcome
+    /// and in everything `FuzzRunnerTests.observe` sees.
     static func startsAlike(_ target: any FuzzTarget.Type) throws -> Bool {
         let surface = try target.init().surface
         var probes = FuzzGenerator(seed: 31, surface: surface)
