@@ -3,7 +3,7 @@
 #
 # Two builds of the same executables, each in its own scratch path (a clean one: a build dir
 # first built without sanitizers keeps uninstrumented objects, and libFuzzer runs blind; the
-# "Loaded 1 modules (N inline 8-bit counters)" line should show ~58k counters, not ~4k):
+# "Loaded 1 modules (N inline 8-bit counters)" line should show ~69k counters (November 2026), not ~4k):
 #   .build/coverage: -sanitize=fuzzer, several times faster, grows the corpus.
 #   .build/asan:     -sanitize=fuzzer,address: memory errors in the unsafe-pointer code.
 # Per target: the coverage build grows the corpus (Fuzz/corpus/TARGET, seeded from

@@ -34,7 +34,10 @@ public final class ENADevice: PCIDeviceModel {
     /// When false the device stops sending keep-alive events (a hung device, for watchdog tests).
     public var keepAliveEnabled = true
 
-    @exclusivity(unchecked) var registers = RegisterFile(ENARegisters.block)
+    /// The register file at reset values, built once per process (building one from the
+    /// descriptors is most of a device's construction); each device starts from a copy.
+    static let registersAtReset = RegisterFile(ENARegisters.block)
+    @exclusivity(unchecked) var registers = ENADevice.registersAtReset
     let queues: IOQueueTable
     @exclusivity(unchecked) var admin = AdminQueueState()
     @exclusivity(unchecked) var events = EventQueueState()

@@ -133,14 +133,18 @@ public final class NVMeFuzzTarget: FuzzTarget {
 
     /// The store never holds the marker plaintext nor the key: the first block that does.
     func storeLeak() -> (invariant: String, detail: String)? {
+        // Every block, read in place (copying each block out was a fifth of the target's time).
         for lba in 0..<Self.blocks {
-            let stored = controller.storedBytes(ofBlock: lba)
-            if stored.containsRun(FuzzHarness.plaintextMarker) {
-                return ("no plaintext in an encrypting controller's store", "block \(lba) holds the marker in clear")
+            let leak: (invariant: String, detail: String)? = controller.withStoredBytes(ofBlock: lba) { stored in
+                if stored.containsRun(FuzzHarness.plaintextMarker) {
+                    return ("no plaintext in an encrypting controller's store", "block \(lba) holds the marker in clear")
+                }
+                if stored.containsRun(Self.keyHalves.0) || stored.containsRun(Self.keyHalves.1) {
+                    return ("no key bytes in the store", "block \(lba) holds half of the key")
+                }
+                return nil
             }
-            if stored.containsRun(Self.keyHalves.0) || stored.containsRun(Self.keyHalves.1) {
-                return ("no key bytes in the store", "block \(lba) holds half of the key")
-            }
+            if let leak { return leak }
         }
         return nil
     }

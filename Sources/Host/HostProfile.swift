@@ -107,10 +107,16 @@ public struct HostProfile: Codable, Sendable, Equatable {
         self.devices = devices
     }
 
+    /// The decoder every parse uses, made once: making a `YAMLDecoder` evaluates Yams' default
+    /// encoding, which reads the whole process environment (YAMS_DEFAULT_ENCODING) each time, a
+    /// third of the host-profile fuzz target's time. Never mutated after it is made, and
+    /// `decode` only reads its options (each call makes its own parser), so sharing it is safe.
+    private nonisolated(unsafe) static let decoder = YAMLDecoder(encoding: .utf8)
+
     /// Parses a profile from YAML text.
     public static func parse(yaml: String, source: String = "<profile>") throws(HostError) -> HostProfile {
         do {
-            return try YAMLDecoder().decode(HostProfile.self, from: yaml)
+            return try decoder.decode(HostProfile.self, from: yaml)
         } catch {
             throw .invalidProfile(source, "\(error)")
         }

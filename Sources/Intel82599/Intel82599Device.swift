@@ -12,7 +12,12 @@ import RegisterModel
 public final class Intel82599Device: PCIDeviceModel {
     typealias R = Intel82599PFRegisters
 
-    @exclusivity(unchecked) var registers = RegisterFile(Intel82599PFRegisters.block)
+    /// The register file at reset values, built once per process (building one from the
+    /// descriptors is most of a device's construction); each device starts from a copy.
+    static let registersAtReset = RegisterFile(Intel82599PFRegisters.block)
+    @exclusivity(unchecked) var registers = Intel82599Device.registersAtReset
+    /// Where the frame path counts, resolved once per process (slots depend only on the layout).
+    static let statisticSlots = StatisticSlots(registersAtReset)
     /// Where the frame path counts (slots of `registers`).
     let statistics: StatisticSlots
     /// Frame-path counts not yet folded into `registers` (see ``statistic(at:)``).
@@ -69,7 +74,7 @@ public final class Intel82599Device: PCIDeviceModel {
 
     /// Creates the model for `function`; frames leaving the port go to `wire`.
     public init(function: PCIFunction, wire: Wire?, permanentAddress: MACAddress) {
-        statistics = StatisticSlots(registers)
+        statistics = Intel82599Device.statisticSlots
         pending = PendingStatistics(registers)
         queueOwners = .allocate(capacity: Intel82599.poolCount + 1)
         queueOwners.initialize(repeating: QueueOwner(), count: Intel82599.poolCount + 1)

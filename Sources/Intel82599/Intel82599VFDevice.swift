@@ -11,7 +11,10 @@ public final class Intel82599VFDevice: PCIDeviceModel {
     typealias V = Intel82599VFRegisters
     typealias R = Intel82599PFRegisters
 
-    @exclusivity(unchecked) var registers = RegisterFile(Intel82599VFRegisters.block)
+    /// The register file at reset values, built once per process (building one from the
+    /// descriptors is most of a device's construction); each device starts from a copy.
+    static let registersAtReset = RegisterFile(Intel82599VFRegisters.block)
+    @exclusivity(unchecked) var registers = Intel82599VFDevice.registersAtReset
     /// VTIVAR 0-3 as last written (kept beside the register file so raising a queue interrupt,
     /// once per doorbell, reads a field instead of looking the register up).
     @exclusivity(unchecked) var queueVectorAllocation = SIMD4<UInt64>(repeating: 0)

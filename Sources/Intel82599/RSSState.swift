@@ -6,7 +6,14 @@ struct RSSState {
     typealias R = Intel82599PFRegisters
 
     /// Toeplitz hasher over the 40-byte key in RSSRK.
-    var hasher = ToeplitzHasher(key: ToeplitzKey.microsoftVerification)
+    var hasher = RSSState.defaultHasher
+    /// Hashers for the keys every device starts with (the default, and the all-zero key RSSRK
+    /// resets to), made once per process: a table per device and per reset was 5% of a fuzz
+    /// input that builds, resets and brings up a PF.
+    private static let defaultHasher = ToeplitzHasher(key: ToeplitzKey.microsoftVerification)
+    private static let zeroKeyHasher = ToeplitzKey(bytes: [UInt8](repeating: 0, count: 40)).map {
+        ToeplitzHasher(key: $0)
+    }
     /// The RSSRK bytes `hasher` was built from (building one costs a table; keys rarely change).
     private var hashedKey: [UInt8] = []
     /// Redirection table: 128 queue indexes (bits 3:0 of each RETA byte).
@@ -29,7 +36,11 @@ struct RSSState {
             for b in 0..<4 { key.append(UInt8(truncatingIfNeeded: v >> UInt32(8 * b))) }
         }
         if key != hashedKey, let k = ToeplitzKey(bytes: key) {
-            hasher = ToeplitzHasher(key: k)
+            if let zero = Self.zeroKeyHasher, key.allSatisfy({ $0 == 0 }) {
+                hasher = zero
+            } else {
+                hasher = ToeplitzHasher(key: k)
+            }
             hashedKey = key
         }
         for n in 0..<R.RETA.count {

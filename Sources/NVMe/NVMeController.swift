@@ -22,7 +22,10 @@ public final class NVMeController: PCIDeviceModel {
     /// What it has done since it was built.
     @exclusivity(unchecked) public internal(set) var counters = NVMeControllerCounters()
 
-    @exclusivity(unchecked) var registers = RegisterFile(NVMeRegisters.block)
+    /// The register file at reset values, built once per process (building one from the
+    /// descriptors is most of a device's construction); each device starts from a copy.
+    static let registersAtReset = RegisterFile(NVMeRegisters.block)
+    @exclusivity(unchecked) var registers = NVMeController.registersAtReset
     let namespace: Namespace
     let queues: QueueTable
     let transfer: DataTransfer
