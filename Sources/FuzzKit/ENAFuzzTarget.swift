@@ -60,11 +60,25 @@ public final class ENAFuzzTarget: FuzzTarget {
             if slot & 1 == 0 {
                 adminEntry(slot: Int(slot >> 1), mask: mask, bytes: bytes)
             } else {
-                // LLQ: descriptors and inline headers written into BAR2, possibly partially.
+                // LLQ: descriptors and inline headers copied into BAR2 as write-combined bursts,
+                // as the driver copies them, one burst per run of words the mask leaves set
+                // (so entries may be partial: the masked words are never written).
                 let offset = UInt64(slot >> 1) * 128
-                for i in stride(from: 0, to: bytes.count - 7, by: 8) where mask & (1 << UInt8(i / 8)) == 0 {
-                    let word = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: i, as: UInt64.self) }
-                    access.write64(ENA.llqBAR, offset + UInt64(i), word)
+                let words = bytes.count / 8
+                var start = 0
+                while start < words {
+                    guard mask & (1 << UInt8(start)) == 0 else {
+                        start += 1
+                        continue
+                    }
+                    var end = start + 1
+                    while end < words, mask & (1 << UInt8(end)) == 0 { end += 1 }
+                    bytes.withUnsafeBytes { raw in
+                        access.barWriteCombined(
+                            ENA.llqBAR, offset: offset + UInt64(start * 8),
+                            bytes: UnsafeRawBufferPointer(rebasing: raw[(start * 8)..<(end * 8)]))
+                    }
+                    start = end
                 }
             }
         case .reset(.device):
