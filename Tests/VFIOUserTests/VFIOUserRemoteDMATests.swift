@@ -59,6 +59,20 @@ struct VFIOUserRemoteDMATests {
         return c.ram.load(fromByteOffset: 0x18, as: UInt32.self).littleEndian
     }
 
+    /// Runs `body` with a fresh rig and one connected client signalling `fd`, and tears them
+    /// down after.
+    private func withClient(
+        _ body: (_ rig: Rig, _ c: PrivateMemoryClient, _ fd: Int32) throws -> Void
+    ) throws {
+        let rig = try rig()
+        defer { try? FileManager.default.removeItem(atPath: rig.directory) }
+        let fd = dbvu_eventfd_create()
+        defer { close(fd) }
+        let c = client(rig, eventfd: fd)
+        defer { c.shutDown() }
+        try body(rig, c, fd)
+    }
+
     private func copied(_ c: PrivateMemoryClient) -> Bool {
         (0..<256).allSatisfy {
             c.ram.load(fromByteOffset: 0x2000 + $0, as: UInt8.self) == c.ram.load(fromByteOffset: 0x1000 + $0, as: UInt8.self)
@@ -67,60 +81,48 @@ struct VFIOUserRemoteDMATests {
 
     @Test("a copy in private memory: descriptor and data travel as DMA_READ and DMA_WRITE, the interrupt after the data")
     func copyThroughRequests() throws {
-        let rig = try rig()
-        defer { try? FileManager.default.removeItem(atPath: rig.directory) }
-        let fd = dbvu_eventfd_create()
-        defer { close(fd) }
-        let c = client(rig, eventfd: fd)
-        defer { c.shutDown() }
-        #expect(rig.socket.endpoint.dmaWindows.map(\.reachable) == [true])
-        c.interruptFD = fd
-        #expect(copy(c, rig) == 1, "descriptor done, no error")
-        #expect(copied(c))
-        #expect(dbvu_eventfd_drain(fd) == 1)
-        #expect(!c.interruptOvertookData, "every DMA_WRITE arrived before the eventfd fired")
-        #expect(c.served.contains(VFIOUser.Command.dmaRead.rawValue) && c.served.contains(VFIOUser.Command.dmaWrite.rawValue))
-        #expect(rig.socket.endpoint.statistics.remoteDMARequests == UInt64(c.served.count))
-        #expect(rig.socket.lastEnd == nil, "the session goes on")
+        try withClient { rig, c, fd in
+            #expect(rig.socket.endpoint.dmaWindows.map(\.reachable) == [true])
+            c.interruptFD = fd
+            #expect(copy(c, rig) == 1, "descriptor done, no error")
+            #expect(copied(c))
+            #expect(dbvu_eventfd_drain(fd) == 1)
+            #expect(!c.interruptOvertookData, "every DMA_WRITE arrived before the eventfd fired")
+            #expect(c.served.contains(VFIOUser.Command.dmaRead.rawValue) && c.served.contains(VFIOUser.Command.dmaWrite.rawValue))
+            #expect(rig.socket.endpoint.statistics.remoteDMARequests == UInt64(c.served.count))
+            #expect(rig.socket.lastEnd == nil, "the session goes on")
+        }
     }
 
     @Test("a request the client sends while the server awaits a DMA reply is queued and answered after the doorbell")
     func interleavedRequestIsQueued() throws {
-        let rig = try rig()
-        defer { try? FileManager.default.removeItem(atPath: rig.directory) }
-        let fd = dbvu_eventfd_create()
-        defer { close(fd) }
-        let c = client(rig, eventfd: fd)
-        defer { c.shutDown() }
-        c.behaviour = .interleave
-        #expect(copy(c, rig) == 1)
-        #expect(copied(c))
-        var answer: VFIOUserIncomingMessage?
-        for _ in 0..<50 where answer == nil {
-            rig.server.pollOnce(timeoutMilliseconds: 5)
-            answer = c.takeReply(id: 0x7777)
+        try withClient { rig, c, fd in
+            c.behaviour = .interleave
+            #expect(copy(c, rig) == 1)
+            #expect(copied(c))
+            var answer: VFIOUserIncomingMessage?
+            for _ in 0..<50 where answer == nil {
+                rig.server.pollOnce(timeoutMilliseconds: 5)
+                answer = c.takeReply(id: 0x7777)
+            }
+            let reply = try #require(answer)
+            #expect(reply.header.flags == VFIOUser.Flags.reply)
+            #expect(reply.payload.suffix(4) == [0x34, 0x12, 0x01, 0xdb], "config dword 0 of the DMA engine")
+            #expect(rig.socket.lastEnd == nil)
         }
-        let reply = try #require(answer)
-        #expect(reply.header.flags == VFIOUser.Flags.reply)
-        #expect(reply.payload.suffix(4) == [0x34, 0x12, 0x01, 0xdb], "config dword 0 of the DMA engine")
-        #expect(rig.socket.lastEnd == nil)
     }
 
     @Test("a client that refuses a DMA (EFAULT) faults the access, not the server; the session goes on")
     func refusedDMAFaults() throws {
-        let rig = try rig()
-        defer { try? FileManager.default.removeItem(atPath: rig.directory) }
-        let fd = dbvu_eventfd_create()
-        defer { close(fd) }
-        let c = client(rig, eventfd: fd)
-        defer { c.shutDown() }
-        c.behaviour = .refuse
-        let faults = rig.host.bus.services.faults.total
-        #expect(copy(c, rig) == 0)
-        #expect(rig.host.bus.services.faults.total > faults, "the refused read is a recorded DMA fault")
-        let config = try #require(c.call(.regionRead, le(UInt64(0)) + le(UInt32(7)) + le(UInt32(4)), server: rig.server))
-        #expect(config.payload.suffix(4) == [0x34, 0x12, 0x01, 0xdb])
-        #expect(rig.socket.lastEnd == nil)
+        try withClient { rig, c, fd in
+            c.behaviour = .refuse
+            let faults = rig.host.bus.services.faults.total
+            #expect(copy(c, rig) == 0)
+            #expect(rig.host.bus.services.faults.total > faults, "the refused read is a recorded DMA fault")
+            let config = try #require(c.call(.regionRead, le(UInt64(0)) + le(UInt32(7)) + le(UInt32(4)), server: rig.server))
+            #expect(config.payload.suffix(4) == [0x34, 0x12, 0x01, 0xdb])
+            #expect(rig.socket.lastEnd == nil)
+        }
     }
 
     @Test("without a peer (no socket to ask) a window without a descriptor is unreachable: the access is a recorded fault")
