@@ -134,9 +134,7 @@ public final class PCIBus {
             e.value.function._withUnsafeGuaranteedRef { $0.barWriteCombined(e.value.bar, offset: a - e.start, bytes: bytes) }
             return
         }
-        forEachNaturallyAlignedAccess(offset: a, count: bytes.count) { at, width in
-            mmioWrite(BusAddress(a &+ UInt64(at)), width: width, value: littleEndianValue(bytes, at: at, width))
-        }
+        forEachNaturallyAlignedWrite(of: bytes, at: a) { mmioWrite(BusAddress($0), width: $1, value: $2) }
     }
 
     /// The function, BAR and offset a naturally aligned access lies in entirely, if any.

@@ -81,9 +81,7 @@ extension PCIFunction {
     public func barWriteCombined(_ bar: BARIndex, offset: UInt64, bytes: UnsafeRawBufferPointer) {
         guard unretainedModel != nil else { return }
         if let msix, msix.overlaps(bar, offset, count: UInt64(bytes.count)) {
-            forEachNaturallyAlignedAccess(offset: offset, count: bytes.count) { at, width in
-                barWrite(bar, offset: offset &+ UInt64(at), width: width, value: littleEndianValue(bytes, at: at, width))
-            }
+            forEachNaturallyAlignedWrite(of: bytes, at: offset) { barWrite(bar, offset: $0, width: $1, value: $2) }
             return
         }
         unretainedModel?._withUnsafeGuaranteedRef { $0.model.barWriteCombined(bar, offset: offset, bytes: bytes) }

@@ -27,14 +27,15 @@ public final class PCIFunction {
     /// The device model; nil for a function with no behaviour beyond config space. Set it
     /// before the function serves accesses; it must not be replaced from inside one of its
     /// own calls (accesses reach it unretained).
-    @exclusivity(unchecked) public var model: (any PCIDeviceModel)? {
-        didSet {
-            modelReference = model.map(ModelReference.init)
+    public var model: (any PCIDeviceModel)? {
+        get { modelReference?.model }
+        set {
+            modelReference = newValue.map(ModelReference.init)
             unretainedModel = modelReference.map { Unmanaged.passUnretained($0) }
         }
     }
-    /// ``model`` in an immutable box the function owns.
-    private var modelReference: ModelReference?
+    /// ``model`` in an immutable box the function owns (the only strong reference to it).
+    @exclusivity(unchecked) private var modelReference: ModelReference?
     /// The box, reached without reference counting by the access paths: its `let` can be
     /// borrowed for a call, where loading the `var` above would retain and release the model.
     @exclusivity(unchecked) var unretainedModel: Unmanaged<ModelReference>?

@@ -29,6 +29,17 @@ public func forEachNaturallyAlignedAccess(offset: UInt64, count: Int, _ body: (I
     }
 }
 
+/// Calls `body` with the address, width and little-endian value of each naturally aligned write
+/// a burst of `bytes` at `offset` is made of, in ascending order.
+@inlinable
+public func forEachNaturallyAlignedWrite(
+    of bytes: UnsafeRawBufferPointer, at offset: UInt64, _ body: (UInt64, AccessWidth, UInt64) -> Void
+) {
+    forEachNaturallyAlignedAccess(offset: offset, count: bytes.count) { at, width in
+        body(offset &+ UInt64(at), width, littleEndianValue(bytes, at: at, width))
+    }
+}
+
 /// The little-endian value of the `width` bytes at `position` of `bytes`.
 @inlinable
 func littleEndianValue(_ bytes: UnsafeRawBufferPointer, at position: Int, _ width: AccessWidth) -> UInt64 {
@@ -51,17 +62,13 @@ extension PCIDeviceModel {
     /// Replays `bytes` at `offset` of `bar` as naturally aligned ``barWrite(_:offset:width:value:)``
     /// calls, in ascending order.
     public func writeAsSeparateAccesses(_ bar: BARIndex, offset: UInt64, bytes: UnsafeRawBufferPointer) {
-        forEachNaturallyAlignedAccess(offset: offset, count: bytes.count) { at, width in
-            barWrite(bar, offset: offset &+ UInt64(at), width: width, value: littleEndianValue(bytes, at: at, width))
-        }
+        forEachNaturallyAlignedWrite(of: bytes, at: offset) { barWrite(bar, offset: $0, width: $1, value: $2) }
     }
 }
 
 extension DeviceAccess {
     /// A write-combined burst as separate writes (accessors without a block path).
     public func barWriteCombined(_ bar: BARIndex, offset: UInt64, bytes: UnsafeRawBufferPointer) {
-        forEachNaturallyAlignedAccess(offset: offset, count: bytes.count) { at, width in
-            barWrite(bar, offset: offset &+ UInt64(at), width: width, value: littleEndianValue(bytes, at: at, width))
-        }
+        forEachNaturallyAlignedWrite(of: bytes, at: offset) { barWrite(bar, offset: $0, width: $1, value: $2) }
     }
 }
