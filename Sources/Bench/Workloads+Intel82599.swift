@@ -89,11 +89,11 @@ final class VEBFixture {
         let received: Int
         if vfs.count == 1 {
             received = pf.receiveBatch(queue: 0, into: receiveBatch)
-            if let pool = pf.pool { for i in 0..<received { pool.free(receiveBatch[i]) } }
+            pf.pool?.free(UnsafeBufferPointer(rebasing: receiveBatch[0..<received]))
         } else {
             let rx = vfs[s + 1 == vfs.count ? 0 : s + 1]
             received = rx.receiveBatch(queue: 0, into: receiveBatch)
-            if let pool = rx.pool { for i in 0..<received { pool.free(receiveBatch[i]) } }
+            rx.pool?.free(UnsafeBufferPointer(rebasing: receiveBatch[0..<received]))
         }
         if received != sent || sent != batch { failures += 1 }
         return received

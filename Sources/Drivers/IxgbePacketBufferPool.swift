@@ -1,3 +1,4 @@
+import CMemoryHints
 import PCIe
 
 /// A mempool in the style of ixy: `count` fixed-size buffers in one DMA allocation, handed out
@@ -63,27 +64,46 @@ public final class PacketBufferPool {
 
     /// The buffer value for index `i` with `length` bytes in use.
     @inlinable public func buffer(at i: Int32, length: Int = 0) -> PacketBuffer {
-        PacketBuffer(
-            index: i, poolID: id, deviceAddress: id &+ UInt64(Int(i) &* stride),
-            hostAddress: base &+ UInt(Int(i) &* stride), length: length)
+        let offset = UInt64(truncatingIfNeeded: Int(i) &* stride)
+        return PacketBuffer(index: i, poolID: id, deviceAddress: id &+ offset, hostAddress: base &+ UInt(offset), length: length)
     }
 
     /// Takes one buffer, or nil when the pool is empty.
     @inlinable public func allocate() -> PacketBuffer? {
+        guard let i = allocateIndex() else { return nil }
+        return buffer(at: i)
+    }
+
+    /// Takes one buffer and returns its index, or nil when the pool is empty.
+    @inlinable public func allocateIndex() -> Int32? {
         guard freeCount > 0 else { return nil }
         freeCount -= 1
         let i = freeStack[freeCount]
         inUse[Int(i)] = true
-        return buffer(at: i)
+        return i
     }
 
     /// Takes up to `out.count` buffers; returns how many were written to `out`.
     @inlinable public func allocate(into out: UnsafeMutableBufferPointer<PacketBuffer>) -> Int {
-        var n = 0
-        while n < out.count, let b = allocate() {
-            out[n] = b
-            n += 1
+        guard let first = out.baseAddress else { return 0 }
+        let n = Swift.min(out.count, freeCount)
+        // The pool's fields in locals: stores through the stack and flag pointers could alias
+        // them as far as the compiler knows, and would make it reload each one per buffer.
+        let stack = freeStack
+        let used = inUse
+        let poolID = id
+        let start = base
+        let step = stride
+        var top = freeCount
+        for k in 0..<n {
+            top &-= 1
+            let i = stack[top]
+            used[Int(i)] = true
+            let offset = UInt64(truncatingIfNeeded: Int(i) &* step)
+            first[k] = PacketBuffer(
+                index: i, poolID: poolID, deviceAddress: poolID &+ offset, hostAddress: start &+ UInt(offset), length: 0)
         }
+        freeCount = top
         return n
     }
 
@@ -110,6 +130,43 @@ public final class PacketBufferPool {
         inUse[Int(index)] = false
         freeStack[freeCount] = index
         freeCount += 1
+    }
+
+    /// Returns every buffer of `buffers` to the pool, as ``free(_:)`` one by one would.
+    @inlinable public func free(_ buffers: UnsafeBufferPointer<PacketBuffer>) {
+        let stack = freeStack
+        let used = inUse
+        let poolID = id
+        let capacity = count
+        var top = freeCount
+        for b in buffers {
+            let i = Int(b.index)
+            // A buffer is on the stack exactly when it is not in use, so `top` stays below
+            // `capacity` while only in-use buffers are pushed.
+            guard b.poolID == poolID, i >= 0, i < capacity, used[i] else {
+                countBadFree()
+                continue
+            }
+            used[i] = false
+            stack[top] = b.index
+            top &+= 1
+        }
+        freeCount = top
+    }
+
+    /// Asks the CPU for the free-stack lines that the next `allocations` allocations and `frees`
+    /// frees touch (the entries just below and just above the top). With many pools in use in
+    /// turn, a pool's stack top is cold when its queue's turn comes; prefetching it at the start
+    /// of a batch overlaps that miss with the batch's others instead of stalling on it midway.
+    @inlinable @inline(__always) public func prefetchStackTop(allocations: Int, frees: Int) {
+        let low = Swift.max(0, freeCount &- allocations)
+        let high = Swift.min(count, freeCount &+ frees)
+        var i = low
+        while i < high {
+            mh_prefetch_write(freeStack + i)
+            i &+= 64 / MemoryLayout<Int32>.stride
+        }
+        if high > low { mh_prefetch_write(freeStack + (high &- 1)) }
     }
 
     @usableFromInline func countBadFree() { badFrees += 1 }

@@ -1,3 +1,4 @@
+import CMemoryHints
 import Intel82599
 import PCIe
 
@@ -37,6 +38,18 @@ final class IxgbeRxRing {
     }
 
     deinit { buffers.deallocate() }
+
+    /// Asks the CPU for the lines of ``buffers`` holding `count` entries from `first` (the shadow
+    /// entries a batch reads and writes; cold when many queues take turns).
+    @usableFromInline @inline(__always) func prefetchShadow(from first: Int, count: Int) {
+        let mask = entries &- 1
+        var i = 0
+        while i < count {
+            mh_prefetch_write(buffers + ((first &+ i) & mask))
+            i &+= 64 / MemoryLayout<Int32>.stride
+        }
+        if count > 0 { mh_prefetch_write(buffers + ((first &+ count &- 1) & mask)) }
+    }
 
     /// Programs the ring (datasheet §4.6.7, ixgbevf's `configure_rx_ring`): queue off, base,
     /// length, head = tail = 0, SRRCTL advanced one-buffer with DROP_EN, every descriptor given a
@@ -96,49 +109,84 @@ final class IxgbeRxRing {
     func receive<A: DeviceAccess>(
         _ access: A, bar: BARIndex, pool: PacketBufferPool, into out: UnsafeMutableBufferPointer<PacketBuffer>
     ) -> Int {
-        guard let ring = descriptors.host.baseAddress else { return 0 }
+        guard let ring = descriptors.host.baseAddress, let first = out.baseAddress else { return 0 }
+        prefetchShadow(from: next, count: min(out.count, entries))
+        pool.prefetchStackTop(allocations: out.count, frees: 0)
+        // Ring and pool fields in locals, counters summed in locals and added once: stores through
+        // the descriptor and shadow pointers could alias any class field as far as the compiler
+        // knows, which would make it reload and store each one per descriptor.
         let mask = entries &- 1
+        let shadow = buffers
+        let bufferSize = pool.bufferSize
+        let poolID = pool.id
+        let start = pool.base
+        let step = pool.stride
+        let stack = pool.freeStack
+        let used = pool.inUse
+        var top = pool.freeCount
         var index = next
         var last = -1
         var n = 0
+        var octets: UInt64 = 0
+        var frames: UInt64 = 0
+        var errorDescriptors: UInt64 = 0
+        var oversized: UInt64 = 0
+        var emptied: UInt64 = 0
         while n < out.count {
             let d = ring.advanced(by: index &* D.size)
             let status = UInt32(littleEndian: d.loadUnaligned(fromByteOffset: D.statusErrorOffset, as: UInt32.self))
             guard status & Status.descriptorDone != 0 else { break }
-            if buffers[index] < 0 {
-                guard let fresh = pool.allocate() else {
-                    poolEmpty &+= 1
+            let length = Int(UInt16(littleEndian: d.loadUnaligned(fromByteOffset: D.lengthOffset, as: UInt16.self)))
+            var held = shadow[index]
+            if held >= 0, status & Status.receiveError == 0, length <= bufferSize {
+                guard top > 0 else {
+                    emptied &+= 1
                     break
                 }
-                buffers[index] = fresh.index
-                errors &+= 1
-            } else if status & Status.receiveError != 0 {
-                errors &+= 1
-            } else if Int(UInt16(littleEndian: d.loadUnaligned(fromByteOffset: D.lengthOffset, as: UInt16.self)))
-                > pool.bufferSize
-            {
-                // A write-back longer than the buffer the descriptor gave: the device is wrong.
-                // Handing the frame out would let readers run past the buffer; drop it, re-arm.
-                errors &+= 1
-                oversizedWriteBacks &+= 1
-            } else {
-                guard let fresh = pool.allocate() else {
-                    poolEmpty &+= 1
-                    break
-                }
-                let length = Int(UInt16(littleEndian: d.loadUnaligned(fromByteOffset: D.lengthOffset, as: UInt16.self)))
-                var b = pool.buffer(at: buffers[index], length: length)
-                b.status = status
-                out[n] = b
+                top &-= 1
+                let fresh = stack[top]
+                used[Int(fresh)] = true
+                let offset = UInt64(truncatingIfNeeded: Int(held) &* step)
+                first[n] = PacketBuffer(
+                    index: held, poolID: poolID, deviceAddress: poolID &+ offset, hostAddress: start &+ UInt(offset),
+                    length: length, status: status)
                 n &+= 1
-                bytes &+= UInt64(length)
-                if status & Status.endOfPacket != 0 { packets &+= 1 }
-                buffers[index] = fresh.index
+                octets &+= UInt64(length)
+                if status & Status.endOfPacket != 0 { frames &+= 1 }
+                held = fresh
+                shadow[index] = fresh
+            } else if held < 0 {
+                // The descriptor held no buffer (a refill failed earlier): give it one now.
+                guard top > 0 else {
+                    emptied &+= 1
+                    break
+                }
+                top &-= 1
+                let fresh = stack[top]
+                used[Int(fresh)] = true
+                held = fresh
+                shadow[index] = fresh
+                errorDescriptors &+= 1
+            } else {
+                // RXE, or a write-back longer than the buffer the descriptor gave (the device is
+                // wrong; handing the frame out would let readers run past the buffer): the
+                // descriptor is re-armed with its own buffer.
+                errorDescriptors &+= 1
+                if status & Status.receiveError == 0 { oversized &+= 1 }
             }
-            arm(index, pool: pool)
+            // Read format again, with the buffer it now holds (header address 0 clears DD).
+            let address = poolID &+ UInt64(truncatingIfNeeded: Int(held) &* step)
+            d.storeBytes(of: address.littleEndian, toByteOffset: D.packetBufferOffset, as: UInt64.self)
+            d.storeBytes(of: UInt64(0), toByteOffset: D.headerBufferOffset, as: UInt64.self)
             last = index
             index = (index &+ 1) & mask
         }
+        pool.freeCount = top
+        bytes &+= octets
+        packets &+= frames
+        errors &+= errorDescriptors
+        oversizedWriteBacks &+= oversized
+        poolEmpty &+= emptied
         if last >= 0 {
             access.write32(bar, registers.tail, UInt32(truncatingIfNeeded: last))
             next = index

@@ -39,6 +39,18 @@ final class IxgbeTxRing {
 
     deinit { buffers.deallocate() }
 
+    /// Asks the CPU for the lines of ``buffers`` holding `count` entries from `first` (the shadow
+    /// entries a batch reads and writes; cold when many queues take turns).
+    @usableFromInline @inline(__always) func prefetchShadow(from first: Int, count: Int) {
+        let mask = entries &- 1
+        var i = 0
+        while i < count {
+            mh_prefetch_write(buffers + ((first &+ i) & mask))
+            i &+= 64 / MemoryLayout<Int32>.stride
+        }
+        if count > 0 { mh_prefetch_write(buffers + ((first &+ count &- 1) & mask)) }
+    }
+
     /// Programs the ring (datasheet §4.6.8): queue off, base, length, head = tail = 0, thresholds
     /// as ixy sets them, queue on (polled). Returns false if the enable did not stick.
     func start(_ access: some DeviceAccess, bar: BARIndex) -> Bool {
@@ -83,24 +95,42 @@ final class IxgbeTxRing {
         guard let ring = descriptors.host.baseAddress else { return 0 }
         let mask = entries &- 1
         let batch = all ? 1 : cleanBatch
+        let shadow = buffers
+        // The pool's free stack in locals for the loop (see ``PacketBufferPool/free(_:)``).
+        let stack = pool.freeStack
+        let used = pool.inUse
+        let capacity = pool.count
+        var top = pool.freeCount
+        var pending = inFlight
+        var from = clean
         var freed = 0
-        while inFlight >= batch {
-            let last = (clean &+ batch &- 1) & mask
+        while pending >= batch {
+            let last = (from &+ batch &- 1) & mask
             let status = UInt32(
                 littleEndian: ring.advanced(by: last &* D.size).loadUnaligned(fromByteOffset: D.statusOffset, as: UInt32.self))
             guard status & D.statusDD != 0 else { break }
-            var i = clean
+            var i = from
             while true {
-                if buffers[i] >= 0 {
-                    pool.free(index: buffers[i])
-                    buffers[i] = -1
+                let b = Int(shadow[i])
+                if b >= 0 {
+                    if b < capacity, used[b] {
+                        used[b] = false
+                        stack[top] = Int32(truncatingIfNeeded: b)
+                        top &+= 1
+                    } else {
+                        pool.countBadFree()
+                    }
+                    shadow[i] = -1
                 }
-                freed &+= 1
                 if i == last { break }
                 i = (i &+ 1) & mask
             }
-            clean = (last &+ 1) & mask
+            freed &+= batch
+            pending &-= batch
+            from = (last &+ 1) & mask
         }
+        pool.freeCount = top
+        clean = from
         return freed
     }
 
@@ -127,30 +157,41 @@ final class IxgbeTxRing {
         let mask = entries &- 1
         prefetchDescriptors(ring, from: clean, count: min((next &- clean) & mask, 64))
         prefetchDescriptors(ring, from: next, count: min(frames.count, entries &- 1))
+        let pending = (next &- clean) & mask
+        prefetchShadow(from: clean, count: min(pending &+ frames.count, entries))
+        pool.prefetchStackTop(allocations: 0, frees: min(pending, 64))
         reclaim(pool: pool)
         let command = D.typeData | D.commandEOP | D.commandIFCS | D.commandRS | D.commandDEXT
+        let shadow = buffers
+        let poolID = pool.id
+        let capacity = pool.count
+        let stop = clean
+        var tail = next
+        var octets: UInt64 = 0
         var sent = 0
         for b in frames {
-            let following = (next &+ 1) & mask
-            if following == clean { break }
-            guard pool.owns(b) else {
+            let following = (tail &+ 1) & mask
+            if following == stop { break }
+            guard b.poolID == poolID, b.index >= 0, Int(b.index) < capacity else {
                 foreignBuffers &+= 1
                 break
             }
-            let d = ring.advanced(by: next &* D.size)
+            let d = ring.advanced(by: tail &* D.size)
             let length = UInt32(truncatingIfNeeded: b.length)
             d.storeBytes(of: b.deviceAddress.littleEndian, toByteOffset: D.bufferAddressOffset, as: UInt64.self)
             d.storeBytes(
                 of: (command | (length & D.lengthMask)).littleEndian, toByteOffset: D.commandTypeLengthOffset, as: UInt32.self)
             d.storeBytes(of: (length << D.payloadLengthShift).littleEndian, toByteOffset: D.statusOffset, as: UInt32.self)
-            buffers[next] = b.index
-            bytes &+= UInt64(b.length)
-            next = following
+            shadow[tail] = b.index
+            octets &+= UInt64(b.length)
+            tail = following
             sent &+= 1
         }
         if sent > 0 {
+            next = tail
+            bytes &+= octets
             packets &+= UInt64(sent)
-            access.write32(bar, registers.tail, UInt32(truncatingIfNeeded: next))
+            access.write32(bar, registers.tail, UInt32(truncatingIfNeeded: tail))
         }
         return sent
     }

@@ -35,7 +35,7 @@ public struct MACAddress: Hashable, Sendable {
     }
 
     /// Writes the six octets in wire order to `p` (the caller guarantees six writable bytes).
-    public func store(to p: UnsafeMutableRawPointer) {
+    @inlinable public func store(to p: UnsafeMutableRawPointer) {
         p.storeBytes(of: UInt32(truncatingIfNeeded: value >> 16).bigEndian, as: UInt32.self)
         p.storeBytes(of: UInt16(truncatingIfNeeded: value).bigEndian, toByteOffset: 4, as: UInt16.self)
     }

@@ -211,4 +211,35 @@ struct IxgbeHostileDeviceTests {
         #expect(bench.vfs[1].send(frame))
         #expect(bench.vfs[0].receiveFrames() == [frame])
     }
+
+    @Test("an RX write-back with RXE is counted and its descriptor re-armed with the same buffer, never handed out")
+    func receiveErrorKeepsTheBuffer() throws {
+        let bench = try IxgbeBench(vfCount: 2)
+        let vf = bench.bus.access(bench.pf.vfAddresses[0])
+        let bar = BARIndex(clamping: 0)
+        let ring =
+            UInt64(vf.read32(bar, UInt64(V.VFRDBAL.offset(0))))
+            | UInt64(vf.read32(bar, UInt64(V.VFRDBAH.offset(0)))) << 32
+        let descriptor = try #require(bench.bus.services.memory.host(GuestPhysicalAddress(ring), length: 16))
+        let armed = UInt64(littleEndian: descriptor.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        #expect(armed != 0)
+        let available = try #require(bench.vfs[0].pool).available
+        // Write-back format: DD | EOP with RXE, length 60.
+        let status =
+            AdvancedRxDescriptorStatus.descriptorDone | AdvancedRxDescriptorStatus.endOfPacket
+            | AdvancedRxDescriptorStatus.receiveError
+        descriptor.storeBytes(of: UInt64(0), toByteOffset: 0, as: UInt64.self)
+        descriptor.storeBytes(of: status.littleEndian, toByteOffset: 8, as: UInt32.self)
+        descriptor.storeBytes(of: UInt16(60).littleEndian, toByteOffset: 12, as: UInt16.self)
+        let before = bench.vfs[0].receiveCounters(queue: 0)
+        #expect(bench.vfs[0].receiveFrames().isEmpty)
+        let after = bench.vfs[0].receiveCounters(queue: 0)
+        #expect(after.errors == before.errors + 1)
+        #expect(after.packets == before.packets)
+        #expect(after.bytes == before.bytes)
+        // Read format again with the buffer it held; no buffer came from or went back to the pool.
+        #expect(UInt64(littleEndian: descriptor.loadUnaligned(fromByteOffset: 0, as: UInt64.self)) == armed)
+        #expect(descriptor.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == 0)
+        #expect(try #require(bench.vfs[0].pool).available == available)
+    }
 }
