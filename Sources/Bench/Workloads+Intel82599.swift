@@ -12,6 +12,10 @@ final class VEBFixture {
     let pf: IxgbePFDriver<BusDeviceAccess>
     let vfs: [IxgbeVFDriver<BusDeviceAccess>]
     let addresses: [MACAddress]
+    /// Each VF driver's buffer pool, read once (a pool never changes once a driver started), and
+    /// the PF's.
+    let pools: [PacketBufferPool]
+    let pfPool: PacketBufferPool?
     /// Per-batch buffer lists, allocated once (as ixy's pktgen keeps its `bufs` array).
     let transmitBatch: UnsafeMutableBufferPointer<PacketBuffer>
     let receiveBatch: UnsafeMutableBufferPointer<PacketBuffer>
@@ -46,6 +50,9 @@ final class VEBFixture {
             throw BenchSetupError(description: "82599 with \(vfCount) VFs: \(error)")
         }
         addresses = vfs.map { $0.macAddress ?? MACAddress(0) }
+        pools = vfs.compactMap(\.pool)
+        pfPool = pf.pool
+        guard pools.count == vfs.count else { throw BenchSetupError(description: "82599 VF driver without a buffer pool") }
         let blank = PacketBuffer(index: 0, poolID: 0, deviceAddress: 0, hostAddress: 0, length: 0)
         transmitBatch = .allocate(capacity: batch)
         transmitBatch.initialize(repeating: blank)
@@ -72,7 +79,7 @@ final class VEBFixture {
         let s = sender
         sender = sender + 1 == vfs.count ? 0 : sender + 1
         let tx = vfs[s]
-        guard let txPool = tx.pool else { return 0 }
+        let txPool = pools[s]
         let destination = vfs.count == 1 ? pf.macAddress : addresses[s + 1 == vfs.count ? 0 : s + 1]
         let source = addresses[s]
         let out = transmitBatch
@@ -89,11 +96,11 @@ final class VEBFixture {
         let received: Int
         if vfs.count == 1 {
             received = pf.receiveBatch(queue: 0, into: receiveBatch)
-            pf.pool?.free(UnsafeBufferPointer(rebasing: receiveBatch[0..<received]))
+            pfPool?.free(UnsafeBufferPointer(rebasing: receiveBatch[0..<received]))
         } else {
-            let rx = vfs[s + 1 == vfs.count ? 0 : s + 1]
-            received = rx.receiveBatch(queue: 0, into: receiveBatch)
-            rx.pool?.free(UnsafeBufferPointer(rebasing: receiveBatch[0..<received]))
+            let r = s + 1 == vfs.count ? 0 : s + 1
+            received = vfs[r].receiveBatch(queue: 0, into: receiveBatch)
+            pools[r].free(UnsafeBufferPointer(rebasing: receiveBatch[0..<received]))
         }
         if received != sent || sent != batch { failures += 1 }
         return received

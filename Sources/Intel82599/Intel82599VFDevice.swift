@@ -92,8 +92,11 @@ public final class Intel82599VFDevice: PCIDeviceModel {
         if let (i, r, tx) = Self.decodeQueue(o) {
             guard let q = pfQueue(i, tx: tx, access: "write") else { return }
             let pfOffset = tx ? QueueOffsets.tx(q, r) : QueueOffsets.rx(q, r)
-            controller.registers.guestWrite(pfOffset, width: width.rawValue, value: value)
-            if tx { controller.txRegisterWritten(q, r) } else { controller.rxRegisterWritten(q, r) }
+            // Borrowed, not retained: the PF model outlives its VFs, and a doorbell is the hot path.
+            Unmanaged.passUnretained(controller)._withUnsafeGuaranteedRef { pf in
+                pf.registers.guestWrite(pfOffset, width: width.rawValue, value: value)
+                if tx { pf.txRegisterWritten(q, r) } else { pf.rxRegisterWritten(q, r) }
+            }
             return
         }
         let bits = UInt64(v) & 0x7
