@@ -113,6 +113,11 @@ final class Namespace {
             let source = UnsafeRawPointer(memory + Int(offset))
             if let cipher = unretainedCipher {
                 let size = blockSize
+                if size > Self.prefetchBytes {
+                    // The look-ahead fetched the first bytes of this block; ask for the next stretch
+                    // now, so its lines arrive while the cipher works through the first ones.
+                    CacheControl.prefetch(source + Self.prefetchBytes, length: 2 * Self.prefetchBytes, forWriting: false)
+                }
                 let ok = cipher._withUnsafeGuaranteedRef { $0.decrypt(source, destination, length: size, dataUnit: lba) }
                 return ok ? .success : .internalError
             }
