@@ -7,7 +7,7 @@
  * freeing reset those contexts first; OpenSSL clears an AES-XTS context's memory when it frees it.
  *
  * Per-call cost: the contexts are keyed once; each data unit installs its 16-byte tweak and runs one
- * EVP_CipherUpdate, with no lock (a context belongs to one owner, see cxts.h). Installing a tweak
+ * EVP_CipherUpdate (or EVP_Cipher, below), with no lock (a context belongs to one owner, see cxts.h). Installing a tweak
  * through EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, -1) costs about as much as 10% of a 4 KiB
  * unit in OpenSSL 3.0 (it asks the provider for the IV length through an OSSL_PARAM lookup on
  * every call), and EVP_CIPHER_CTX_set_params(OSSL_CIPHER_PARAM_IV) is ignored by the XTS provider.
@@ -17,6 +17,11 @@
  * must give identical ciphertexts, and different tweaks different ones. Only then are tweaks
  * written there directly; otherwise (another OpenSSL, a provider that copies) every call takes the
  * EVP_CipherInit_ex path. The fast path never changes what is computed, only how the tweak gets in.
+ *
+ * With the direct tweak proven, a second self-check (proven_one_shot) compares EVP_Cipher, which
+ * hands a provider cipher's one-shot function the unit without EVP_CipherUpdate's generic checks
+ * (about 50 instructions a unit), against EVP_CipherUpdate on two tweaks and lengths; only if they
+ * agree, and EVP_Cipher reports the byte count, does each unit take that call.
  */
 /* EVP_CIPHER_CTX_iv_noconst is deprecated in OpenSSL 3.0 (still exported); see above. */
 #define OPENSSL_SUPPRESS_DEPRECATED
