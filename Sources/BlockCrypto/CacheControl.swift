@@ -8,6 +8,7 @@ import CXTS
 public enum CacheControl {
     /// Asks the CPU to start moving the cache lines of `length` bytes at `address` towards the
     /// core, for writing when `forWriting`. A hint: never faults, changes no data.
+    @inlinable @inline(__always)
     public static func prefetch(_ address: UnsafeRawPointer, length: Int, forWriting: Bool) {
         cxts_prefetch(address, length, forWriting ? 1 : 0)
     }
@@ -17,6 +18,7 @@ public enum CacheControl {
     /// 16-byte aligned and `length` a multiple of 16 (else an ordinary copy). For data written to a
     /// large store and not read again soon. The calling thread sees the bytes at once; another
     /// thread after any lock or fence (which a hand-over between threads has anyway).
+    @inlinable @inline(__always)
     public static func copyStreaming(to destination: UnsafeMutableRawPointer, from source: UnsafeRawPointer, length: Int) {
         cxts_copy_streaming(destination, source, length)
     }

@@ -7,7 +7,7 @@
  * freeing reset those contexts first; OpenSSL clears an AES-XTS context's memory when it frees it.
  *
  * Per-call cost: the contexts are keyed once; each data unit installs its 16-byte tweak and runs one
- * EVP_CipherUpdate, with no lock (a context belongs to one owner, see cxts.h). Installing a tweak
+ * EVP_CipherUpdate (or EVP_Cipher, below), with no lock (a context belongs to one owner, see cxts.h). Installing a tweak
  * through EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, -1) costs about as much as 10% of a 4 KiB
  * unit in OpenSSL 3.0 (it asks the provider for the IV length through an OSSL_PARAM lookup on
  * every call), and EVP_CIPHER_CTX_set_params(OSSL_CIPHER_PARAM_IV) is ignored by the XTS provider.
@@ -17,6 +17,11 @@
  * must give identical ciphertexts, and different tweaks different ones. Only then are tweaks
  * written there directly; otherwise (another OpenSSL, a provider that copies) every call takes the
  * EVP_CipherInit_ex path. The fast path never changes what is computed, only how the tweak gets in.
+ *
+ * With the direct tweak proven, a second self-check (proven_one_shot) compares EVP_Cipher, which
+ * hands a provider cipher's one-shot function the unit without EVP_CipherUpdate's generic checks
+ * (about 50 instructions a unit), against EVP_CipherUpdate on two tweaks and lengths; only if they
+ * agree, and EVP_Cipher reports the byte count, does each unit take that call.
  */
 /* EVP_CIPHER_CTX_iv_noconst is deprecated in OpenSSL 3.0 (still exported); see above. */
 #define OPENSSL_SUPPRESS_DEPRECATED
@@ -37,6 +42,10 @@ struct cxts_ctx {
     /* The providers' live tweak buffers, NULL where the self-check did not prove them (see top). */
     unsigned char *encrypt_tweak;
     unsigned char *decrypt_tweak;
+    /* 1 where EVP_Cipher (one call into the provider's cipher function) is proven to compute what
+       EVP_CipherUpdate does on that context (see proven_one_shot); only with a live tweak buffer. */
+    int encrypt_one_shot;
+    int decrypt_one_shot;
     /* 1 while both contexts hold the current key; 0 after a failed rekey. */
     int keyed;
     uint64_t generation;
@@ -54,13 +63,20 @@ static void drop_key(cxts_ctx *ctx) {
     ctx->keyed = 0;
     ctx->encrypt_tweak = NULL;
     ctx->decrypt_tweak = NULL;
+    ctx->encrypt_one_shot = 0;
+    ctx->decrypt_one_shot = 0;
     EVP_CIPHER_CTX_reset(ctx->encrypt);
     EVP_CIPHER_CTX_reset(ctx->decrypt);
 }
 
-static void tweak_bytes(unsigned char tweak[CXTS_BLOCK_BYTES], uint64_t data_unit) {
-    memset(tweak, 0, CXTS_BLOCK_BYTES);
-    for (int i = 0; i < 8; i++) tweak[i] = (unsigned char)(data_unit >> (8 * i));
+/* The tweak of `data_unit`: the number as a 128-bit little-endian integer (two 8-byte stores). */
+static inline void tweak_bytes(unsigned char tweak[CXTS_BLOCK_BYTES], uint64_t data_unit) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    data_unit = __builtin_bswap64(data_unit);
+#endif
+    const uint64_t high = 0;
+    memcpy(tweak, &data_unit, sizeof data_unit);
+    memcpy(tweak + sizeof data_unit, &high, sizeof high);
 }
 
 /* The documented way in: installs the tweak with EVP_CipherInit_ex, then one update. */
@@ -78,6 +94,18 @@ static int crypt_fast(EVP_CIPHER_CTX *cipher, unsigned char *live, const void *i
     tweak_bytes(live, data_unit);
     int written = 0;
     return EVP_CipherUpdate(cipher, output, &written, input, length) == 1 && written == length;
+}
+
+/*
+ * The shortest way in: writes the tweak into `live`, then EVP_Cipher, which for a provider cipher
+ * calls the provider's one-shot cipher function directly (for AES-XTS the same function the
+ * update path ends in) without EVP_CipherUpdate's generic checks. Used only where
+ * proven_one_shot showed it equal to crypt_fast; it must return the byte count.
+ */
+static int crypt_one_shot(EVP_CIPHER_CTX *cipher, unsigned char *live, const void *input, void *output, int length,
+                          uint64_t data_unit) {
+    tweak_bytes(live, data_unit);
+    return EVP_Cipher(cipher, output, input, (unsigned int)length) == length;
 }
 
 /* Bytes of the self-check probe: two AES blocks. */
@@ -108,6 +136,33 @@ static unsigned char *proven_tweak_buffer(EVP_CIPHER_CTX *cipher) {
     return proven ? live : NULL;
 }
 
+/*
+ * Whether crypt_one_shot on `cipher` (with its proven live tweak buffer) gives exactly what
+ * crypt_fast gives, on two tweaks and two lengths, and reports the byte count as success.
+ */
+static int proven_one_shot(EVP_CIPHER_CTX *cipher, unsigned char *live) {
+    static const uint64_t units[2] = {0x0fedcba987654321ULL, 7};
+    static const int lengths[2] = {PROBE_BYTES, CXTS_BLOCK_BYTES * 3};
+    unsigned char probe[PROBE_BYTES * 2];
+    unsigned char update[PROBE_BYTES * 2];
+    unsigned char one_shot[PROBE_BYTES * 2];
+    if (live == NULL) return 0;
+    for (int i = 0; i < (int)sizeof probe; i++) probe[i] = (unsigned char)(i * 53 + 11);
+    int proven = 1;
+    for (int i = 0; i < 2 && proven; i++) {
+        memset(update, 0, sizeof update);
+        memset(one_shot, 0xff, sizeof one_shot);
+        proven = crypt_fast(cipher, live, probe, update, lengths[i], units[i])
+                 && crypt_one_shot(cipher, live, probe, one_shot, lengths[i], units[i])
+                 && memcmp(update, one_shot, (size_t)lengths[i]) == 0
+                 && memcmp(update, probe, (size_t)lengths[i]) != 0;
+    }
+    OPENSSL_cleanse(update, sizeof update);
+    OPENSSL_cleanse(one_shot, sizeof one_shot);
+    ERR_clear_error();
+    return proven;
+}
+
 /* Keys both contexts with `key` (64 bytes, halves already checked). Caller cleanses `key`. */
 static cxts_status install_key(cxts_ctx *ctx, const unsigned char *key) {
     drop_key(ctx);
@@ -119,6 +174,8 @@ static cxts_status install_key(cxts_ctx *ctx, const unsigned char *key) {
     }
     ctx->encrypt_tweak = proven_tweak_buffer(ctx->encrypt);
     ctx->decrypt_tweak = proven_tweak_buffer(ctx->decrypt);
+    ctx->encrypt_one_shot = proven_one_shot(ctx->encrypt, ctx->encrypt_tweak);
+    ctx->decrypt_one_shot = proven_one_shot(ctx->decrypt, ctx->decrypt_tweak);
     ERR_clear_error();
     ctx->keyed = 1;
     return CXTS_OK;
@@ -234,8 +291,10 @@ static int crypt_unit(cxts_ctx *ctx, int encrypt, const void *input, void *outpu
     if (!ctx->keyed) return 0;
     EVP_CIPHER_CTX *cipher = encrypt ? ctx->encrypt : ctx->decrypt;
     unsigned char *live = encrypt ? ctx->encrypt_tweak : ctx->decrypt_tweak;
-    int ok = live != NULL ? crypt_fast(cipher, live, input, output, (int)length, data_unit)
-                          : crypt_slow(cipher, input, output, (int)length, data_unit);
+    int one_shot = encrypt ? ctx->encrypt_one_shot : ctx->decrypt_one_shot;
+    int ok = one_shot   ? crypt_one_shot(cipher, live, input, output, (int)length, data_unit)
+             : live != NULL ? crypt_fast(cipher, live, input, output, (int)length, data_unit)
+                            : crypt_slow(cipher, input, output, (int)length, data_unit);
     if (!ok) ERR_clear_error();
     return ok;
 }
@@ -267,6 +326,18 @@ void cxts_test_disable_direct_tweak(cxts_ctx *ctx) {
     if (ctx == NULL) return;
     ctx->encrypt_tweak = NULL;
     ctx->decrypt_tweak = NULL;
+    ctx->encrypt_one_shot = 0;
+    ctx->decrypt_one_shot = 0;
+}
+
+int cxts_one_shot(cxts_ctx *ctx) {
+    return ctx != NULL && ctx->keyed && ctx->encrypt_one_shot && ctx->decrypt_one_shot;
+}
+
+void cxts_test_disable_one_shot(cxts_ctx *ctx) {
+    if (ctx == NULL) return;
+    ctx->encrypt_one_shot = 0;
+    ctx->decrypt_one_shot = 0;
 }
 
 int cxts_test_aes256_ecb(const uint8_t *key32, const void *input, void *output, size_t length, int encrypt) {

@@ -63,6 +63,35 @@ final class DataTransfer {
         }
     }
 
+    /// Whether a PRP data pointer (PSDT 0) for `length` bytes lies entirely in PRP1's page, so
+    /// PRP2 is not used and ``resolveFirstPage(_:length:access:)`` can replace ``resolve(_:length:access:allowSGL:)``.
+    @inline(__always)
+    func fitsFirstPage(_ entry: SubmissionEntry, length: Int) -> Bool {
+        entry.psdt == 0 && length > 0 && UInt64(length) <= pageSize &- (entry.prp1 & (pageSize &- 1))
+    }
+
+    /// The host bytes of a data pointer that ``fitsFirstPage(_:length:)``: the checks, status and
+    /// ``problem`` of ``resolve(_:length:access:allowSGL:)`` for such a pointer (PRP1 dword
+    /// aligned and not 0, the IOMMU allows the range), with one translation and no segment list;
+    /// nil when it fails (``problem`` says why, `status` is set).
+    @inline(__always)
+    func resolveFirstPage(_ prp1: UInt64, length: Int, access: DMAAccess, status: inout NVMeStatus) -> UnsafeMutableRawPointer? {
+        count = 0
+        guard prp1 & 3 == 0 else {
+            status = fail(.prpOffsetInvalid, "PRP1 offset is not dword aligned")
+            return nil
+        }
+        guard prp1 != 0 else {
+            status = fail(.dataTransferError, "PRP1 is 0")
+            return nil
+        }
+        guard let p = try? dma.hostPointer(IOVA(prp1), length: UInt64(length), access: access) else {
+            status = fail(.dataTransferError, "data buffer outside the function's DMA mappings")
+            return nil
+        }
+        return p
+    }
+
     private func fail(_ status: NVMeStatus, _ why: StaticString) -> NVMeStatus {
         problem = why
         return status

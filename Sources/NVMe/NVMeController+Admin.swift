@@ -47,10 +47,13 @@ extension NVMeController {
     /// Resolves the data pointer for `length` bytes; on failure the guest error names the reason.
     func resolveData(_ e: SubmissionEntry, length: Int, toHost: Bool, allowSGL: Bool) -> NVMeStatus {
         let status = transfer.resolve(e, length: length, access: toHost ? .write : .read, allowSGL: allowSGL)
-        if !status.isSuccess {
-            report(.device, "command 0x\(hex(e.opcode)) cid \(e.commandID): \(transfer.problem) -> \(status)")
-        }
+        if !status.isSuccess { reportDataProblem(e, status) }
         return status
+    }
+
+    /// Records why the data pointer of `e` could not be resolved (``DataTransfer/problem``).
+    func reportDataProblem(_ e: SubmissionEntry, _ status: NVMeStatus) {
+        report(.device, "command 0x\(hex(e.opcode)) cid \(e.commandID): \(transfer.problem) -> \(status)")
     }
 
     /// Sends `bytes` to the host through the command's PRPs.

@@ -1,3 +1,5 @@
+import PCIe
+
 extension NVMeController {
     /// CDW12 bits a Read, Write or Compare may set: NLB 15:0, FUA 30, Limited Retry 31. Protection
     /// information (29:26), directives (23:20) and storage tag check (24) are not supported.
@@ -28,9 +30,9 @@ extension NVMeController {
         guard e.namespaceID == Self.namespaceID else { return }
         switch e.opcode {
         case NVMOpcode.read.rawValue, NVMOpcode.compare.rawValue:
-            namespace.prefetch(e.startingLBA, blocks: e.blockCountMinusOne + 1, forWriting: false)
+            namespace.prefetch(e.startingLBA, forWriting: false)
         case NVMOpcode.write.rawValue:
-            namespace.prefetch(e.startingLBA, blocks: e.blockCountMinusOne + 1, forWriting: true)
+            namespace.prefetch(e.startingLBA, forWriting: true)
         default: break
         }
     }
@@ -69,40 +71,35 @@ extension NVMeController {
         }
         var status = checkRange(e, blocks: blocks)
         guard status.isSuccess else { return CommandResult(status) }
-        status = resolveData(e, length: bytes, toHost: kind == .read, allowSGL: true)
-        guard status.isSuccess else { return CommandResult(status) }
-        var cursor = TransferCursor()
         var lba = e.startingLBA
-        for _ in 0..<blocks {
-            let direct = transfer.contiguous(at: cursor, length: blockSize)
-            switch kind {
-            case .read:
-                if let direct {
-                    status = namespace.read(lba, into: direct)
-                    transfer.advance(&cursor, by: blockSize)
-                } else {
-                    status = namespace.read(lba, into: transfer.bounce)
-                    transfer.scatter(&cursor, from: transfer.bounce, length: blockSize)
-                }
-            case .write:
-                if let direct {
-                    status = namespace.write(lba, from: direct, sourceIsScratch: false)
-                    transfer.advance(&cursor, by: blockSize)
-                } else {
-                    transfer.gather(&cursor, into: transfer.bounce, length: blockSize)
-                    status = namespace.write(lba, from: transfer.bounce, sourceIsScratch: true)
-                }
-            case .compare:
-                if let direct {
-                    status = namespace.compare(lba, with: direct)
-                    transfer.advance(&cursor, by: blockSize)
-                } else {
-                    transfer.gather(&cursor, into: transfer.bounce, length: blockSize)
-                    status = namespace.compare(lba, with: transfer.bounce)
-                }
+        if transfer.fitsFirstPage(e, length: bytes) {
+            // One page of guest memory (a 4 KiB block at a page-aligned buffer, say): one
+            // translation, no segment list.
+            let access: DMAAccess = kind == .read ? .write : .read
+            guard var host = transfer.resolveFirstPage(e.prp1, length: bytes, access: access, status: &status) else {
+                reportDataProblem(e, status)
+                return CommandResult(status)
             }
-            guard status.isSuccess else { return blockFailed(status, e, lba) }
-            lba &+= 1
+            for _ in 0..<blocks {
+                status = moveBlock(kind, lba, host)
+                guard status.isSuccess else { return blockFailed(status, e, lba) }
+                host += blockSize
+                lba &+= 1
+            }
+        } else {
+            status = resolveData(e, length: bytes, toHost: kind == .read, allowSGL: true)
+            guard status.isSuccess else { return CommandResult(status) }
+            var cursor = TransferCursor()
+            for _ in 0..<blocks {
+                if let direct = transfer.contiguous(at: cursor, length: blockSize) {
+                    status = moveBlock(kind, lba, direct)
+                    transfer.advance(&cursor, by: blockSize)
+                } else {
+                    status = bounceBlock(kind, lba, &cursor)
+                }
+                guard status.isSuccess else { return blockFailed(status, e, lba) }
+                lba &+= 1
+            }
         }
         switch kind {
         case .read:
@@ -119,6 +116,33 @@ extension NVMeController {
             counters.otherReadCommands &+= 1
         }
         return .success()
+    }
+
+    /// Reads, writes or compares block `lba` straight from or into guest memory at `guest`.
+    @inline(__always)
+    private func moveBlock(_ kind: BlockTransfer, _ lba: UInt64, _ guest: UnsafeMutableRawPointer) -> NVMeStatus {
+        switch kind {
+        case .read: namespace.read(lba, into: guest)
+        case .write: namespace.write(lba, from: guest, sourceIsScratch: false)
+        case .compare: namespace.compare(lba, with: guest)
+        }
+    }
+
+    /// Block `lba` through the bounce buffer, for a block that straddles two segments.
+    private func bounceBlock(_ kind: BlockTransfer, _ lba: UInt64, _ cursor: inout TransferCursor) -> NVMeStatus {
+        let size = namespace.blockSize
+        switch kind {
+        case .read:
+            let status = namespace.read(lba, into: transfer.bounce)
+            transfer.scatter(&cursor, from: transfer.bounce, length: size)
+            return status
+        case .write:
+            transfer.gather(&cursor, into: transfer.bounce, length: size)
+            return namespace.write(lba, from: transfer.bounce, sourceIsScratch: true)
+        case .compare:
+            transfer.gather(&cursor, into: transfer.bounce, length: size)
+            return namespace.compare(lba, with: transfer.bounce)
+        }
     }
 
     /// A block that could not be read, written or compared.

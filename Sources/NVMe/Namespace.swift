@@ -25,6 +25,9 @@ final class Namespace {
     /// The cipher, nil for an unencrypted namespace. A `let`, so the data path borrows it without a
     /// retain and release per block; new keys (crypto erase, the test seam) go into the same object.
     let cipher: XTSAES256?
+    /// ``cipher`` without reference counting, for the block path: binding the optional `let` to a
+    /// local costs a retain and a release per block; the namespace keeps the cipher alive.
+    private let unretainedCipher: Unmanaged<XTSAES256>?
     /// Keys this namespace has had (0 when unencrypted); never the key itself.
     @exclusivity(unchecked) private(set) var keyGeneration: UInt64
     /// Bytes of the namespace (constant across formats).
@@ -69,6 +72,7 @@ final class Namespace {
                 allocation.markAllocated(first, count: end - first)
             }
         }
+        unretainedCipher = cipher.map { Unmanaged.passUnretained($0) }
         scratch = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
     }
 
@@ -78,20 +82,21 @@ final class Namespace {
 
     // MARK: Blocks
 
-    /// Most bytes ``prefetch(_:blocks:forWriting:)`` asks for: enough for the hardware prefetcher
-    /// to carry on through a 4 KiB block, few enough not to crowd out the current block's misses.
+    /// Bytes ``prefetch(_:forWriting:)`` asks for: enough for the hardware prefetcher to carry on
+    /// through a 4 KiB block, few enough not to crowd out the current block's misses. No LBA
+    /// format has smaller blocks, so they always lie inside the block at the LBA.
     static let prefetchBytes = 512
 
-    /// A hint before blocks `lba...` are read (`forWriting` false) or written: starts moving the
-    /// first bytes of a memory store's range into the cache. Nothing for a file store, an LBA out
-    /// of range, a read of a deallocated block (which does not touch the store) or a plaintext
-    /// write (streamed past the cache, see ``write(_:from:sourceIsScratch:)``).
+    /// A hint before block `lba` and those after it are read (`forWriting` false) or written:
+    /// starts moving the first ``prefetchBytes`` of a memory store's block into the cache. Nothing
+    /// for a file store, an LBA out of range, a read of a deallocated block (which does not touch
+    /// the store) or a plaintext write (streamed past the cache, see
+    /// ``write(_:from:sourceIsScratch:)``).
     @inline(__always)
-    func prefetch(_ lba: UInt64, blocks: Int, forWriting: Bool) {
+    func prefetch(_ lba: UInt64, forWriting: Bool) {
         guard let memory = store.memory, lba < blockCount else { return }
-        guard forWriting ? cipher != nil : allocation.isAllocated(lba) else { return }
-        let bytes = min(Self.prefetchBytes, Int(truncatingIfNeeded: min(UInt64(blocks), blockCount - lba)) << blockShift)
-        CacheControl.prefetch(memory + Int(lba << UInt64(blockShift)), length: bytes, forWriting: forWriting)
+        guard forWriting ? unretainedCipher != nil : allocation.isAllocated(lba) else { return }
+        CacheControl.prefetch(memory + Int(lba << UInt64(blockShift)), length: Self.prefetchBytes, forWriting: forWriting)
     }
 
     /// Reads block `lba` (in range) into `destination`: zeroes when deallocated, else the stored
@@ -106,8 +111,15 @@ final class Namespace {
         let offset = lba << UInt64(blockShift)
         if let memory = store.memory {
             let source = UnsafeRawPointer(memory + Int(offset))
-            if let cipher {
-                return cipher.decrypt(source, destination, length: blockSize, dataUnit: lba) ? .success : .internalError
+            if let cipher = unretainedCipher {
+                let size = blockSize
+                if size > Self.prefetchBytes {
+                    // The look-ahead fetched the first bytes of this block; ask for the next stretch
+                    // now, so its lines arrive while the cipher works through the first ones.
+                    CacheControl.prefetch(source + Self.prefetchBytes, length: 2 * Self.prefetchBytes, forWriting: false)
+                }
+                let ok = cipher._withUnsafeGuaranteedRef { $0.decrypt(source, destination, length: size, dataUnit: lba) }
+                return ok ? .success : .internalError
             }
             destination.copyMemory(from: source, byteCount: blockSize)
             return .success
@@ -126,8 +138,10 @@ final class Namespace {
         let offset = lba << UInt64(blockShift)
         if let memory = store.memory {
             let target = memory + Int(offset)
-            if let cipher {
-                guard cipher.encrypt(source, target, length: blockSize, dataUnit: lba) else { return .internalError }
+            if let cipher = unretainedCipher {
+                let size = blockSize
+                let ok = cipher._withUnsafeGuaranteedRef { $0.encrypt(source, target, length: size, dataUnit: lba) }
+                guard ok else { return .internalError }
             } else {
                 CacheControl.copyStreaming(to: target, from: source, length: blockSize)
             }

@@ -181,11 +181,39 @@ import Testing
         }
     }
 
+    @Test func oneCallPathMatchesTheCipherUpdatePath() throws {
+        var rng = SplitMix64(seed: 0x0ca11)
+        let key = rng.xtsKey()
+        let oneCall = try XTSAES256(testKey: key)
+        let viaUpdate = try XTSAES256(testKey: key)
+        viaUpdate.runUnitsThroughCipherUpdate()
+        // Debian's OpenSSL 3 passes the self-check, so each unit is one EVP_Cipher call.
+        #expect(oneCall.runsUnitsInOneCall)
+        #expect(!viaUpdate.runsUnitsInOneCall)
+        #expect(viaUpdate.installsTweaksDirectly)
+        for length in [16, 48, 512, 4096] {
+            let plaintext = rng.bytes(length)
+            for unit: UInt64 in [0, 1, 0xFFFF_FFFF_FFFF_FFFF, 7, 7, 0x1_0000_0000] {
+                let a = try #require(oneCall.encrypted(plaintext, dataUnit: unit))
+                let b = try #require(viaUpdate.encrypted(plaintext, dataUnit: unit))
+                #expect(a == b)
+                #expect(oneCall.decrypted(b, dataUnit: unit) == plaintext)
+                #expect(viaUpdate.decrypted(a, dataUnit: unit) == plaintext)
+            }
+        }
+        // The EVP_CipherInit_ex path turns the one-call path off as well.
+        oneCall.installTweaksThroughEVP()
+        #expect(!oneCall.runsUnitsInOneCall)
+        try oneCall.replaceKey(testKey: key)
+        #expect(oneCall.runsUnitsInOneCall)
+    }
+
     @Test func directTweakPathIsProvenAgainAfterEachNewKey() throws {
         let cipher = try XTSAES256()
         let block = [UInt8](repeating: 0x5a, count: 4096)
         for _ in 0..<3 {
             #expect(cipher.installsTweaksDirectly)
+            #expect(cipher.runsUnitsInOneCall)
             let ciphertext = try #require(cipher.encrypted(block, dataUnit: 3))
             #expect(cipher.encrypted(block, dataUnit: 4) != ciphertext)
             #expect(cipher.decrypted(ciphertext, dataUnit: 3) == block)

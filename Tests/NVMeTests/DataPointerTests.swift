@@ -76,6 +76,31 @@ struct DataPointerTests {
         #expect(t.guestErrors.last?.detail.contains("PRP list entry is 0") == true)
     }
 
+    @Test("A transfer inside PRP1's page ignores PRP2; its errors are those of the full PRP walk")
+    func transferInsideFirstPage() throws {
+        let t = try NVMeBench.ready(ebsConfiguration(encrypted: true))
+        let data = pattern(4 * 512, seed: 14)
+        let b = try t.access.allocateDMA(4096)
+        b.host.copyBytes(from: [UInt8](repeating: 0, count: 0x400) + data)
+        // PRP2 would be PRP Offset Invalid if it were looked at; four blocks at 0x400 fit PRP1's page.
+        #expect(try t.io(.write, slba: 8, blocks: 4, prp1: b.deviceAddress(at: 0x400).value, prp2: 0x123).status == .success)
+        #expect(try t.read(at: 8, blocks: 4).1 == data)
+        let back = try t.access.allocateDMA(4096)
+        #expect(try t.io(.read, slba: 8, blocks: 4, prp1: back.deviceAddress(at: 0x400).value, prp2: 4).status == .success)
+        #expect(Array(back.host[0x400..<(0x400 + data.count)]) == data)
+        #expect(try t.io(.read, prp1: back.deviceAddress(at: 6).value).status == .prpOffsetInvalid)
+        #expect(t.guestErrors.last?.detail.contains("PRP1 offset is not dword aligned") == true)
+        #expect(try t.io(.write, prp1: 0).status == .dataTransferError)
+        #expect(t.guestErrors.last?.detail.contains("PRP1 is 0") == true)
+        let faults = t.bus.services.faults.faults.count
+        #expect(try t.io(.read, prp1: 0x7_0000_0000).status == .dataTransferError)
+        #expect(t.guestErrors.last?.detail.contains("outside the function's DMA mappings") == true)
+        #expect(t.bus.services.faults.faults.count == faults + 1)
+        // One block one byte short of the page end is not inside the page: the full walk takes it.
+        #expect(try t.io(.read, prp1: back.deviceAddress(at: 4096 - 508).value, prp2: 0).status == .dataTransferError)
+        #expect(t.guestErrors.last?.detail.contains("PRP2 is 0") == true)
+    }
+
     @Test("A PRP list whose chain pointer loops back is Invalid Field; the walk never outruns the transfer")
     func prpLoop() throws {
         let t = try NVMeBench.ready()

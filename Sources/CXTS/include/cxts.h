@@ -103,6 +103,17 @@ int cxts_direct_tweak(cxts_ctx *ctx);
 void cxts_test_disable_direct_tweak(cxts_ctx *ctx);
 
 /**
+ * Whether both directions run each data unit with one EVP_Cipher call (the provider's one-shot
+ * cipher function) after writing the tweak directly, rather than EVP_CipherUpdate: a path proven
+ * by a self-check against EVP_CipherUpdate each time a key is installed, and only taken with the
+ * direct tweak path. Results are identical either way. 0 for NULL or a context without key.
+ */
+int cxts_one_shot(cxts_ctx *ctx);
+
+/** Test helper: makes `ctx` use EVP_CipherUpdate (keeping the direct tweak) until its next key. */
+void cxts_test_disable_one_shot(cxts_ctx *ctx);
+
+/**
  * Test helper, not for the data path: AES-256 in ECB mode (no padding) over `length` bytes (a
  * multiple of 16) with the caller's 32-byte key; `encrypt` 1 encrypts, 0 decrypts. Lets tests build
  * an independent XTS from the raw block cipher. Returns 1 on success, 0 on failure.
