@@ -125,6 +125,26 @@ extension ENADevice {
             return -1
         }
         let sq = queues.submission + index
+        if let buffer = singleReceiveBuffer(sq, bytes: frame.count, &w) {
+            // What the loop below does for a frame that fits the first buffer.
+            let status = receiveStatus(frame, layout)
+            buffer.target.copyMemory(from: source, byteCount: frame.count)
+            let cq = queues.completion + sq.pointee.completionQueue
+            var bits = status | ENARxCompletion.bufferBit | ENARxCompletion.firstBit | ENARxCompletion.lastBit
+            if cq.pointee.phase { bits |= ENARxCompletion.phaseBit }
+            let address = cq.pointee.base &+ UInt64(cq.pointee.tail & (cq.pointee.depth &- 1)) &* UInt64(cq.pointee.entrySize)
+            if let slot = w.completion(at: address, dma) {
+                ENARxCompletion(status: bits, length: UInt16(truncatingIfNeeded: frame.count), requestID: buffer.requestID, hash: hash)
+                    .store(to: slot)
+                cq.pointee.tail &+= 1
+            } else {
+                completionNotWritable(sq.pointee.completionQueue, address)
+            }
+            sq.pointee.head &+= 1
+            counters.rxPackets &+= 1
+            counters.rxBytes &+= UInt64(frame.count)
+            return sq.pointee.completionQueue
+        }
         guard let buffers = takeReceiveBuffers(index, bytes: frame.count, &w) else { return -1 }
         let status = receiveStatus(frame, layout)
         let cq = queues.completion + sq.pointee.completionQueue
@@ -151,6 +171,25 @@ extension ENADevice {
         counters.rxPackets &+= 1
         counters.rxBytes &+= UInt64(frame.count)
         return sq.pointee.completionQueue
+    }
+
+    /// Delivering a burst, the posted buffer at the head of Rx queue `sq` when the frame fits
+    /// in it and both its descriptor and its `bytes` lie in the burst's windows: its request id
+    /// and where the frame goes. Nil otherwise, with nothing recorded: the general path
+    /// (``takeReceiveBuffers(_:bytes:_:)``) then takes the frame and reports what is wrong.
+    @inline(__always)
+    private func singleReceiveBuffer(
+        _ sq: UnsafeMutablePointer<IOSubmissionQueueState>, bytes: Int, _ w: inout ReceiveWindows
+    ) -> (requestID: UInt16, target: UnsafeMutableRawPointer)? {
+        let cursor = sq.pointee.head
+        guard w.batched, cursor != sq.pointee.tail, configuration.maxRxDescriptorsPerPacket >= 1 else { return nil }
+        let address = sq.pointee.base &+ UInt64(cursor & (sq.pointee.depth &- 1)) &* UInt64(ENARxDescriptor.size)
+        guard let slot = w.descriptors.pointer(address, length: UInt64(ENARxDescriptor.size)) else { return nil }
+        let d = ENARxDescriptor(loadingFrom: slot)
+        guard d.phase == sq.pointee.phase(at: cursor), d.capacity >= bytes,
+            let target = w.buffers.pointer(d.bufferAddress, length: UInt64(bytes))
+        else { return nil }
+        return (d.requestID, target)
     }
 
     /// Reads the posted descriptors that cover `bytes` into `rxDescriptors` and checks their
