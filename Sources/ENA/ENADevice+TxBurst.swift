@@ -12,6 +12,8 @@ import PCIe
 enum TxBurst {
     /// Packets per burst (the device's gather list).
     static let capacity = 32
+    /// Bytes per frame of the burst's scratch (LLQ inline headers, at most an entry).
+    static let scratchStride = 256
     /// Record bit: the packet's completion is to be posted.
     static let wantsCompletion: UInt64 = 1 << 32
 

@@ -65,6 +65,8 @@ public final class ENADevice: PCIDeviceModel {
     /// lies in guest memory, and its completion record (`TxBurst`).
     let burstFrames: UnsafeMutablePointer<UnsafeRawBufferPointer>
     let burstRecords: UnsafeMutablePointer<UInt64>
+    /// LLQ frames of the burst, copied out of their entries (``TxBurst/scratchStride`` each).
+    let burstScratch: UnsafeMutableRawPointer
     let dma: DMAPort
     let msix: MSIXController?
     let clock: VirtualClock
@@ -95,6 +97,8 @@ public final class ENADevice: PCIDeviceModel {
         burstFrames.initialize(repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: TxBurst.capacity)
         burstRecords = .allocate(capacity: TxBurst.capacity)
         burstRecords.initialize(repeating: 0, count: TxBurst.capacity)
+        burstScratch = .allocate(byteCount: TxBurst.capacity * TxBurst.scratchStride, alignment: 64)
+        burstScratch.initializeMemory(as: UInt8.self, repeating: 0, count: TxBurst.capacity * TxBurst.scratchStride)
         dma = function.dma
         msix = function.msix
         clock = function.services.clock
@@ -114,6 +118,7 @@ public final class ENADevice: PCIDeviceModel {
         rxBuffers.deallocate()
         burstFrames.deallocate()
         burstRecords.deallocate()
+        burstScratch.deallocate()
     }
 
     // MARK: Host-side API
