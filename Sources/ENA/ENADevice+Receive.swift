@@ -174,8 +174,8 @@ extension ENADevice {
     }
 
     /// Delivering a burst, the posted buffer at the head of Rx queue `sq` when the frame fits
-    /// in it and both its descriptor and its `bytes` lie in the burst's windows: its request id
-    /// and where the frame goes. Nil otherwise, with nothing recorded: the general path
+    /// in it and the port gives windows for its descriptor and its `bytes`: its request id and
+    /// where the frame goes. Nil otherwise, with nothing recorded: the general path
     /// (``takeReceiveBuffers(_:bytes:_:)``) then takes the frame and reports what is wrong.
     @inline(__always)
     private func singleReceiveBuffer(
@@ -184,10 +184,10 @@ extension ENADevice {
         let cursor = sq.pointee.head
         guard w.batched, cursor != sq.pointee.tail, configuration.maxRxDescriptorsPerPacket >= 1 else { return nil }
         let address = sq.pointee.base &+ UInt64(cursor & (sq.pointee.depth &- 1)) &* UInt64(ENARxDescriptor.size)
-        guard let slot = w.descriptors.pointer(address, length: UInt64(ENARxDescriptor.size)) else { return nil }
+        guard let slot = window(&w.descriptors, address, ENARxDescriptor.size, .read) else { return nil }
         let d = ENARxDescriptor(loadingFrom: slot)
         guard d.phase == sq.pointee.phase(at: cursor), d.capacity >= bytes,
-            let target = w.buffers.pointer(d.bufferAddress, length: UInt64(bytes))
+            let target = window(&w.buffers, d.bufferAddress, bytes, .write)
         else { return nil }
         return (d.requestID, target)
     }
