@@ -107,7 +107,8 @@ extension ENADevice {
         let entry = llq.bytes + offset
         let d = ENATxDescriptor(loadingFrom: entry)
         let flags = ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | ENATxDescriptor.metaBit | ENATxDescriptor.phaseBit
-        let wanted = ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | (sq.pointee.phase(at: head) ? ENATxDescriptor.phaseBit : 0)
+        let wanted =
+            ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | (sq.pointee.phase(at: head) ? ENATxDescriptor.phaseBit : 0)
         let length = d.headerLength
         guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, d.length == 0, length >= 14,
             length <= entrySize &- headerOffset, length <= ENAConfiguration.maxFrameLength(mtu: features.mtu),

@@ -134,8 +134,10 @@ extension ENADevice {
             if cq.pointee.phase { bits |= ENARxCompletion.phaseBit }
             let address = cq.pointee.base &+ UInt64(cq.pointee.tail & (cq.pointee.depth &- 1)) &* UInt64(cq.pointee.entrySize)
             if let slot = w.completion(at: address, dma) {
-                ENARxCompletion(status: bits, length: UInt16(truncatingIfNeeded: frame.count), requestID: buffer.requestID, hash: hash)
-                    .store(to: slot)
+                ENARxCompletion(
+                    status: bits, length: UInt16(truncatingIfNeeded: frame.count), requestID: buffer.requestID, hash: hash
+                )
+                .store(to: slot)
                 cq.pointee.tail &+= 1
             } else {
                 completionNotWritable(sq.pointee.completionQueue, address)

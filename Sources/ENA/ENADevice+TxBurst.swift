@@ -43,7 +43,8 @@ extension ENADevice {
         guard let at = window(&w.ring, address, ENATxDescriptor.size, .read) else { return false }
         let d = ENATxDescriptor(loadingFrom: at)
         let flags = ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | ENATxDescriptor.metaBit | ENATxDescriptor.phaseBit
-        let wanted = ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | (sq.pointee.phase(at: cursor) ? ENATxDescriptor.phaseBit : 0)
+        let wanted =
+            ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | (sq.pointee.phase(at: cursor) ? ENATxDescriptor.phaseBit : 0)
         let length = d.length
         guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, length >= 14,
             length <= ENAConfiguration.maxFrameLength(mtu: features.mtu), d.requestID < depth,

@@ -118,7 +118,9 @@ struct BurstPathTests {
             buffer.host.copyBytes(from: f)
             let a = buffer.deviceAddress.value
             tx.post(ENATxDescriptor(length: 20, address: a, requestID: id, phase: tx.phase, first: true, last: false))
-            tx.post(ENATxDescriptor(length: UInt16(f.count - 20), address: a + 20, requestID: id, phase: tx.phase, first: false, last: true))
+            tx.post(
+                ENATxDescriptor(
+                    length: UInt16(f.count - 20), address: a + 20, requestID: id, phase: tx.phase, first: false, last: true))
             keep.append(buffer)
         case 2: tx.post(ENATxDescriptor(length: 0, address: 0, requestID: id, phase: tx.phase, first: true, last: true))
         case 3: keep.append(try tx.postFrame(f, requestID: 200))
