@@ -125,6 +125,11 @@ extension ENADevice {
             return -1
         }
         let sq = queues.submission + index
+        if w.batched, w.ringQueue != index {
+            w.ringQueue = index
+            w.descriptorRing = RingView()
+            w.completionRing = RingView()
+        }
         if let buffer = singleReceiveBuffer(sq, bytes: frame.count, &w) {
             // What the loop below does for a frame that fits the first buffer.
             let status = receiveStatus(frame, layout)
@@ -132,8 +137,12 @@ extension ENADevice {
             let cq = queues.completion + sq.pointee.completionQueue
             var bits = status | ENARxCompletion.bufferBit | ENARxCompletion.firstBit | ENARxCompletion.lastBit
             if cq.pointee.phase { bits |= ENARxCompletion.phaseBit }
-            let address = cq.pointee.base &+ UInt64(cq.pointee.tail & (cq.pointee.depth &- 1)) &* UInt64(cq.pointee.entrySize)
-            if let slot = w.completion(at: address, dma) {
+            let tail = cq.pointee.tail & (cq.pointee.depth &- 1)
+            let address = cq.pointee.base &+ UInt64(tail) &* UInt64(cq.pointee.entrySize)
+            if let slot = entry(
+                &w.completionRing, base: cq.pointee.base, index: tail, size: cq.pointee.entrySize, count: cq.pointee.depth,
+                .write) ?? w.completion(at: address, dma)
+            {
                 ENARxCompletion(
                     status: bits, length: UInt16(truncatingIfNeeded: frame.count), requestID: buffer.requestID, hash: hash
                 )
@@ -185,8 +194,11 @@ extension ENADevice {
     ) -> (requestID: UInt16, target: UnsafeMutableRawPointer)? {
         let cursor = sq.pointee.head
         guard w.batched, cursor != sq.pointee.tail, configuration.maxRxDescriptorsPerPacket >= 1 else { return nil }
-        let address = sq.pointee.base &+ UInt64(cursor & (sq.pointee.depth &- 1)) &* UInt64(ENARxDescriptor.size)
-        guard let slot = window(&w.descriptors, address, ENARxDescriptor.size, .read) else { return nil }
+        guard
+            let slot = entry(
+                &w.descriptorRing, base: sq.pointee.base, index: cursor & (sq.pointee.depth &- 1),
+                size: ENARxDescriptor.size, count: sq.pointee.depth, .read)
+        else { return nil }
         let d = ENARxDescriptor(loadingFrom: slot)
         guard d.phase == sq.pointee.phase(at: cursor), d.capacity >= bytes,
             let target = window(&w.buffers, d.bufferAddress, bytes, .write)
@@ -292,6 +304,10 @@ struct ReceiveWindows {
     var descriptors = DMAWindow()
     var buffers = DMAWindow()
     var completions = DMAWindow()
+    /// The Rx queue whose rings the burst's fast path holds (-1: none yet), and those rings.
+    var ringQueue = -1
+    var descriptorRing = RingView()
+    var completionRing = RingView()
 
     init(batched: Bool) { self.batched = batched }
 

@@ -25,8 +25,16 @@ enum TxBurst {
 
 /// The DMA windows of one burst: descriptor ring and buffers (both read).
 struct TxBurstWindows {
-    var ring = DMAWindow()
+    var ring = RingView()
     var buffers = DMAWindow()
+}
+
+/// A ring as one burst sees it: translated once, at its first use, when the port gives a window
+/// that holds every entry; otherwise each entry goes through a window of its own.
+struct RingView {
+    var taken = false
+    var host: UnsafeMutableRawPointer?
+    var entries = DMAWindow()
 }
 
 extension ENADevice {
@@ -39,8 +47,11 @@ extension ENADevice {
     ) -> Bool {
         let cursor = sq.pointee.head
         let depth = sq.pointee.depth
-        let address = sq.pointee.base &+ UInt64(cursor & (depth &- 1)) &* UInt64(ENATxDescriptor.size)
-        guard let at = window(&w.ring, address, ENATxDescriptor.size, .read) else { return false }
+        guard
+            let at = entry(
+                &w.ring, base: sq.pointee.base, index: cursor & (depth &- 1), size: ENATxDescriptor.size, count: depth,
+                .read)
+        else { return false }
         let d = ENATxDescriptor(loadingFrom: at)
         let flags = ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | ENATxDescriptor.metaBit | ENATxDescriptor.phaseBit
         let wanted =
@@ -62,11 +73,37 @@ extension ENADevice {
     /// TSO and the IPv4 / L4 checksum insertion bits of a descriptor's meta word.
     static let txOffloadBits: UInt32 = 1 << 7 | 1 << 13 | 1 << 14
 
+    /// Entry `index` (below `count`) of the ring of `count` entries of `size` bytes at `base`,
+    /// through `r`; nil when the port gives no window for it (no fault is recorded).
+    @inline(__always)
+    func entry(
+        _ r: inout RingView, base: UInt64, index: UInt16, size: Int, count: UInt16, _ access: DMAAccess
+    ) -> UnsafeMutableRawPointer? {
+        if !r.taken { take(&r, base: base, bytes: UInt64(size) &* UInt64(count), access) }
+        if let host = r.host { return host + Int(index) &* size }
+        return window(&r.entries, base &+ UInt64(index) &* UInt64(size), size, access)
+    }
+
+    /// Translates a whole ring for `r` (once per burst: out of line).
+    @inline(never)
+    private func take(_ r: inout RingView, base: UInt64, bytes: UInt64, _ access: DMAAccess) {
+        r.taken = true
+        r.host = dma.window(covering: IOVA(base), length: bytes, access: access)?.pointer(base, length: bytes)
+    }
+
     /// Host pointer for `length` bytes at `address` through `w`, taking a fresh window from the
     /// port when `w` does not hold them; nil when the port gives none (no fault is recorded).
     @inline(__always)
     func window(_ w: inout DMAWindow, _ address: UInt64, _ length: Int, _ access: DMAAccess) -> UnsafeMutableRawPointer? {
         if let p = w.pointer(address, length: UInt64(length)) { return p }
+        return refresh(&w, address, length, access)
+    }
+
+    /// The miss path of ``window(_:_:_:_:)`` (out of line).
+    @inline(never)
+    private func refresh(_ w: inout DMAWindow, _ address: UInt64, _ length: Int, _ access: DMAAccess)
+        -> UnsafeMutableRawPointer?
+    {
         guard let fresh = dma.window(covering: IOVA(address), length: UInt64(length), access: access) else { return nil }
         w = fresh
         return fresh.pointer(address, length: UInt64(length))
@@ -96,14 +133,16 @@ extension ENADevice {
         let cq = queues.completion + cqIndex
         let mask = cq.pointee.depth &- 1
         let entrySize = cq.pointee.entrySize
-        var ring = DMAWindow()
+        var ring = RingView()
         var posted = false
         for i in 0..<count {
             let record = burstRecords[i]
             guard record & TxBurst.wantsCompletion != 0 else { continue }
             let tail = cq.pointee.tail
-            let address = cq.pointee.base &+ UInt64(tail & mask) &* UInt64(entrySize)
-            guard let slot = window(&ring, address, ENATxCompletion.size, .write) else {
+            guard
+                let slot = entry(
+                    &ring, base: cq.pointee.base, index: tail & mask, size: entrySize, count: cq.pointee.depth, .write)
+            else {
                 // The general path records the fault (or writes staged memory).
                 let completion = ENATxCompletion(
                     requestID: UInt16(truncatingIfNeeded: record), status: 0, phase: false,
