@@ -120,7 +120,9 @@ extension ENADevice {
             for frame in frames { bytes &+= UInt64(frame.count) }
             counters.txPackets &+= UInt64(count)
             counters.txBytes &+= bytes
+            sendingBurst = true
             wire?.transmitFromPort(batch: frames)
+            sendingBurst = false
         } else {
             counters.txDrops &+= UInt64(count)
         }

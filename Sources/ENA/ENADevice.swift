@@ -65,6 +65,9 @@ public final class ENADevice: PCIDeviceModel {
     /// lies in guest memory, and its completion record (`TxBurst`).
     let burstFrames: UnsafeMutablePointer<UnsafeRawBufferPointer>
     let burstRecords: UnsafeMutablePointer<UInt64>
+    /// A burst is on the wire: a doorbell rung from a far end meanwhile (re-entrantly) sends its
+    /// packets one at a time, leaving the burst's storage to the burst.
+    @exclusivity(unchecked) var sendingBurst = false
     /// LLQ frames of the burst, copied out of their entries (``TxBurst/scratchStride`` each).
     let burstScratch: UnsafeMutableRawPointer
     let dma: DMAPort

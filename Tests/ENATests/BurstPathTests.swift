@@ -43,6 +43,31 @@ struct BurstPathTests {
         }
     }
 
+    @Test("a doorbell rung by a far end while a burst is on the wire sends its packets one at a time")
+    func doorbellDuringBurst() throws {
+        let b = try ENABench.ready()
+        let tx = try IOQueuePair(b, transmit: true, depth: 64)
+        var buffers: [DMABuffer] = []
+        for i in 0..<4 { buffers.append(try tx.postFrame(udpFrame(payload: 20 + i), requestID: UInt16(i))) }
+        let ringer = CallbackSink()
+        b.wire.addFarEnd(ringer)
+        ringer.onFirstFrame = {
+            for i in 4..<6 {
+                if let buffer = try? tx.postFrame(udpFrame(payload: 20 + i), requestID: UInt16(i)) { buffers.append(buffer) }
+            }
+            tx.ring()
+        }
+        tx.ring()
+        #expect(b.far.count == 6)
+        #expect(Set(b.far.frames) == Set((0..<6).map { udpFrame(payload: 20 + $0) }))
+        // The nested packets complete first (while the burst is still on the wire), as when
+        // the first frame was sent on its own.
+        #expect(tx.txCompletions().map(\.requestID) == [4, 5, 0, 1, 2, 3])
+        #expect(b.device.counters.txPackets == 6 && b.device.counters.txDrops == 0)
+        #expect(b.guestErrors.isEmpty)
+        withExtendedLifetime(buffers) {}
+    }
+
     /// Rounds of a random mix of packets (simple ones, checksum insertion, two descriptors,
     /// malformed ones, bad checksums, IPv6, oversize, unmapped buffers) against Rx buffers of
     /// mixed sizes (some too small, sometimes too few).
@@ -161,5 +186,15 @@ struct BurstPathTests {
         let copied = min(f.count, 96)
         bytes.replaceSubrange(32..<(32 + copied), with: f[0..<copied])
         tx.postEntry(bytes, burst: kind == 4 ? 0..<64 : 0..<128)
+    }
+}
+
+/// A far end that runs `onFirstFrame` once, from inside the first delivery.
+final class CallbackSink: FrameSink {
+    var onFirstFrame: (() -> Void)?
+    func receive(_ frame: UnsafeRawBufferPointer) {
+        guard let action = onFirstFrame else { return }
+        onFirstFrame = nil
+        action()
     }
 }
