@@ -21,7 +21,19 @@ extension ENADevice {
         let mask = sq.pointee.depth &- 1
         var posted = false
         defer { if posted { completionInterrupt(sq.pointee.completionQueue) } }
+        let bursts = shaper.isUnlimited && !sendingBurst && layout.descriptorsBeforeHeader >= 1
+        var burst = 0
+        defer { if burst > 0, sendBurst(count: burst, completionQueue: sq.pointee.completionQueue) { posted = true } }
         while sq.pointee.head != sq.pointee.tail, operational {
+            if bursts, takeSimpleLowLatencyPacket(sq, entrySize: entrySize, headerOffset: headerOffset, into: burst) {
+                burst &+= 1
+                guard burst == TxBurst.capacity else { continue }
+            }
+            if burst > 0 {
+                if sendBurst(count: burst, completionQueue: sq.pointee.completionQueue) { posted = true }
+                burst = 0
+                continue
+            }
             var packet = TxPacket()
             let head = sq.pointee.head
             let firstEntry = llq.bytes + sq.pointee.llqOffset + Int(head & mask) * entrySize
@@ -77,5 +89,39 @@ extension ENADevice {
             sq.pointee.head = next
             if finish(&packet, queue: index) { posted = true }
         }
+    }
+
+    /// Takes the LLQ packet at the head of `sq` into the burst at `slot` when it is simple: one
+    /// complete entry whose first descriptor (first and last, no meta descriptor, no TSO, no
+    /// checksum to insert) carries the whole frame as its inline header (a zero-length buffer).
+    /// The header is copied into the burst's scratch slot and the entry consumed, as the general
+    /// path does; false (nothing taken, nothing recorded) otherwise.
+    @inline(__always)
+    private func takeSimpleLowLatencyPacket(
+        _ sq: UnsafeMutablePointer<IOSubmissionQueueState>, entrySize: Int, headerOffset: Int, into slot: Int
+    ) -> Bool {
+        let head = sq.pointee.head
+        let depth = sq.pointee.depth
+        let offset = sq.pointee.llqOffset + Int(head & (depth &- 1)) &* entrySize
+        guard llq.isComplete(offset: offset, count: entrySize) else { return false }
+        let entry = llq.bytes + offset
+        let d = ENATxDescriptor(loadingFrom: entry)
+        let flags = ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | ENATxDescriptor.metaBit | ENATxDescriptor.phaseBit
+        let wanted =
+            ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | (sq.pointee.phase(at: head) ? ENATxDescriptor.phaseBit : 0)
+        let length = d.headerLength
+        guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, d.length == 0, length >= 14,
+            length <= entrySize &- headerOffset, length <= ENAConfiguration.maxFrameLength(mtu: features.mtu),
+            length <= TxBurst.scratchStride, d.requestID < depth, configuration.maxTxDescriptorsPerPacket >= 1
+        else { return false }
+        let frame = burstScratch + slot &* TxBurst.scratchStride
+        frame.copyMemory(from: entry + headerOffset, byteCount: length)
+        llq.consume(offset: offset, count: entrySize)
+        sq.pointee.head = head &+ 1
+        burstFrames[slot] = UnsafeRawBufferPointer(start: frame, count: length)
+        burstRecords[slot] = TxBurst.record(
+            requestID: d.requestID, head: (head &+ 1) & (depth &- 1),
+            complete: !sq.pointee.completionOnDemand || d.completionRequested)
+        return true
     }
 }

@@ -17,6 +17,30 @@ extension ENADevice {
         }
     }
 
+    /// A burst from the wire: each frame as ``receiveFromWire(_:)`` takes it. With no allowance
+    /// to apply the burst is delivered with its DMA windows kept from frame to frame (nothing
+    /// outside the device runs in between) and each completion queue signalled once at the end.
+    func receiveBatchFromWire(_ frames: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
+        guard linkUp, operational else {
+            counters.rxDrops &+= UInt64(frames.count)
+            return
+        }
+        guard shaper.isUnlimited, queues.count <= UInt64.bitWidth else {
+            for frame in frames { receiveFromWire(frame) }
+            return
+        }
+        var windows = ReceiveWindows(batched: true)
+        var signal: UInt64 = 0
+        for frame in frames {
+            let cq = deliver(frame, &windows)
+            if cq >= 0 { signal |= 1 << UInt64(cq) }
+        }
+        while signal != 0 {
+            completionInterrupt(signal.trailingZeroBitCount)
+            signal &= signal &- 1
+        }
+    }
+
     /// A frame leaving the instance: dropped while the link is down, then through the outbound
     /// allowances to the wire.
     func sendToWire(_ frame: UnsafeRawBufferPointer) {
@@ -70,17 +94,27 @@ extension ENADevice {
     }
 
     /// Writes a frame into the buffers of its Rx queue, one completion per buffer (first/last,
-    /// protocol and checksum results, RSS hash). Not enough buffers posted: dropped as an
-    /// overrun; more buffers than allowed per packet: dropped as buffers too small.
+    /// protocol and checksum results, RSS hash), and signals the queue. Not enough buffers
+    /// posted: dropped as an overrun; more buffers than allowed per packet: dropped as buffers
+    /// too small.
     func deliverReceived(_ frame: UnsafeRawBufferPointer) {
+        var windows = ReceiveWindows(batched: false)
+        let cq = deliver(frame, &windows)
+        if cq >= 0 { completionInterrupt(cq) }
+    }
+
+    /// ``deliverReceived(_:)`` without the interrupt: returns the completion queue written
+    /// (-1 when the frame was dropped), which the caller signals.
+    @inline(__always)
+    private func deliver(_ frame: UnsafeRawBufferPointer, _ w: inout ReceiveWindows) -> Int {
         guard operational, let layout = PacketLayout(frame), let source = frame.baseAddress else {
             counters.rxDrops &+= 1
-            return
+            return -1
         }
         guard frame.count <= ENAConfiguration.maxFrameLength(mtu: features.mtu) else {
             counters.rxOversize &+= 1
             counters.rxDrops &+= 1
-            return
+            return -1
         }
         let hash =
             features.rxOffloadsEnabled & 0x8 != 0
@@ -88,10 +122,41 @@ extension ENADevice {
         let index = receiveQueue(hash: hash)
         guard index >= 0 else {
             counters.rxDrops &+= 1
-            return
+            return -1
         }
         let sq = queues.submission + index
-        guard let buffers = takeReceiveBuffers(index, bytes: frame.count) else { return }
+        if w.batched, w.ringQueue != index {
+            w.ringQueue = index
+            w.descriptorRing = RingView()
+            w.completionRing = RingView()
+        }
+        if let buffer = singleReceiveBuffer(sq, bytes: frame.count, &w) {
+            // What the loop below does for a frame that fits the first buffer.
+            let status = receiveStatus(frame, layout)
+            buffer.target.copyMemory(from: source, byteCount: frame.count)
+            let cq = queues.completion + sq.pointee.completionQueue
+            var bits = status | ENARxCompletion.bufferBit | ENARxCompletion.firstBit | ENARxCompletion.lastBit
+            if cq.pointee.phase { bits |= ENARxCompletion.phaseBit }
+            let tail = cq.pointee.tail & (cq.pointee.depth &- 1)
+            let address = cq.pointee.base &+ UInt64(tail) &* UInt64(cq.pointee.entrySize)
+            if let slot = entry(
+                &w.completionRing, base: cq.pointee.base, index: tail, size: cq.pointee.entrySize, count: cq.pointee.depth,
+                .write) ?? w.completion(at: address, dma)
+            {
+                ENARxCompletion(
+                    status: bits, length: UInt16(truncatingIfNeeded: frame.count), requestID: buffer.requestID, hash: hash
+                )
+                .store(to: slot)
+                cq.pointee.tail &+= 1
+            } else {
+                completionNotWritable(sq.pointee.completionQueue, address)
+            }
+            sq.pointee.head &+= 1
+            counters.rxPackets &+= 1
+            counters.rxBytes &+= UInt64(frame.count)
+            return sq.pointee.completionQueue
+        }
+        guard let buffers = takeReceiveBuffers(index, bytes: frame.count, &w) else { return -1 }
         let status = receiveStatus(frame, layout)
         let cq = queues.completion + sq.pointee.completionQueue
         var offset = 0
@@ -105,7 +170,7 @@ extension ENADevice {
             if i == buffers &- 1 { bits |= ENARxCompletion.lastBit }
             if cq.pointee.phase { bits |= ENARxCompletion.phaseBit }
             let address = cq.pointee.base &+ UInt64(cq.pointee.tail & (cq.pointee.depth &- 1)) &* UInt64(cq.pointee.entrySize)
-            guard let slot = try? dma.hostPointer(IOVA(address), length: UInt64(ENARxCompletion.size), access: .write) else {
+            guard let slot = w.completion(at: address, dma) else {
                 completionNotWritable(sq.pointee.completionQueue, address)
                 break
             }
@@ -116,12 +181,34 @@ extension ENADevice {
         sq.pointee.head &+= UInt16(truncatingIfNeeded: buffers)
         counters.rxPackets &+= 1
         counters.rxBytes &+= UInt64(frame.count)
-        completionInterrupt(sq.pointee.completionQueue)
+        return sq.pointee.completionQueue
+    }
+
+    /// Delivering a burst, the posted buffer at the head of Rx queue `sq` when the frame fits
+    /// in it and the port gives windows for its descriptor and its `bytes`: its request id and
+    /// where the frame goes. Nil otherwise, with nothing recorded: the general path
+    /// (``takeReceiveBuffers(_:bytes:_:)``) then takes the frame and reports what is wrong.
+    @inline(__always)
+    private func singleReceiveBuffer(
+        _ sq: UnsafeMutablePointer<IOSubmissionQueueState>, bytes: Int, _ w: inout ReceiveWindows
+    ) -> (requestID: UInt16, target: UnsafeMutableRawPointer)? {
+        let cursor = sq.pointee.head
+        guard w.batched, cursor != sq.pointee.tail, configuration.maxRxDescriptorsPerPacket >= 1 else { return nil }
+        guard
+            let slot = entry(
+                &w.descriptorRing, base: sq.pointee.base, index: cursor & (sq.pointee.depth &- 1),
+                size: ENARxDescriptor.size, count: sq.pointee.depth, .read)
+        else { return nil }
+        let d = ENARxDescriptor(loadingFrom: slot)
+        guard d.phase == sq.pointee.phase(at: cursor), d.capacity >= bytes,
+            let target = window(&w.buffers, d.bufferAddress, bytes, .write)
+        else { return nil }
+        return (d.requestID, target)
     }
 
     /// Reads the posted descriptors that cover `bytes` into `rxDescriptors` and checks their
     /// buffers; nil (and the drop counted) when there are not enough or they cannot be used.
-    @inline(__always) private func takeReceiveBuffers(_ index: Int, bytes: Int) -> Int? {
+    @inline(__always) private func takeReceiveBuffers(_ index: Int, bytes: Int, _ w: inout ReceiveWindows) -> Int? {
         let sq = queues.submission + index
         let mask = sq.pointee.depth &- 1
         var cursor = sq.pointee.head
@@ -137,7 +224,7 @@ extension ENADevice {
                 return nil
             }
             let address = sq.pointee.base &+ UInt64(cursor & mask) &* UInt64(ENARxDescriptor.size)
-            guard let slot = try? dma.hostPointer(IOVA(address), length: 16, access: .read) else {
+            guard let slot = w.descriptor(at: address, dma) else {
                 descriptorNotReadable(index, cursor & mask, address)
                 return nil
             }
@@ -147,7 +234,7 @@ extension ENADevice {
                 return nil
             }
             let n = min(bytes &- covered, d.capacity)
-            guard let target = try? dma.hostPointer(IOVA(d.bufferAddress), length: UInt64(n), access: .write) else {
+            guard let target = w.buffer(at: d.bufferAddress, length: n, dma) else {
                 bufferNotWritable(index, d)
                 return nil
             }
@@ -204,5 +291,51 @@ extension ENADevice {
             if result.l4Error { status |= 1 << 14 }
         }
         return status
+    }
+}
+
+/// Where the receive path reaches guest memory. Delivering a burst (`batched`), it keeps a
+/// `DMAWindow` per use (descriptor ring, buffers, completion ring) from frame to frame, valid
+/// because nothing outside the device runs until the burst is delivered; one frame at a time it
+/// translates every access. Either way a failed access is translated by the port, which records
+/// the fault once.
+struct ReceiveWindows {
+    let batched: Bool
+    var descriptors = DMAWindow()
+    var buffers = DMAWindow()
+    var completions = DMAWindow()
+    /// The Rx queue whose rings the burst's fast path holds (-1: none yet), and those rings.
+    var ringQueue = -1
+    var descriptorRing = RingView()
+    var completionRing = RingView()
+
+    init(batched: Bool) { self.batched = batched }
+
+    /// The Rx descriptor at `address` (read).
+    @inline(__always) mutating func descriptor(at address: UInt64, _ dma: DMAPort) -> UnsafeMutableRawPointer? {
+        Self.pointer(&descriptors, batched, address, ENARxDescriptor.size, .read, dma)
+    }
+
+    /// `length` bytes of an Rx buffer at `address` (write).
+    @inline(__always) mutating func buffer(at address: UInt64, length: Int, _ dma: DMAPort) -> UnsafeMutableRawPointer? {
+        Self.pointer(&buffers, batched, address, length, .write, dma)
+    }
+
+    /// The Rx completion at `address` (write).
+    @inline(__always) mutating func completion(at address: UInt64, _ dma: DMAPort) -> UnsafeMutableRawPointer? {
+        Self.pointer(&completions, batched, address, ENARxCompletion.size, .write, dma)
+    }
+
+    /// Host pointer for `length` bytes at `address`, nil (fault recorded) when the access fails.
+    @inline(__always)
+    private static func pointer(
+        _ w: inout DMAWindow, _ batched: Bool, _ address: UInt64, _ length: Int, _ access: DMAAccess, _ dma: DMAPort
+    ) -> UnsafeMutableRawPointer? {
+        if let p = w.pointer(address, length: UInt64(length)) { return p }
+        if batched, let fresh = dma.window(covering: IOVA(address), length: UInt64(length), access: access) {
+            w = fresh
+            if let p = fresh.pointer(address, length: UInt64(length)) { return p }
+        }
+        return try? dma.hostPointer(IOVA(address), length: UInt64(length), access: access)
     }
 }

@@ -24,11 +24,28 @@ extension ENADevice {
 
     /// Sends the packets of host-memory Tx queue `index` from head to tail. A packet whose last
     /// descriptor has not been posted yet stays for the next doorbell.
+    ///
+    /// Simple packets (see ``TxBurst``) are gathered and sent to the wire as bursts when no
+    /// allowance applies; any other packet first sends the burst so far, then takes the general
+    /// path. Either way each packet is sent, dropped and completed as the general path does.
     private func transmitHost(_ index: Int) {
         let sq = queues.submission + index
         let mask = sq.pointee.depth &- 1
         var posted = false
+        let bursts = shaper.isUnlimited && !sendingBurst
+        var burst = 0
+        var windows = TxBurstWindows()
         while sq.pointee.head != sq.pointee.tail, operational {
+            if bursts, takeSimplePacket(sq, into: burst, &windows) {
+                burst &+= 1
+                guard burst == TxBurst.capacity else { continue }
+            }
+            if burst > 0 {
+                if sendBurst(count: burst, completionQueue: sq.pointee.completionQueue) { posted = true }
+                burst = 0
+                windows = TxBurstWindows()
+                continue
+            }
             var packet = TxPacket()
             var cursor = sq.pointee.head
             while !packet.complete {
@@ -57,6 +74,7 @@ extension ENADevice {
             sq.pointee.head = cursor
             if finish(&packet, queue: index) { posted = true }
         }
+        if burst > 0, sendBurst(count: burst, completionQueue: sq.pointee.completionQueue) { posted = true }
         if posted { completionInterrupt(sq.pointee.completionQueue) }
     }
 
@@ -190,7 +208,7 @@ extension ENADevice {
     }
 
     /// Writes a Tx completion at the CQ tail (the phase comes from the tail).
-    private func postTxCompletion(_ completion: ENATxCompletion, to cqIndex: Int) -> Bool {
+    func postTxCompletion(_ completion: ENATxCompletion, to cqIndex: Int) -> Bool {
         let cq = queues.completion + cqIndex
         let address = cq.pointee.base &+ UInt64(cq.pointee.tail & (cq.pointee.depth &- 1)) &* UInt64(cq.pointee.entrySize)
         guard let slot = try? dma.hostPointer(IOVA(address), length: UInt64(ENATxCompletion.size), access: .write) else {

@@ -61,6 +61,15 @@ public final class ENADevice: PCIDeviceModel {
     /// The Rx descriptors and buffer pointers of the frame being received.
     let rxDescriptors: UnsafeMutablePointer<ENARxDescriptor>
     let rxBuffers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// The burst of simple Tx packets being gathered (see `transmitHost`): each frame where it
+    /// lies in guest memory, and its completion record (`TxBurst`).
+    let burstFrames: UnsafeMutablePointer<UnsafeRawBufferPointer>
+    let burstRecords: UnsafeMutablePointer<UInt64>
+    /// A burst is on the wire: a doorbell rung from a far end meanwhile (re-entrantly) sends its
+    /// packets one at a time, leaving the burst's storage to the burst.
+    @exclusivity(unchecked) var sendingBurst = false
+    /// LLQ frames of the burst, copied out of their entries (``TxBurst/scratchStride`` each).
+    let burstScratch: UnsafeMutableRawPointer
     let dma: DMAPort
     let msix: MSIXController?
     let clock: VirtualClock
@@ -87,6 +96,12 @@ public final class ENADevice: PCIDeviceModel {
             count: configuration.maxRxDescriptorsPerPacket)
         rxBuffers = .allocate(capacity: configuration.maxRxDescriptorsPerPacket)
         rxBuffers.initialize(repeating: nil, count: configuration.maxRxDescriptorsPerPacket)
+        burstFrames = .allocate(capacity: TxBurst.capacity)
+        burstFrames.initialize(repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: TxBurst.capacity)
+        burstRecords = .allocate(capacity: TxBurst.capacity)
+        burstRecords.initialize(repeating: 0, count: TxBurst.capacity)
+        burstScratch = .allocate(byteCount: TxBurst.capacity * TxBurst.scratchStride, alignment: 64)
+        burstScratch.initializeMemory(as: UInt8.self, repeating: 0, count: TxBurst.capacity * TxBurst.scratchStride)
         dma = function.dma
         msix = function.msix
         clock = function.services.clock
@@ -104,6 +119,9 @@ public final class ENADevice: PCIDeviceModel {
         frameScratch.deallocate()
         rxDescriptors.deallocate()
         rxBuffers.deallocate()
+        burstFrames.deallocate()
+        burstRecords.deallocate()
+        burstScratch.deallocate()
     }
 
     // MARK: Host-side API
@@ -220,4 +238,7 @@ public final class ENADevice: PCIDeviceModel {
 final class ENAWirePort: FrameSink {
     @exclusivity(unchecked) var device: Unmanaged<ENADevice>?
     func receive(_ frame: UnsafeRawBufferPointer) { device?._withUnsafeGuaranteedRef { $0.receiveFromWire(frame) } }
+    func receive(batch frames: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
+        device?._withUnsafeGuaranteedRef { $0.receiveBatchFromWire(frames) }
+    }
 }

@@ -80,6 +80,41 @@ public final class Wire {
         deliveryEnded()
     }
 
+    /// Called by the NIC for a burst: counts every frame and delivers the whole burst to each
+    /// far-end sink in turn (``FrameSink/receive(batch:)``), in attach order. Each sink sees the
+    /// frames in the order given, as with one ``transmitFromPort(_:)`` per frame; only the
+    /// interleaving between sinks differs.
+    public func transmitFromPort(batch frames: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
+        guard !frames.isEmpty else { return }
+        framesFromPort &+= UInt64(frames.count)
+        bytesFromPort &+= Self.byteCount(frames)
+        deliveries &+= 1
+        farEndsReference._withUnsafeGuaranteedRef { list in
+            for i in 0..<list.count {
+                list.references[i]._withUnsafeGuaranteedRef { $0.sink.receive(batch: frames) }
+            }
+        }
+        deliveryEnded()
+    }
+
+    /// Called by a peer or generator for a burst: counts every frame and delivers the burst to
+    /// the port, if connected (``FrameSink/receive(batch:)``).
+    public func transmitToPort(batch frames: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
+        guard !frames.isEmpty else { return }
+        framesToPort &+= UInt64(frames.count)
+        bytesToPort &+= Self.byteCount(frames)
+        guard let target = portReference else { return }
+        deliveries &+= 1
+        target._withUnsafeGuaranteedRef { $0.sink.receive(batch: frames) }
+        deliveryEnded()
+    }
+
+    @inline(__always) private static func byteCount(_ frames: UnsafeBufferPointer<UnsafeRawBufferPointer>) -> UInt64 {
+        var bytes: UInt64 = 0
+        for frame in frames { bytes &+= UInt64(frame.count) }
+        return bytes
+    }
+
     /// Called by a peer or generator: counts the frame and delivers it to the port, if connected.
     public func transmitToPort(_ frame: UnsafeRawBufferPointer) {
         framesToPort &+= 1

@@ -30,4 +30,10 @@ public final class WireLoopback: FrameSink {
         framesLooped &+= 1
         wire?._withUnsafeGuaranteedRef { $0.transmitToPort(frame) }
     }
+
+    /// Sends a burst back towards the port as one burst.
+    public func receive(batch frames: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
+        framesLooped &+= UInt64(frames.count)
+        wire?._withUnsafeGuaranteedRef { $0.transmitToPort(batch: frames) }
+    }
 }

@@ -71,3 +71,43 @@ private final class Log {
     recorder.removeAll()
     #expect(recorder.count == 0 && recorder.frames.isEmpty && recorder.byteCount == 0)
 }
+
+/// Frames of the given lengths as one burst.
+private func withBurst(_ lengths: [Int], _ body: (UnsafeBufferPointer<UnsafeRawBufferPointer>) -> Void) {
+    let storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, lengths.reduce(0, +)), alignment: 8)
+    defer { storage.deallocate() }
+    var offset = 0
+    let frames = lengths.map { n -> UnsafeRawBufferPointer in
+        defer { offset += n }
+        return UnsafeRawBufferPointer(start: storage + offset, count: n)
+    }
+    frames.withUnsafeBufferPointer(body)
+}
+
+@Test func burstsReachEachFarEndInOrderOneSinkAfterTheOtherAndAreCounted() {
+    let wire = Wire()
+    let log = Log()
+    wire.connectPort(LoggingSink("port", log: log))
+    wire.addFarEnd(LoggingSink("a", log: log))
+    wire.addFarEnd(LoggingSink("b", log: log))
+    withBurst([60, 42, 70]) { wire.transmitFromPort(batch: $0) }
+    #expect(log.entries == ["a:60", "a:42", "a:70", "b:60", "b:42", "b:70"])
+    #expect(wire.framesFromPort == 3 && wire.bytesFromPort == 172)
+    withBurst([]) { wire.transmitFromPort(batch: $0) }
+    #expect(wire.framesFromPort == 3)
+    log.entries = []
+    withBurst([64, 65]) { wire.transmitToPort(batch: $0) }
+    #expect(log.entries == ["port:64", "port:65"])
+    #expect(wire.framesToPort == 2 && wire.bytesToPort == 129)
+}
+
+@Test func aLoopbackSendsABurstBackAsOne() {
+    let wire = Wire()
+    let log = Log()
+    wire.connectPort(LoggingSink("port", log: log))
+    let loopback = WireLoopback()
+    loopback.attach(to: wire)
+    withBurst([60, 61]) { wire.transmitFromPort(batch: $0) }
+    #expect(log.entries == ["port:60", "port:61"])
+    #expect(loopback.framesLooped == 2 && wire.framesToPort == 2 && wire.bytesToPort == 121)
+}

@@ -1,0 +1,164 @@
+import Network
+import PCIe
+
+/// The simple Tx packets of one doorbell, gathered so they reach the wire as one burst.
+///
+/// A simple packet is one descriptor (first and last, no meta descriptor, no TSO, no checksum to
+/// insert) whose buffer the device can read: the frame is sent from where it lies, exactly as
+/// the general path sends a one-buffer packet. Anything else ends the burst and takes the
+/// general path. Descriptors and buffers are reached through `DMAWindow`s taken for the burst
+/// and dropped when it is sent (the wire runs code outside the device); a window the port will
+/// not give means the general path, which records the fault.
+enum TxBurst {
+    /// Packets per burst (the device's gather list).
+    static let capacity = 32
+    /// Bytes per frame of the burst's scratch (LLQ inline headers, at most an entry).
+    static let scratchStride = 256
+    /// Record bit: the packet's completion is to be posted.
+    static let wantsCompletion: UInt64 = 1 << 32
+
+    /// The completion record of a packet: request id, SQ head after it, whether to complete it.
+    @inline(__always) static func record(requestID: UInt16, head: UInt16, complete: Bool) -> UInt64 {
+        UInt64(requestID) | UInt64(head) << 16 | (complete ? wantsCompletion : 0)
+    }
+}
+
+/// The DMA windows of one burst: descriptor ring and buffers (both read).
+struct TxBurstWindows {
+    var ring = RingView()
+    var buffers = DMAWindow()
+}
+
+/// A ring as one burst sees it: translated once, at its first use, when the port gives a window
+/// that holds every entry; otherwise each entry goes through a window of its own.
+struct RingView {
+    var taken = false
+    var host: UnsafeMutableRawPointer?
+    var entries = DMAWindow()
+}
+
+extension ENADevice {
+    /// Takes the packet at the head of host Tx queue `sq` into the burst at `slot` when it is a
+    /// simple packet (see ``TxBurst``), moving the head past it; false (nothing taken, nothing
+    /// recorded) otherwise.
+    @inline(__always)
+    func takeSimplePacket(
+        _ sq: UnsafeMutablePointer<IOSubmissionQueueState>, into slot: Int, _ w: inout TxBurstWindows
+    ) -> Bool {
+        let cursor = sq.pointee.head
+        let depth = sq.pointee.depth
+        guard
+            let at = entry(
+                &w.ring, base: sq.pointee.base, index: cursor & (depth &- 1), size: ENATxDescriptor.size, count: depth,
+                .read)
+        else { return false }
+        let d = ENATxDescriptor(loadingFrom: at)
+        let flags = ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | ENATxDescriptor.metaBit | ENATxDescriptor.phaseBit
+        let wanted =
+            ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | (sq.pointee.phase(at: cursor) ? ENATxDescriptor.phaseBit : 0)
+        let length = d.length
+        guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, length >= 14,
+            length <= ENAConfiguration.maxFrameLength(mtu: features.mtu), d.requestID < depth,
+            configuration.maxTxDescriptorsPerPacket >= 1,
+            let source = window(&w.buffers, d.bufferAddress, length, .read)
+        else { return false }
+        sq.pointee.head = cursor &+ 1
+        burstFrames[slot] = UnsafeRawBufferPointer(start: source, count: length)
+        burstRecords[slot] = TxBurst.record(
+            requestID: d.requestID, head: (cursor &+ 1) & (depth &- 1),
+            complete: !sq.pointee.completionOnDemand || d.completionRequested)
+        return true
+    }
+
+    /// TSO and the IPv4 / L4 checksum insertion bits of a descriptor's meta word.
+    static let txOffloadBits: UInt32 = 1 << 7 | 1 << 13 | 1 << 14
+
+    /// Entry `index` (below `count`) of the ring of `count` entries of `size` bytes at `base`,
+    /// through `r`; nil when the port gives no window for it (no fault is recorded).
+    @inline(__always)
+    func entry(
+        _ r: inout RingView, base: UInt64, index: UInt16, size: Int, count: UInt16, _ access: DMAAccess
+    ) -> UnsafeMutableRawPointer? {
+        if !r.taken { take(&r, base: base, bytes: UInt64(size) &* UInt64(count), access) }
+        if let host = r.host { return host + Int(index) &* size }
+        return window(&r.entries, base &+ UInt64(index) &* UInt64(size), size, access)
+    }
+
+    /// Translates a whole ring for `r` (once per burst: out of line).
+    @inline(never)
+    private func take(_ r: inout RingView, base: UInt64, bytes: UInt64, _ access: DMAAccess) {
+        r.taken = true
+        r.host = dma.window(covering: IOVA(base), length: bytes, access: access)?.pointer(base, length: bytes)
+    }
+
+    /// Host pointer for `length` bytes at `address` through `w`, taking a fresh window from the
+    /// port when `w` does not hold them; nil when the port gives none (no fault is recorded).
+    @inline(__always)
+    func window(_ w: inout DMAWindow, _ address: UInt64, _ length: Int, _ access: DMAAccess) -> UnsafeMutableRawPointer? {
+        if let p = w.pointer(address, length: UInt64(length)) { return p }
+        return refresh(&w, address, length, access)
+    }
+
+    /// The miss path of ``window(_:_:_:_:)`` (out of line).
+    @inline(never)
+    private func refresh(_ w: inout DMAWindow, _ address: UInt64, _ length: Int, _ access: DMAAccess)
+        -> UnsafeMutableRawPointer?
+    {
+        guard let fresh = dma.window(covering: IOVA(address), length: UInt64(length), access: access) else { return nil }
+        w = fresh
+        return fresh.pointer(address, length: UInt64(length))
+    }
+
+    /// Sends the `count` packets of the burst (counted as sent, or as dropped while the link is
+    /// down) and posts their completions to CQ `cqIndex`; returns whether one was posted. Nothing
+    /// is posted when the device was reset while the frames were on the wire.
+    func sendBurst(count: Int, completionQueue cqIndex: Int) -> Bool {
+        let frames = UnsafeBufferPointer(start: UnsafePointer(burstFrames), count: count)
+        let life = generation
+        if linkUp {
+            var bytes: UInt64 = 0
+            for frame in frames { bytes &+= UInt64(frame.count) }
+            counters.txPackets &+= UInt64(count)
+            counters.txBytes &+= bytes
+            sendingBurst = true
+            wire?.transmitFromPort(batch: frames)
+            sendingBurst = false
+        } else {
+            counters.txDrops &+= UInt64(count)
+        }
+        guard generation == life, cqIndex < queues.count, queues.completion[cqIndex].exists else { return false }
+        return postTxCompletions(count: count, to: cqIndex)
+    }
+
+    /// Writes the completions the burst's records ask for at the tail of CQ `cqIndex`.
+    private func postTxCompletions(count: Int, to cqIndex: Int) -> Bool {
+        let cq = queues.completion + cqIndex
+        let mask = cq.pointee.depth &- 1
+        let entrySize = cq.pointee.entrySize
+        var ring = RingView()
+        var posted = false
+        for i in 0..<count {
+            let record = burstRecords[i]
+            guard record & TxBurst.wantsCompletion != 0 else { continue }
+            let tail = cq.pointee.tail
+            guard
+                let slot = entry(
+                    &ring, base: cq.pointee.base, index: tail & mask, size: entrySize, count: cq.pointee.depth, .write)
+            else {
+                // The general path records the fault (or writes staged memory).
+                let completion = ENATxCompletion(
+                    requestID: UInt16(truncatingIfNeeded: record), status: 0, phase: false,
+                    submissionQueueHead: UInt16(truncatingIfNeeded: record >> 16))
+                if postTxCompletion(completion, to: cqIndex) { posted = true }
+                continue
+            }
+            // ena_eth_io_tx_cdesc: req_id, status 0, phase (bit 24), sq_head_idx.
+            let phase: UInt64 = cq.pointee.phase ? 1 << 24 : 0
+            let word = (record & 0xFFFF) | phase | (record >> 16 & 0xFFFF) << 48
+            slot.storeBytes(of: word.littleEndian, as: UInt64.self)
+            cq.pointee.tail = tail &+ 1
+            posted = true
+        }
+        return posted
+    }
+}

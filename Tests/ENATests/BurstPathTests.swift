@@ -1,0 +1,200 @@
+import ENA
+import Network
+import PCIe
+import TestSupport
+import Testing
+
+/// The Tx and Rx burst paths (unlimited allowances) against the general one-frame-at-a-time
+/// path (allowances so large they never shape, which takes every frame on its own): the same
+/// driver actions through a loopback plug must leave the same guest memory, counters, errors and
+/// frames on the wire.
+@Suite("ENA burst paths")
+struct BurstPathTests {
+    /// What a driver and the far end can observe.
+    struct Observed: Equatable {
+        var txCompletions: [UInt8]
+        var rxCompletions: [UInt8]
+        var rxBuffers: [[UInt8]]
+        var counters: ENACounters
+        var errors: [String]
+        var faults: Int
+        var frames: [[UInt8]]
+        var wire: [UInt64]
+    }
+
+    static let neverShaped = NitroAllowances(
+        packetsPerSecond: 1_000_000_000, packetBurst: 1 << 30, inboundBitsPerSecond: 1 << 50,
+        outboundBitsPerSecond: 1 << 50, bandwidthBurstBytes: 1 << 40, queueCapacity: 4)
+
+    @Test("bursts leave exactly what frames one at a time leave", arguments: [false, true])
+    func burstsMatchTheGeneralPath(lowLatency: Bool) throws {
+        for seed in UInt64(1)...6 {
+            let bursts = try run(.unlimited, seed: seed, lowLatency: lowLatency)
+            let general = try run(Self.neverShaped, seed: seed, lowLatency: lowLatency)
+            #expect(bursts.counters.txPackets > 50 && bursts.counters.rxPackets > 20)
+            #expect(bursts.counters == general.counters, "seed \(seed)")
+            #expect(bursts.errors == general.errors, "seed \(seed)")
+            #expect(bursts.faults == general.faults, "seed \(seed)")
+            #expect(bursts.frames == general.frames, "seed \(seed)")
+            #expect(bursts.wire == general.wire, "seed \(seed)")
+            #expect(bursts.txCompletions == general.txCompletions, "seed \(seed)")
+            #expect(bursts.rxCompletions == general.rxCompletions, "seed \(seed)")
+            #expect(bursts.rxBuffers == general.rxBuffers, "seed \(seed)")
+        }
+    }
+
+    @Test("a doorbell rung by a far end while a burst is on the wire sends its packets one at a time")
+    func doorbellDuringBurst() throws {
+        let b = try ENABench.ready()
+        let tx = try IOQueuePair(b, transmit: true, depth: 64)
+        var buffers: [DMABuffer] = []
+        for i in 0..<4 { buffers.append(try tx.postFrame(udpFrame(payload: 20 + i), requestID: UInt16(i))) }
+        let ringer = CallbackSink()
+        b.wire.addFarEnd(ringer)
+        ringer.onFirstFrame = {
+            for i in 4..<6 {
+                if let buffer = try? tx.postFrame(udpFrame(payload: 20 + i), requestID: UInt16(i)) { buffers.append(buffer) }
+            }
+            tx.ring()
+        }
+        tx.ring()
+        #expect(b.far.count == 6)
+        #expect(Set(b.far.frames) == Set((0..<6).map { udpFrame(payload: 20 + $0) }))
+        // The nested packets complete first (while the burst is still on the wire), as when
+        // the first frame was sent on its own.
+        #expect(tx.txCompletions().map(\.requestID) == [4, 5, 0, 1, 2, 3])
+        #expect(b.device.counters.txPackets == 6 && b.device.counters.txDrops == 0)
+        #expect(b.guestErrors.isEmpty)
+        withExtendedLifetime(buffers) {}
+    }
+
+    /// Rounds of a random mix of packets (simple ones, checksum insertion, two descriptors,
+    /// malformed ones, bad checksums, IPv6, oversize, unmapped buffers) against Rx buffers of
+    /// mixed sizes (some too small, sometimes too few).
+    private func run(_ allowances: NitroAllowances, seed: UInt64, lowLatency: Bool) throws -> Observed {
+        let b = try ENABench.ready(ENAConfiguration(queuePairs: 1, allowances: allowances))
+        let loopback = WireLoopback()
+        loopback.attach(to: b.wire)
+        let tx = try IOQueuePair(b, transmit: true, depth: 64, lowLatency: lowLatency)
+        let rx = try IOQueuePair(b, transmit: false, depth: 64)
+        var random = SplitMix64(seed: seed)
+        var keep: [DMABuffer] = []
+        var rxBuffers: [DMABuffer] = []
+        for round in 0..<8 {
+            // Odd rounds: buffers of one allocation (as a driver's pool), even: one allocation each.
+            let pool = try b.access.allocateDMA(24 * 2048)
+            rxBuffers.append(pool)
+            for i in 0..<24 {
+                let size = [2048, 2048, 2048, 2048, 128, 64][Int(random.next() % 6)]
+                let address: UInt64
+                if round % 2 == 1 {
+                    address = pool.deviceAddress.value + UInt64(i * 2048)
+                } else {
+                    let buffer = try b.access.allocateDMA(size)
+                    rxBuffers.append(buffer)
+                    address = buffer.deviceAddress.value
+                }
+                rx.post(
+                    ENARxDescriptor(
+                        length: UInt16(size), address: address, requestID: UInt16((round * 24 + i) % 64), phase: rx.phase))
+            }
+            rx.ring()
+            for i in 0..<(10 + round * 3) {
+                let id = UInt16((round * 40 + i) % 64)
+                if lowLatency {
+                    try postEntry(tx, kind: Int(random.next() % 8), id: id, &random, &keep)
+                } else {
+                    try postHost(tx, kind: Int(random.next() % 12), id: id, &random, &keep)
+                }
+            }
+            tx.ring()
+        }
+        return Observed(
+            txCompletions: Array(tx.cq.host), rxCompletions: Array(rx.cq.host), rxBuffers: rxBuffers.map { Array($0.host) },
+            counters: b.device.counters, errors: b.guestErrors.map(\.detail), faults: b.bus.services.faults.total,
+            frames: b.far.frames, wire: [b.wire.framesFromPort, b.wire.bytesFromPort, b.wire.framesToPort, b.wire.bytesToPort])
+    }
+
+    private func frame(_ random: inout SplitMix64) -> [UInt8] {
+        switch random.next() % 5 {
+        case 0:
+            return FrameBuilder.tcp6(
+                source: MACAddress(0x0200_0000_0001), destination: MACAddress(0x0212_3456_789a),
+                sourceIP: IPv6Address(high: 0x2001_0db8, low: 1), destinationIP: IPv6Address(high: 0x2001_0db8, low: 2),
+                sourcePort: 443, destinationPort: 51000, payload: FrameBuilder.pattern(length: 30, seed: 3))
+        case 1:
+            var f = udpFrame(payload: 18 + Int(random.next() % 100))
+            f[14 + Int(random.next() % 28)] ^= 0x5A  // a bad header or checksum
+            return f
+        default:
+            return udpFrame(payload: 18 + Int(random.next() % 200), sourcePort: UInt16(truncatingIfNeeded: random.next()))
+        }
+    }
+
+    private func postHost(
+        _ tx: IOQueuePair, kind: Int, id: UInt16, _ random: inout SplitMix64, _ keep: inout [DMABuffer]
+    ) throws {
+        let f = frame(&random)
+        switch kind {
+        case 0: keep.append(try tx.postFrame(f, requestID: id, l3: true, l4: true))
+        case 1:
+            // Two descriptors.
+            let buffer = try tx.bench.access.allocateDMA(f.count)
+            buffer.host.copyBytes(from: f)
+            let a = buffer.deviceAddress.value
+            tx.post(ENATxDescriptor(length: 20, address: a, requestID: id, phase: tx.phase, first: true, last: false))
+            tx.post(
+                ENATxDescriptor(
+                    length: UInt16(f.count - 20), address: a + 20, requestID: id, phase: tx.phase, first: false, last: true))
+            keep.append(buffer)
+        case 2: tx.post(ENATxDescriptor(length: 0, address: 0, requestID: id, phase: tx.phase, first: true, last: true))
+        case 3: keep.append(try tx.postFrame(f, requestID: 200))
+        case 4: keep.append(try tx.postFrame(Array(f[0..<10]), requestID: id))
+        case 5: keep.append(try tx.postFrame(f + [UInt8](repeating: 1, count: 1600), requestID: id))
+        case 6:
+            tx.post(
+                ENATxDescriptor(length: 60, address: 0x7000_0000, requestID: id, phase: tx.phase, first: true, last: true))
+        default: keep.append(try tx.postFrame(f, requestID: id))
+        }
+    }
+
+    private func postEntry(
+        _ tx: IOQueuePair, kind: Int, id: UInt16, _ random: inout SplitMix64, _ keep: inout [DMABuffer]
+    ) throws {
+        var f = frame(&random)
+        var bodyLength = 0
+        var body: DMABuffer?
+        switch kind {
+        case 0:
+            // Header inline, the rest from a buffer (general path).
+            let buffer = try tx.bench.access.allocateDMA(f.count)
+            buffer.host.copyBytes(from: f)
+            body = buffer
+            keep.append(buffer)
+            bodyLength = f.count - 42
+            f = Array(f[0..<42])
+        case 1: f = Array(f[0..<10])
+        case 2: f += [UInt8](repeating: 0, count: 200)  // longer than the entry holds
+        default: f = Array(f.prefix(96))
+        }
+        var bytes = [UInt8](repeating: 0, count: 128)
+        let header = min(f.count, 255)
+        let d = ENATxDescriptor(
+            length: UInt16(bodyLength), address: (body?.deviceAddress.value ?? 0) + 42, requestID: kind == 3 ? 300 : id,
+            phase: tx.phase, first: true, last: true, headerLength: UInt8(header))
+        bytes.withUnsafeMutableBytes { p in if let base = p.baseAddress { d.store(to: base) } }
+        let copied = min(f.count, 96)
+        bytes.replaceSubrange(32..<(32 + copied), with: f[0..<copied])
+        tx.postEntry(bytes, burst: kind == 4 ? 0..<64 : 0..<128)
+    }
+}
+
+/// A far end that runs `onFirstFrame` once, from inside the first delivery.
+final class CallbackSink: FrameSink {
+    var onFirstFrame: (() -> Void)?
+    func receive(_ frame: UnsafeRawBufferPointer) {
+        guard let action = onFirstFrame else { return }
+        onFirstFrame = nil
+        action()
+    }
+}
