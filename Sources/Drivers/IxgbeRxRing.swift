@@ -1,4 +1,3 @@
-import CMemoryHints
 import Intel82599
 import PCIe
 
@@ -42,13 +41,7 @@ final class IxgbeRxRing {
     /// Asks the CPU for the lines of ``buffers`` holding `count` entries from `first` (the shadow
     /// entries a batch reads and writes; cold when many queues take turns).
     @usableFromInline @inline(__always) func prefetchShadow(from first: Int, count: Int) {
-        let mask = entries &- 1
-        var i = 0
-        while i < count {
-            mh_prefetch_write(buffers + ((first &+ i) & mask))
-            i &+= 64 / MemoryLayout<Int32>.stride
-        }
-        if count > 0 { mh_prefetch_write(buffers + ((first &+ count &- 1) & mask)) }
+        prefetchRingSlots(buffers, stride: MemoryLayout<Int32>.stride, entries: entries, from: first, count: count)
     }
 
     /// Programs the ring (datasheet §4.6.7, ixgbevf's `configure_rx_ring`): queue off, base,

@@ -1,4 +1,3 @@
-import CMemoryHints
 import Intel82599
 import PCIe
 
@@ -42,13 +41,7 @@ final class IxgbeTxRing {
     /// Asks the CPU for the lines of ``buffers`` holding `count` entries from `first` (the shadow
     /// entries a batch reads and writes; cold when many queues take turns).
     @usableFromInline @inline(__always) func prefetchShadow(from first: Int, count: Int) {
-        let mask = entries &- 1
-        var i = 0
-        while i < count {
-            mh_prefetch_write(buffers + ((first &+ i) & mask))
-            i &+= 64 / MemoryLayout<Int32>.stride
-        }
-        if count > 0 { mh_prefetch_write(buffers + ((first &+ count &- 1) & mask)) }
+        prefetchRingSlots(buffers, stride: MemoryLayout<Int32>.stride, entries: entries, from: first, count: count)
     }
 
     /// Programs the ring (datasheet §4.6.8): queue off, base, length, head = tail = 0, thresholds
@@ -138,11 +131,7 @@ final class IxgbeTxRing {
     /// ixgbe driver does): reclaim reads the ones the device wrote back, the batch writes the
     /// next ones, and with many queues busy in turn both are cold.
     @usableFromInline @inline(__always) func prefetchDescriptors(_ ring: UnsafeMutableRawPointer, from first: Int, count: Int) {
-        var i = 0
-        while i < count {
-            mh_prefetch_write(ring + ((first &+ i) & (entries &- 1)) &* D.size)
-            i &+= 64 / D.size
-        }
+        prefetchRingSlots(ring, stride: D.size, entries: entries, from: first, count: count)
     }
 
     /// Queues up to `frames.count` buffers of `pool` (ixy's `ixgbe_tx_batch`): reclaims first,

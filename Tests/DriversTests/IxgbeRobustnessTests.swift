@@ -188,15 +188,20 @@ struct IxgbeRobustnessTests {
 struct IxgbeHostileDeviceTests {
     typealias V = Intel82599VFRegisters
 
-    @Test("an RX write-back longer than its buffer is dropped and counted, never handed out; a restart resyncs")
-    func oversizedWriteBackIsDropped() throws {
-        let bench = try IxgbeBench(vfCount: 2)
+    /// Host view of VF 0's receive descriptor 0, found through the ring base the driver programmed.
+    private func firstReceiveDescriptor(of bench: IxgbeBench) throws -> UnsafeMutableRawPointer {
         let vf = bench.bus.access(bench.pf.vfAddresses[0])
         let bar = BARIndex(clamping: 0)
         let ring =
             UInt64(vf.read32(bar, UInt64(V.VFRDBAL.offset(0))))
             | UInt64(vf.read32(bar, UInt64(V.VFRDBAH.offset(0)))) << 32
-        let descriptor = try #require(bench.bus.services.memory.host(GuestPhysicalAddress(ring), length: 16))
+        return try #require(bench.bus.services.memory.host(GuestPhysicalAddress(ring), length: 16))
+    }
+
+    @Test("an RX write-back longer than its buffer is dropped and counted, never handed out; a restart resyncs")
+    func oversizedWriteBackIsDropped() throws {
+        let bench = try IxgbeBench(vfCount: 2)
+        let descriptor = try firstReceiveDescriptor(of: bench)
         // Write-back format: DD | EOP, length 4000 (the buffers are 2 KiB).
         descriptor.storeBytes(of: UInt32(0x3).littleEndian, toByteOffset: 8, as: UInt32.self)
         descriptor.storeBytes(of: UInt16(4000).littleEndian, toByteOffset: 12, as: UInt16.self)
@@ -215,12 +220,7 @@ struct IxgbeHostileDeviceTests {
     @Test("an RX write-back with RXE is counted and its descriptor re-armed with the same buffer, never handed out")
     func receiveErrorKeepsTheBuffer() throws {
         let bench = try IxgbeBench(vfCount: 2)
-        let vf = bench.bus.access(bench.pf.vfAddresses[0])
-        let bar = BARIndex(clamping: 0)
-        let ring =
-            UInt64(vf.read32(bar, UInt64(V.VFRDBAL.offset(0))))
-            | UInt64(vf.read32(bar, UInt64(V.VFRDBAH.offset(0)))) << 32
-        let descriptor = try #require(bench.bus.services.memory.host(GuestPhysicalAddress(ring), length: 16))
+        let descriptor = try firstReceiveDescriptor(of: bench)
         let armed = UInt64(littleEndian: descriptor.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
         #expect(armed != 0)
         let available = try #require(bench.vfs[0].pool).available
