@@ -23,6 +23,24 @@ struct FastSwitchState {
     }
 }
 
+/// An Ethernet frame's destination and source address (its first twelve bytes), as raw words for
+/// a two-compare equality test.
+struct FrameAddresses: Equatable {
+    var low: UInt64
+    var high: UInt32
+
+    init(low: UInt64, high: UInt32) {
+        self.low = low
+        self.high = high
+    }
+
+    /// The first twelve bytes of `frame`, which must hold at least that many.
+    @inline(__always) init(_ frame: UnsafeRawBufferPointer) {
+        low = frame.loadUnaligned(as: UInt64.self)
+        high = frame.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+    }
+}
+
 /// The receive queue a run of fast-path frames goes to, held in locals for the run and written
 /// back once (``Intel82599Device/commitReceive(_:batch:)``).
 struct ReceiveCursor {
@@ -89,6 +107,12 @@ extension Intel82599Device {
         let status = (RD.statusDD | RD.statusEOP | RD.statusLB).littleEndian
         var txBuffers = state.txBuffers
         var rx = ReceiveCursor()
+        // The addresses of the last frame that passed the address checks, and the pool they sent
+        // it to: the checks depend only on the addresses and on filters that cannot change during
+        // a doorbell, so a frame with the same twelve bytes goes to the same pool without them.
+        // No pool (-1) until a frame passed.
+        var lastAddresses = FrameAddresses(low: 0, high: 0)
+        var lastPool = -1
         var transmittedOctets: UInt64 = 0
         var head = start
         while head != tail {
@@ -107,12 +131,21 @@ extension Intel82599Device {
             }
             guard let src = found else { break }
             let frame = UnsafeRawBufferPointer(start: src, count: length)
-            let destination = Self.mac(frame, at: 0)
-            guard destination & (UInt64(1) << 40) == 0, Self.vlanID(frame) < 0 else { break }
-            if checkSource, batch.lookups.source(Self.mac(frame, at: 6), in: filters.macs) & sourceBit == 0 { break }
-            let targets = batch.lookups.destination(destination, in: filters.macs) & eligiblePools
-            guard targets != 0, targets & (targets &- 1) == 0 else { break }
-            let pool = targets.trailingZeroBitCount
+            guard Self.vlanID(frame) < 0 else { break }
+            let addresses = FrameAddresses(frame)
+            let pool: Int
+            if lastPool >= 0, addresses == lastAddresses {
+                pool = lastPool
+            } else {
+                let destination = Self.mac(frame, at: 0)
+                guard destination & (UInt64(1) << 40) == 0 else { break }
+                if checkSource, batch.lookups.source(Self.mac(frame, at: 6), in: filters.macs) & sourceBit == 0 { break }
+                let targets = batch.lookups.destination(destination, in: filters.macs) & eligiblePools
+                guard targets != 0, targets & (targets &- 1) == 0 else { break }
+                pool = targets.trailingZeroBitCount
+                lastAddresses = addresses
+                lastPool = pool
+            }
             if pool != rx.pool || rx.queue < 0 {
                 commitReceive(&rx, batch: &batch)
                 guard beginReceive(queue: layout.firstQueue(ofPool: pool), pool: pool, &rx, batch: &batch) else { break }

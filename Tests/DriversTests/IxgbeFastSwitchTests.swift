@@ -141,4 +141,30 @@ struct IxgbeFastSwitchTests {
         #expect(observed[0].received[1].count == 7)
         #expect(observed[0].counters.txBufferFaults == 1)
     }
+
+    @Test("one doorbell of frames with the same addresses: tagged, runt, oversize and spoofed ones among them")
+    func repeatedAddressesMatch() throws {
+        let fast = try Self.makeBench(fastPath: true)
+        let general = try Self.makeBench(fastPath: false)
+        // The fast path remembers the last addresses that passed its checks; everything else
+        // about a frame (its tag, its length, a different source) must still be looked at.
+        func frames(_ bench: IxgbeBench) -> [[UInt8]] {
+            let plain = { (seed: UInt64) in testFrame(from: bench.mac(0), to: bench.mac(1), length: 64, seed: seed) }
+            var tagged = plain(2)
+            tagged.replaceSubrange(12..<14, with: [0x81, 0x00, 0x00, 0x07])
+            let runt = Array(plain(4).prefix(13))
+            let oversize = testFrame(from: bench.mac(0), to: bench.mac(1), length: 3000, seed: 6)
+            let spoofed = testFrame(from: MACAddress(0x02_66_66_66_66_66), to: bench.mac(1), length: 64, seed: 8)
+            let toSelf = testFrame(from: bench.mac(0), to: bench.mac(0), length: 64, seed: 10)
+            return [plain(1), tagged, plain(3), runt, plain(5), oversize, plain(7), spoofed, plain(9), toSelf, plain(11)]
+        }
+        let sent = Self.sendBatch(frames(fast), from: fast.vfs[0])
+        #expect(sent == Self.sendBatch(frames(general), from: general.vfs[0]))
+        let drain = [true, true, true, true]
+        let a = try Self.observe(fast, drain: drain)
+        #expect(a == (try Self.observe(general, drain: drain)))
+        // The six plain frames and the tagged one (a tag the general path forwards) reach VF 1.
+        #expect(a.received[1].count >= 6)
+        #expect(try fast.counters.switchedLocally >= 3, "the plain frames take the fast path")
+    }
 }
