@@ -89,6 +89,8 @@ public final class BusDeviceAccess: DeviceAccess {
     /// The function driven.
     public let bdf: BDF
     @exclusivity(unchecked) private var barBases: [UInt64] = Array(repeating: 0, count: 6)
+    /// The window this function's last MMIO access reached (a driver's accesses mostly go to one BAR).
+    @exclusivity(unchecked) private var route = PCIBus.MMIORouteMemo()
     private let function: PCIFunction?
     private var nextIOVA: UInt64 = 0
 
@@ -115,11 +117,11 @@ public final class BusDeviceAccess: DeviceAccess {
     }
 
     public func barRead(_ bar: BARIndex, offset: UInt64, width: AccessWidth) -> UInt64 {
-        bus.mmioRead(BusAddress(barBases[bar.value] &+ offset), width: width)
+        bus.mmioRead(BusAddress(barBases[bar.value] &+ offset), width: width, memo: &route)
     }
 
     public func barWrite(_ bar: BARIndex, offset: UInt64, width: AccessWidth, value: UInt64) {
-        bus.mmioWrite(BusAddress(barBases[bar.value] &+ offset), width: width, value: value)
+        bus.mmioWrite(BusAddress(barBases[bar.value] &+ offset), width: width, value: value, memo: &route)
     }
 
     public func barWriteCombined(_ bar: BARIndex, offset: UInt64, bytes: UnsafeRawBufferPointer) {

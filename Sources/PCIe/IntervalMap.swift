@@ -14,6 +14,9 @@ public struct IntervalMap<Value> {
 
     /// Entries sorted by start.
     public private(set) var entries: [Entry] = []
+    /// Changes with every insertion and removal, so a lookup result remembered with the
+    /// generation it was found in is still the map's answer while the generation is the same.
+    public private(set) var generation: UInt64 = 0
 
     /// An empty map.
     public init() {}
@@ -35,12 +38,14 @@ public struct IntervalMap<Value> {
         guard last >= start else { return nil }
         if let clash = overlapping(start, last) { return clash }
         entries.insert(Entry(start: start, last: last, value: value), at: upperBound(start))
+        generation &+= 1
         return nil
     }
 
     /// Removes every interval whose value matches.
     public mutating func removeAll(where matches: (Value) -> Bool) {
         entries.removeAll { matches($0.value) }
+        generation &+= 1
     }
 
     /// The entry containing `address`.

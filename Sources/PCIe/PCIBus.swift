@@ -36,6 +36,29 @@ public final class PCIBus {
         let function: Unmanaged<PCIFunction>
     }
 
+    /// The window an MMIO access last reached, kept by a caller that makes many accesses to the
+    /// same BAR (``BusDeviceAccess``) so that they skip the search of the window map. It is used
+    /// only while the map is unchanged (any decode, BAR or VF change moves its generation) and
+    /// for addresses inside the window, so routing gives the same answer with or without it.
+    public struct MMIORouteMemo {
+        var generation: UInt64
+        var start: UInt64
+        var last: UInt64
+        var target: MMIOTarget?
+
+        /// A memo that matches no access.
+        public init() {
+            self.init(generation: .max, start: 1, last: 0, target: nil)
+        }
+
+        init(generation: UInt64, start: UInt64, last: UInt64, target: MMIOTarget?) {
+            self.generation = generation
+            self.start = start
+            self.last = last
+            self.target = target
+        }
+    }
+
     /// MMIO accesses in progress (nested when a model's work reaches another function).
     @exclusivity(unchecked) private var accessDepth = 0
     /// Functions removed from the bus while an access was in progress, released after it.
@@ -100,7 +123,21 @@ public final class PCIBus {
     /// are recorded.
     @inline(__always)
     public func mmioRead(_ address: BusAddress, width: AccessWidth) -> UInt64 {
-        guard let (f, bar, offset) = route(address, width) else {
+        var memo = MMIORouteMemo()
+        return mmioRead(address, width: width, memo: &memo)
+    }
+
+    /// A guest MMIO write. Unmapped or misaligned writes are dropped and recorded.
+    @inline(__always)
+    public func mmioWrite(_ address: BusAddress, width: AccessWidth, value: UInt64) {
+        var memo = MMIORouteMemo()
+        mmioWrite(address, width: width, value: value, memo: &memo)
+    }
+
+    /// ``mmioRead(_:width:)`` for a caller that keeps a ``MMIORouteMemo`` of its last access.
+    @inline(__always)
+    public func mmioRead(_ address: BusAddress, width: AccessWidth, memo: inout MMIORouteMemo) -> UInt64 {
+        guard let (f, bar, offset) = route(address, width, memo: &memo) else {
             recordBadMMIO(address, width, isWrite: false)
             return width.allOnes
         }
@@ -109,10 +146,10 @@ public final class PCIBus {
         return f._withUnsafeGuaranteedRef { $0.barRead(bar, offset: offset, width: width) }
     }
 
-    /// A guest MMIO write. Unmapped or misaligned writes are dropped and recorded.
+    /// ``mmioWrite(_:width:value:)`` for a caller that keeps a ``MMIORouteMemo`` of its last access.
     @inline(__always)
-    public func mmioWrite(_ address: BusAddress, width: AccessWidth, value: UInt64) {
-        guard let (f, bar, offset) = route(address, width) else {
+    public func mmioWrite(_ address: BusAddress, width: AccessWidth, value: UInt64, memo: inout MMIORouteMemo) {
+        guard let (f, bar, offset) = route(address, width, memo: &memo) else {
             recordBadMMIO(address, width, isWrite: true)
             return
         }
@@ -137,14 +174,22 @@ public final class PCIBus {
         forEachNaturallyAlignedWrite(of: bytes, at: a) { mmioWrite(BusAddress($0), width: $1, value: $2) }
     }
 
-    /// The function, BAR and offset a naturally aligned access lies in entirely, if any.
+    /// The function, BAR and offset a naturally aligned access lies in entirely, if any. The
+    /// window comes from `memo` when the map has not changed since it was taken and `address`
+    /// lies in it; otherwise from the map, and `memo` then holds it.
     @inline(__always)
-    private func route(_ address: BusAddress, _ width: AccessWidth) -> (Unmanaged<PCIFunction>, BARIndex, UInt64)? {
+    private func route(
+        _ address: BusAddress, _ width: AccessWidth, memo: inout MMIORouteMemo
+    ) -> (Unmanaged<PCIFunction>, BARIndex, UInt64)? {
         let a = address.value
-        guard let e = mmio.lookup(a), a & UInt64(width.rawValue - 1) == 0,
-            a - e.start + UInt64(width.rawValue) - 1 <= e.last - e.start
+        if memo.generation != mmio.generation || a &- memo.start > memo.last &- memo.start {
+            guard let e = mmio.lookup(a) else { return nil }
+            memo = MMIORouteMemo(generation: mmio.generation, start: e.start, last: e.last, target: e.value)
+        }
+        guard let target = memo.target, a & UInt64(width.rawValue - 1) == 0,
+            a - memo.start + UInt64(width.rawValue) - 1 <= memo.last - memo.start
         else { return nil }
-        return (e.value.function, e.value.bar, a - e.start)
+        return (target.function, target.bar, a - memo.start)
     }
 
     @inline(__always) private func beginAccess() { accessDepth &+= 1 }

@@ -129,6 +129,56 @@ struct BusAndFirmwareTests {
         #expect(t.modelB.storage[0] == 0xb)
     }
 
+    @Test("A remembered route follows the window map: decode off, BAR moved away, another function moved in")
+    func routeMemoFollowsTheMap() throws {
+        let t = try TwoFunctionBench()
+        Firmware(bus: t.bus).enumerateAndAssign()
+        let aBase = try #require(t.a.barAddress(0))
+        let bBase = try #require(t.b.barAddress(0))
+        var memo = PCIBus.MMIORouteMemo()
+        t.bus.mmioWrite(BusAddress(aBase + 8), width: .dword, value: 1, memo: &memo)
+        #expect(t.modelA.storage[8] == 1)
+        // Decode off: the same memo must not reach the function any more.
+        t.bus.configWrite(t.a.bdf, 4, width: .word, value: 0)
+        t.bus.mmioWrite(BusAddress(aBase + 8), width: .dword, value: 2, memo: &memo)
+        #expect(t.modelA.storage[8] == 1)
+        #expect(t.bus.mmioRead(BusAddress(aBase + 8), width: .dword, memo: &memo) == 0xffff_ffff)
+        t.bus.configWrite(t.a.bdf, 4, width: .word, value: 2)
+        #expect(t.bus.mmioRead(BusAddress(aBase + 8), width: .dword, memo: &memo) == 1)
+        // A's BAR moves to a hole and B's moves into A's old place: the memo now reaches B.
+        t.bus.configWrite(t.a.bdf, 0x10, width: .dword, value: 0xE000_0000)
+        t.bus.configWrite(t.b.bdf, 0x10, width: .dword, value: UInt32(aBase))
+        t.bus.mmioWrite(BusAddress(aBase + 8), width: .dword, value: 3, memo: &memo)
+        #expect(t.modelB.storage[8] == 3)
+        #expect(t.modelA.storage[8] == 1)
+        // One memo serves any address: outside its window it looks the map up again.
+        t.bus.mmioWrite(BusAddress(0xE000_0000 + 8), width: .dword, value: 4, memo: &memo)
+        #expect(t.modelA.storage[8] == 4)
+        #expect(t.bus.mmioRead(BusAddress(bBase), width: .dword, memo: &memo) == 0xffff_ffff, "B's old window is gone")
+        // A misaligned access inside the remembered window is still refused.
+        #expect(t.bus.mmioRead(BusAddress(0xE000_0000 + 2), width: .dword, memo: &memo) == 0xffff_ffff)
+        #expect(t.bus.services.guestErrors.counts[.badMMIOAccess] == 1)
+    }
+
+    @Test("BusDeviceAccess reaches its function after its BAR moves and not while decode is off")
+    func deviceAccessFollowsBARs() throws {
+        let t = try TwoFunctionBench()
+        Firmware(bus: t.bus).enumerateAndAssign()
+        let access = BusDeviceAccess(bus: t.bus, bdf: t.a.bdf)
+        access.write32(BARIndex(clamping: 0), 0x10, 5)
+        #expect(t.modelA.storage[0x10] == 5)
+        access.configWrite(4, width: .word, value: 0)
+        access.write32(BARIndex(clamping: 0), 0x10, 6)
+        #expect(t.modelA.storage[0x10] == 5)
+        #expect(access.read32(BARIndex(clamping: 0), 0x10) == 0xffff_ffff)
+        access.configWrite(4, width: .word, value: 2)
+        access.configWrite(0x10, width: .dword, value: 0xE000_0000)
+        access.write32(BARIndex(clamping: 0), 0x10, 7)
+        #expect(t.modelA.storage[0x10] == 7)
+        #expect(t.a.barAddress(0) == 0xE000_0000)
+        #expect(t.modelB.writes == 0)
+    }
+
     @Test("Scan finds functions 1-7 only behind a multi-function function 0")
     func multiFunctionScan() throws {
         let bus = PCIBus()
