@@ -33,7 +33,8 @@ extension ENADevice {
         var signal: UInt64 = 0
         for frame in frames {
             let cq = deliver(frame, &windows)
-            if cq >= 0 { signal |= 1 << UInt64(cq) }
+            // At most 64 queues (checked above): the masking shift is the plain one.
+            if cq >= 0 { signal |= 1 &<< UInt64(cq) }
         }
         while signal != 0 {
             completionInterrupt(signal.trailingZeroBitCount)
@@ -82,7 +83,7 @@ extension ENADevice {
     /// The Rx queue for a frame with RSS hash `hash`: the indirection entry's queue, or the
     /// first Rx queue when the entry is unset or names no Rx queue.
     @inline(__always) private func receiveQueue(hash: UInt32) -> Int {
-        let entry = features.indirection[Int(hash & ((UInt32(1) << UInt32(features.indirectionLogSize)) &- 1))]
+        let entry = features.indirection[Int(hash & features.indirectionMask)]
         let index = Int(entry)
         if entry != FeatureState.unsetEntry, index < queues.count, queues.submission[index].exists,
             !queues.submission[index].isTransmit
@@ -125,6 +126,8 @@ extension ENADevice {
             return -1
         }
         let sq = queues.submission + index
+        // Computed once for both paths below.
+        let status = receiveStatus(frame, layout)
         if w.batched, w.ringQueue != index {
             w.ringQueue = index
             w.descriptorRing = RingView()
@@ -132,7 +135,6 @@ extension ENADevice {
         }
         if let buffer = singleReceiveBuffer(sq, bytes: frame.count, &w) {
             // What the loop below does for a frame that fits the first buffer.
-            let status = receiveStatus(frame, layout)
             buffer.target.copyMemory(from: source, byteCount: frame.count)
             let cq = queues.completion + sq.pointee.completionQueue
             var bits = status | ENARxCompletion.bufferBit | ENARxCompletion.firstBit | ENARxCompletion.lastBit
@@ -156,8 +158,20 @@ extension ENADevice {
             counters.rxBytes &+= UInt64(frame.count)
             return sq.pointee.completionQueue
         }
+        return deliverToBuffers(frame, queue: index, status: status, hash: hash, &w)
+    }
+
+    /// ``deliver(_:_:)`` for every frame the single-buffer fast path does not take (out of
+    /// line: the frame path keeps its registers): the descriptors that cover the frame, one
+    /// completion per buffer; returns the completion queue written, or -1 when the frame was
+    /// dropped.
+    @inline(never)
+    private func deliverToBuffers(
+        _ frame: UnsafeRawBufferPointer, queue index: Int, status: UInt32, hash: UInt32, _ w: inout ReceiveWindows
+    ) -> Int {
+        guard let source = frame.baseAddress else { return -1 }
+        let sq = queues.submission + index
         guard let buffers = takeReceiveBuffers(index, bytes: frame.count, &w) else { return -1 }
-        let status = receiveStatus(frame, layout)
         let cq = queues.completion + sq.pointee.completionQueue
         var offset = 0
         for i in 0..<buffers {
