@@ -94,6 +94,14 @@ extension ENADevice {
         return -1
     }
 
+    /// A frame's RSS hash (0 with RSS off) and the Rx queue it goes to (-1: none).
+    @inline(__always) private func steer(_ frame: UnsafeRawBufferPointer, _ layout: PacketLayout) -> (UInt32, Int) {
+        let hash =
+            features.rxOffloadsEnabled & 0x8 != 0
+            ? layout.rssHash(frame, features.rssLookup, fields: features.hashSelection.rawValue) : 0
+        return (hash, receiveQueue(hash: hash))
+    }
+
     /// Writes a frame into the buffers of its Rx queue, one completion per buffer (first/last,
     /// protocol and checksum results, RSS hash), and signals the queue. Not enough buffers
     /// posted: dropped as an overrun; more buffers than allowed per packet: dropped as buffers
@@ -117,10 +125,22 @@ extension ENADevice {
             counters.rxDrops &+= 1
             return -1
         }
-        let hash =
-            features.rxOffloadsEnabled & 0x8 != 0
-            ? layout.rssHash(frame, features.rssLookup, fields: features.hashSelection.rawValue) : 0
-        let index = receiveQueue(hash: hash)
+        let hash: UInt32
+        let index: Int
+        if w.batched, layout.ipVersion == 4, layout.hasPorts {
+            // A frame of the burst's last IPv4 flow has that flow's hash and queue.
+            let addresses = source.loadUnaligned(fromByteOffset: layout.l3Offset &+ 12, as: UInt64.self)
+            let ports = source.loadUnaligned(fromByteOffset: layout.l4Offset, as: UInt32.self)
+            if w.flow.matches(addresses: addresses, ports: ports, protocol: layout.l4Protocol) {
+                hash = w.flow.hash
+                index = w.flow.queue
+            } else {
+                (hash, index) = steer(frame, layout)
+                w.flow = FlowMemo(addresses: addresses, ports: ports, protocol: layout.l4Protocol, hash: hash, queue: index)
+            }
+        } else {
+            (hash, index) = steer(frame, layout)
+        }
         guard index >= 0 else {
             counters.rxDrops &+= 1
             return -1
@@ -322,6 +342,8 @@ struct ReceiveWindows {
     var ringQueue = -1
     var descriptorRing = RingView()
     var completionRing = RingView()
+    /// The burst's last IPv4 TCP/UDP flow, its hash and queue.
+    var flow = FlowMemo()
 
     init(batched: Bool) { self.batched = batched }
 
@@ -351,5 +373,38 @@ struct ReceiveWindows {
             if let p = fresh.pointer(address, length: UInt64(length)) { return p }
         }
         return try? dma.hostPointer(IOVA(address), length: UInt64(length), access: access)
+    }
+}
+
+/// One IPv4 TCP/UDP flow's RSS hash and Rx queue, kept for the frames of a burst that follow it.
+///
+/// The hash is a function of the addresses and ports (as they lie in the frame), the protocol
+/// (which selects the 4-tuple function) and the key, hash fields and indirection table; the queue
+/// of the hash and the queue table. Within a burst nothing changes the latter (nothing outside
+/// the device runs), so a frame with the same addresses, ports and protocol gets the same hash
+/// and queue: consecutive frames of one flow, the common case, are hashed once.
+struct FlowMemo {
+    private var valid = false
+    private var addresses: UInt64 = 0
+    private var ports: UInt32 = 0
+    private var l4Protocol: UInt8 = 0
+    private(set) var hash: UInt32 = 0
+    private(set) var queue = -1
+
+    /// No flow yet.
+    init() {}
+
+    init(addresses: UInt64, ports: UInt32, protocol l4Protocol: UInt8, hash: UInt32, queue: Int) {
+        valid = true
+        self.addresses = addresses
+        self.ports = ports
+        self.l4Protocol = l4Protocol
+        self.hash = hash
+        self.queue = queue
+    }
+
+    /// Whether a frame with these addresses, ports and protocol belongs to the flow.
+    @inline(__always) func matches(addresses: UInt64, ports: UInt32, protocol l4Protocol: UInt8) -> Bool {
+        valid && addresses == self.addresses && ports == self.ports && l4Protocol == self.l4Protocol
     }
 }
