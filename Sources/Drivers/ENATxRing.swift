@@ -49,6 +49,8 @@ final class ENATxRing {
     /// LLQ placement: the layout, and where the queue's entries start in the LLQ BAR.
     @usableFromInline let lowLatency: ENALowLatencySettings?
     @usableFromInline var llqOffset: UInt64 = 0
+    /// `ENA.llqBAR`, held here: a static of another module is read through its lazy initialiser.
+    @usableFromInline let llqBAR = ENA.llqBAR
     /// The completion ring (8-byte entries).
     @usableFromInline let completions: ENARingMemory
     /// BAR0 offsets of the SQ doorbell and the CQ's interrupt unmask register.
@@ -272,7 +274,7 @@ final class ENATxRing {
         }
         let base = llqOffset &+ UInt64((Int(tail) & (depth &- 1)) &* layout.entrySize)
         access.barWriteCombined(
-            ENA.llqBAR, offset: base, bytes: UnsafeRawBufferPointer(start: entryScratch, count: layout.entrySize))
+            llqBAR, offset: base, bytes: UnsafeRawBufferPointer(start: entryScratch, count: layout.entrySize))
     }
 
     /// Buffers in flight.

@@ -155,11 +155,26 @@ struct WordSum {
         guard let base = bytes.baseAddress else { return }
         let n = bytes.count
         var i = 0
-        while i &+ 8 <= n {
+        while i &+ 16 <= n {
+            accumulate(base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            accumulate(base.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self))
+            i &+= 16
+        }
+        if i &+ 8 <= n {
             accumulate(base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             i &+= 8
         }
-        // The tail (under eight bytes) sums to under 2^33: one add.
+        if n >= 8 {
+            // The last 1-7 bytes: the run's last eight loaded at once, the bytes already added
+            // shifted out. The first remaining byte is at an even offset and lands in the low
+            // byte, as the word-wise tail below adds it.
+            let rest = n &- i
+            if rest > 0 {
+                accumulate(base.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self) &>> UInt64(64 &- 8 &* rest))
+            }
+            return
+        }
+        // A run under eight bytes sums to under 2^33: one add.
         var tail: UInt64 = 0
         if i &+ 4 <= n {
             tail = UInt64(base.loadUnaligned(fromByteOffset: i, as: UInt32.self))
