@@ -12,8 +12,10 @@ final class ENALoopbackFixture {
     let loopback = WireLoopback()
     let driver: ENADriver<BusDeviceAccess>
     let device: ENADevice
-    var transmitBatch: [PacketBuffer]
-    var receiveBatch: [PacketBuffer]
+    /// The batch being sent and the one received (allocated once: no copy-on-write check or
+    /// exclusivity check per batch).
+    let transmitBatch: UnsafeMutableBufferPointer<PacketBuffer>
+    let receiveBatch: UnsafeMutableBufferPointer<PacketBuffer>
     var failures = 0
     let batch: Int
     /// Virtual time each batch takes (0: the clock stands still).
@@ -44,8 +46,10 @@ final class ENALoopbackFixture {
             throw BenchSetupError(description: "ENA: \(error)")
         }
         let blank = PacketBuffer(index: 0, poolID: 0, deviceAddress: 0, hostAddress: 0, length: 0)
-        transmitBatch = [PacketBuffer](repeating: blank, count: batch)
-        receiveBatch = [PacketBuffer](repeating: blank, count: batch)
+        transmitBatch = .allocate(capacity: batch)
+        transmitBatch.initialize(repeating: blank)
+        receiveBatch = .allocate(capacity: batch)
+        receiveBatch.initialize(repeating: blank)
         // Every buffer holds a UDP frame to the instance itself (ixy's pktgen pre-fills the same way).
         let mac = device.configuration.macAddress
         let template = FrameBuilder.udp(
@@ -56,22 +60,22 @@ final class ENALoopbackFixture {
         }
     }
 
+    deinit {
+        transmitBatch.deallocate()
+        receiveBatch.deallocate()
+    }
+
     /// One batch out of the Tx queue and back into the Rx queue; returns frames received.
     func loopOneBatch() -> Int {
         guard let pool = driver.pool else { return 0 }
         if batchTime.nanoseconds > 0 { bus.services.clock.advance(by: batchTime) }
-        let sent = transmitBatch.withUnsafeMutableBufferPointer { out -> Int in
-            let n = pool.allocate(into: out)
-            for i in 0..<n { out[i].length = Self.frameLength }
-            let queued = driver.transmitBatch(queue: 0, UnsafeBufferPointer(rebasing: out[0..<n]))
-            for i in queued..<n { pool.free(out[i]) }
-            return queued
-        }
-        let received = receiveBatch.withUnsafeMutableBufferPointer { out -> Int in
-            let n = driver.receiveBatch(queue: 0, into: out)
-            for i in 0..<n { pool.free(out[i]) }
-            return n
-        }
+        let out = transmitBatch
+        let n = pool.allocate(into: out)
+        for i in 0..<n { out[i].length = Self.frameLength }
+        let sent = driver.transmitBatch(queue: 0, UnsafeBufferPointer(rebasing: out[0..<n]))
+        if sent < n { pool.free(UnsafeBufferPointer(rebasing: out[sent..<n])) }
+        let received = driver.receiveBatch(queue: 0, into: receiveBatch)
+        pool.free(UnsafeBufferPointer(rebasing: receiveBatch[0..<received]))
         if received != sent || sent != batch { failures += 1 }
         return received
     }

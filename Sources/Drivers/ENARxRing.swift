@@ -69,25 +69,42 @@ final class ENARxRing {
     @inlinable
     func refill<A: DeviceAccess>(_ access: A, bar: BARIndex, pool: PacketBufferPool) {
         guard let ring = descriptors.host.baseAddress else { return }
+        // Ring and pool fields in locals (see ``receive(_:bar:pool:into:_:)``); the pool's free
+        // stack is popped as `pool.allocateIndex()` pops it.
         let mask = depth &- 1
+        let lapShift = UInt16(truncatingIfNeeded: shift)
         let entrySize = ENARxDescriptor.size
-        var posted = 0
+        let slots = buffers
+        let ids = freeIDs
+        let stack = pool.freeStack
+        let used = pool.inUse
+        let poolID = pool.id
+        let step = pool.stride
+        var top = pool.freeCount
+        var free = freeCount
+        var next = tail
         let length = UInt16(truncatingIfNeeded: min(pool.bufferSize, 0xFFFF))
-        while freeCount > 0 {
-            guard let b = pool.allocate() else {
+        while free > 0 {
+            guard top > 0 else {
                 poolEmpty &+= 1
                 break
             }
-            freeCount &-= 1
-            let id = freeIDs[freeCount]
-            buffers[Int(id)] = b.index
-            let phase = (Int(tail) >> shift) & 1 == 0
-            ENARxDescriptor(length: length, address: b.deviceAddress, requestID: id, phase: phase)
-                .store(to: ring + (Int(tail) & mask) &* entrySize)
-            tail &+= 1
-            posted &+= 1
+            top &-= 1
+            let b = stack[top]
+            used[Int(b)] = true
+            free &-= 1
+            let id = ids[free]
+            slots[Int(id)] = b
+            let address = poolID &+ UInt64(truncatingIfNeeded: Int(b) &* step)
+            ENARxDescriptor(length: length, address: address, requestID: id, phase: (next &>> lapShift) & 1 == 0)
+                .store(to: ring + (Int(next) & mask) &* entrySize)
+            next &+= 1
         }
-        if posted > 0 { access.write32(bar, doorbell, UInt32(tail)) }
+        pool.freeCount = top
+        let posted = next != tail
+        freeCount = free
+        tail = next
+        if posted { access.write32(bar, doorbell, UInt32(next)) }
     }
 
     /// Takes up to `out.count` filled buffers (one per completion; `status` is the completion's
@@ -99,41 +116,63 @@ final class ENARxRing {
         _ access: A, bar: BARIndex, pool: PacketBufferPool, into out: UnsafeMutableBufferPointer<PacketBuffer>,
         _ counters: inout ENADriverCounters
     ) -> Int {
-        guard let ring = completions.host.baseAddress else { return 0 }
+        guard let ring = completions.host.baseAddress, let first = out.baseAddress else { return 0 }
+        // Ring and pool fields in locals, counters summed in locals and added once: stores through
+        // the ring, id and output pointers could alias any class field as far as the compiler
+        // knows, which would make it reload and store each one per completion.
         let mask = depth &- 1
+        let lapShift = UInt16(truncatingIfNeeded: shift)
         let entrySize = ENARxCompletion.size
+        let slots = buffers
+        let ids = freeIDs
+        let bufferSize = pool.bufferSize
+        let poolID = pool.id
+        let start = pool.base
+        let step = pool.stride
+        var free = freeCount
+        var head = completionHead
         var n = 0
-        var consumed = 0
+        var octets: UInt64 = 0
+        var frames: UInt64 = 0
+        var invalid: UInt64 = 0
+        var oversize: UInt64 = 0
         while n < out.count {
-            let slot = ring + (Int(completionHead) & mask) &* entrySize
-            let low = UInt64(littleEndian: slot.load(as: UInt64.self))
+            let low = UInt64(littleEndian: (ring + (Int(head) & mask) &* entrySize).load(as: UInt64.self))
             let status = UInt32(truncatingIfNeeded: low)
-            guard (status >> 24) & 1 == UInt32((Int(completionHead) >> shift) & 1 == 0 ? 1 : 0) else { break }
-            completionHead &+= 1
-            consumed &+= 1
+            // The device writes phase 1 on even laps of the free-running head.
+            guard (status >> 24) & 1 == UInt32(((head &>> lapShift) & 1) ^ 1) else { break }
+            head &+= 1
             let id = Int(UInt16(truncatingIfNeeded: low >> 48))
-            guard id < depth, buffers[id] >= 0 else {
-                counters.invalidRxRequestIDs &+= 1
+            let bufferIndex = id < depth ? slots[id] : -1
+            guard bufferIndex >= 0 else {
+                invalid &+= 1
                 continue
             }
-            let bufferIndex = buffers[id]
-            buffers[id] = -1
-            freeIDs[freeCount] = UInt16(truncatingIfNeeded: id)
-            freeCount &+= 1
+            slots[id] = -1
+            ids[free] = UInt16(truncatingIfNeeded: id)
+            free &+= 1
             let length = Int(UInt16(truncatingIfNeeded: low >> 32))
-            guard length <= pool.bufferSize else {
-                counters.oversizeRxCompletions &+= 1
+            guard length <= bufferSize else {
+                oversize &+= 1
                 pool.free(index: bufferIndex)
                 continue
             }
-            var b = pool.buffer(at: bufferIndex, length: length)
-            b.status = status
-            out[n] = b
+            let offset = UInt64(truncatingIfNeeded: Int(bufferIndex) &* step)
+            first[n] = PacketBuffer(
+                index: bufferIndex, poolID: poolID, deviceAddress: poolID &+ offset, hostAddress: start &+ UInt(offset),
+                length: length, status: status)
             n &+= 1
-            bytes &+= UInt64(length)
-            if b.enaLastBuffer { packets &+= 1 }
+            octets &+= UInt64(length)
+            if ENARxCompletion(status: status, length: 0, requestID: 0, hash: 0).isLast { frames &+= 1 }
         }
-        if consumed > 0 { refill(access, bar: bar, pool: pool) }
+        let consumed = head != completionHead
+        completionHead = head
+        freeCount = free
+        bytes &+= octets
+        packets &+= frames
+        counters.invalidRxRequestIDs &+= invalid
+        counters.oversizeRxCompletions &+= oversize
+        if consumed { refill(access, bar: bar, pool: pool) }
         return n
     }
 

@@ -49,6 +49,8 @@ final class ENATxRing {
     /// LLQ placement: the layout, and where the queue's entries start in the LLQ BAR.
     @usableFromInline let lowLatency: ENALowLatencySettings?
     @usableFromInline var llqOffset: UInt64 = 0
+    /// `ENA.llqBAR`, held here: a static of another module is read through its lazy initialiser.
+    @usableFromInline let llqBAR = ENA.llqBAR
     /// The completion ring (8-byte entries).
     @usableFromInline let completions: ENARingMemory
     /// BAR0 offsets of the SQ doorbell and the CQ's interrupt unmask register.
@@ -111,27 +113,52 @@ final class ENATxRing {
     @discardableResult
     func reclaim(pool: PacketBufferPool, now: UInt64, _ counters: inout ENADriverCounters) -> Int {
         guard let ring = completions.host.baseAddress else { return 0 }
+        // Ring and pool fields in locals, counters summed in locals and added once: stores through
+        // the ring, slot and stack pointers could alias any class field as far as the compiler
+        // knows, which would make it reload and store each one per completion.
         let mask = depth &- 1
+        let lapShift = UInt16(truncatingIfNeeded: shift)
         let entrySize = ENATxCompletion.size
+        let slots = buffers
+        let stack = pool.freeStack
+        let used = pool.inUse
+        let capacity = pool.count
+        var top = pool.freeCount
+        var head = completionHead
         var freed = 0
+        var invalid: UInt64 = 0
+        var failed: UInt64 = 0
         while true {
-            let slot = ring + (Int(completionHead) & mask) &* entrySize
-            let word = UInt64(littleEndian: slot.load(as: UInt64.self))
-            let phase = (word >> 24) & 1 != 0
-            guard phase == ((Int(completionHead) >> shift) & 1 == 0) else { break }
-            completionHead &+= 1
+            let word = UInt64(littleEndian: (ring + (Int(head) & mask) &* entrySize).load(as: UInt64.self))
+            // The device writes phase 1 on even laps of the free-running head.
+            guard (word >> 24) & 1 == UInt64(((head &>> lapShift) & 1) ^ 1) else { break }
+            head &+= 1
             let id = Int(UInt16(truncatingIfNeeded: word))
-            guard id < depth, buffers[id] >= 0 else {
-                counters.invalidTxRequestIDs &+= 1
+            let b = id < depth ? slots[id] : -1
+            guard b >= 0 else {
+                invalid &+= 1
                 continue
             }
-            if UInt8(truncatingIfNeeded: word >> 16) != 0 { counters.txCompletionErrors &+= 1 }
-            pool.free(index: buffers[id])
-            buffers[id] = -1
-            inFlight &-= 1
+            if UInt8(truncatingIfNeeded: word >> 16) != 0 { failed &+= 1 }
+            // `pool.free(index:)` with the stack in locals.
+            if Int(b) < capacity, used[Int(b)] {
+                used[Int(b)] = false
+                stack[top] = b
+                top &+= 1
+            } else {
+                pool.countBadFree()
+            }
+            slots[id] = -1
             freed &+= 1
         }
-        if freed > 0 { lastProgress = now }
+        pool.freeCount = top
+        completionHead = head
+        counters.invalidTxRequestIDs &+= invalid
+        counters.txCompletionErrors &+= failed
+        if freed > 0 {
+            inFlight &-= freed
+            lastProgress = now
+        }
         return freed
     }
 
@@ -142,32 +169,84 @@ final class ENATxRing {
     func transmit<A: DeviceAccess>(
         _ access: A, bar: BARIndex, pool: PacketBufferPool, frames: UnsafeBufferPointer<PacketBuffer>, now: UInt64
     ) -> Int {
-        let mask = depth &- 1
-        let descriptorSize = ENATxDescriptor.size
-        var sent = 0
         if inFlight == 0 { lastProgress = now }
-        for b in frames {
-            let slot = Int(tail) & mask
-            guard buffers[slot] < 0, pool.owns(b), b.length > 0, b.length <= 0xFFFF else { break }
-            let phase = (Int(tail) >> shift) & 1 == 0
-            if let layout = lowLatency {
-                writeEntry(access, layout: layout, buffer: b, requestID: UInt16(slot), phase: phase)
-            } else if let ring = descriptors?.host.baseAddress {
-                ENATxDescriptor(
-                    length: UInt16(truncatingIfNeeded: b.length), address: b.deviceAddress, requestID: UInt16(slot),
-                    phase: phase, first: true, last: true
-                ).store(to: ring + slot &* descriptorSize)
-            }
-            buffers[slot] = b.index
-            tail &+= 1
-            inFlight &+= 1
-            bytes &+= UInt64(b.length)
-            sent &+= 1
+        let sent: Int
+        if let layout = lowLatency {
+            sent = transmitLowLatency(access, layout: layout, pool: pool, frames: frames)
+        } else if let ring = descriptors?.host.baseAddress {
+            sent = transmitHost(ring, pool: pool, frames: frames)
+        } else {
+            sent = 0
         }
         if sent > 0 {
             packets &+= UInt64(sent)
             access.write32(bar, doorbell, UInt32(tail))
         }
+        return sent
+    }
+
+    /// Whether `b` may be posted: a buffer of `pool` (id and index) with a length a descriptor carries.
+    @inlinable @inline(__always)
+    static func postable(_ b: PacketBuffer, poolID: UInt64, capacity: Int) -> Bool {
+        b.poolID == poolID && b.index >= 0 && Int(b.index) < capacity && b.length > 0 && b.length <= 0xFFFF
+    }
+
+    /// ``transmit(_:bar:pool:frames:now:)`` with host placement: one descriptor per buffer in
+    /// `ring`; returns how many were written (the doorbell is the caller's).
+    @inlinable
+    func transmitHost(_ ring: UnsafeMutableRawPointer, pool: PacketBufferPool, frames: UnsafeBufferPointer<PacketBuffer>) -> Int {
+        // Fields in locals, counters added once (see ``reclaim(pool:now:_:)``).
+        let mask = depth &- 1
+        let lapShift = UInt16(truncatingIfNeeded: shift)
+        let descriptorSize = ENATxDescriptor.size
+        let slots = buffers
+        let poolID = pool.id
+        let capacity = pool.count
+        var next = tail
+        var octets: UInt64 = 0
+        var sent = 0
+        for b in frames {
+            let slot = Int(next) & mask
+            guard slots[slot] < 0, Self.postable(b, poolID: poolID, capacity: capacity) else { break }
+            ENATxDescriptor(
+                length: UInt16(truncatingIfNeeded: b.length), address: b.deviceAddress, requestID: UInt16(slot),
+                phase: (next &>> lapShift) & 1 == 0, first: true, last: true
+            ).store(to: ring + slot &* descriptorSize)
+            slots[slot] = b.index
+            next &+= 1
+            octets &+= UInt64(b.length)
+            sent &+= 1
+        }
+        tail = next
+        inFlight &+= sent
+        bytes &+= octets
+        return sent
+    }
+
+    /// ``transmit(_:bar:pool:frames:now:)`` with LLQ placement: one entry per buffer written to
+    /// the LLQ BAR; returns how many were written (the doorbell is the caller's).
+    @inlinable
+    func transmitLowLatency<A: DeviceAccess>(
+        _ access: A, layout: ENALowLatencySettings, pool: PacketBufferPool, frames: UnsafeBufferPointer<PacketBuffer>
+    ) -> Int {
+        let mask = depth &- 1
+        let lapShift = UInt16(truncatingIfNeeded: shift)
+        let slots = buffers
+        let poolID = pool.id
+        let capacity = pool.count
+        var octets: UInt64 = 0
+        var sent = 0
+        for b in frames {
+            let slot = Int(tail) & mask
+            guard slots[slot] < 0, Self.postable(b, poolID: poolID, capacity: capacity) else { break }
+            writeEntry(access, layout: layout, buffer: b, requestID: UInt16(slot), phase: (tail &>> lapShift) & 1 == 0)
+            slots[slot] = b.index
+            tail &+= 1
+            octets &+= UInt64(b.length)
+            sent &+= 1
+        }
+        inFlight &+= sent
+        bytes &+= octets
         return sent
     }
 
@@ -195,7 +274,7 @@ final class ENATxRing {
         }
         let base = llqOffset &+ UInt64((Int(tail) & (depth &- 1)) &* layout.entrySize)
         access.barWriteCombined(
-            ENA.llqBAR, offset: base, bytes: UnsafeRawBufferPointer(start: entryScratch, count: layout.entrySize))
+            llqBAR, offset: base, bytes: UnsafeRawBufferPointer(start: entryScratch, count: layout.entrySize))
     }
 
     /// Buffers in flight.

@@ -135,53 +135,81 @@ enum ChecksumOffload {
 /// native-order words into one accumulator and turned into the big-endian word sum once, when
 /// folded (RFC 1071 §2(B), byte order independence). Every run but the last must have an even
 /// length, and words are added at even positions, as here.
+///
+/// The accumulator is a 64-bit ones' complement sum: each add takes its carry back in (one
+/// add with carry, RFC 1071 §2(C)). 2^64 - 1 is a multiple of 2^16 - 1, so the folded value is
+/// the 16-bit sum's; the accumulator is zero only when everything added was.
 struct WordSum {
     /// Native-order sum of everything added (a wire-order word loads as its byte swap on a
     /// little-endian host); folded and swapped back in ``value``.
     private var native: UInt64 = 0
+
+    /// Adds `v` with the end-around carry.
+    @inline(__always) private mutating func accumulate(_ v: UInt64) {
+        let (sum, carry) = native.addingReportingOverflow(v)
+        native = sum &+ (carry ? 1 : 0)
+    }
 
     /// Adds a run of bytes in wire order.
     @inline(__always) mutating func add(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress else { return }
         let n = bytes.count
         var i = 0
-        while i &+ 8 <= n {
-            add(nativeQuad: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        while i &+ 16 <= n {
+            accumulate(base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            accumulate(base.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self))
+            i &+= 16
+        }
+        if i &+ 8 <= n {
+            accumulate(base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             i &+= 8
         }
+        if n >= 8 {
+            // The last 1-7 bytes: the run's last eight loaded at once, the bytes already added
+            // shifted out. The first remaining byte is at an even offset and lands in the low
+            // byte, as the word-wise tail below adds it.
+            let rest = n &- i
+            if rest > 0 {
+                accumulate(base.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self) &>> UInt64(64 &- 8 &* rest))
+            }
+            return
+        }
+        // A run under eight bytes sums to under 2^33: one add.
+        var tail: UInt64 = 0
         if i &+ 4 <= n {
-            native &+= UInt64(base.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+            tail = UInt64(base.loadUnaligned(fromByteOffset: i, as: UInt32.self))
             i &+= 4
         }
         if i &+ 2 <= n {
-            native &+= UInt64(base.loadUnaligned(fromByteOffset: i, as: UInt16.self))
+            tail &+= UInt64(base.loadUnaligned(fromByteOffset: i, as: UInt16.self))
             i &+= 2
         }
-        if i < n { native &+= UInt64(UInt16(bigEndian: UInt16(base.load(fromByteOffset: i, as: UInt8.self)) << 8)) }
+        if i < n { tail &+= UInt64(UInt16(bigEndian: UInt16(base.load(fromByteOffset: i, as: UInt8.self)) << 8)) }
+        accumulate(tail)
     }
 
     /// Adds eight bytes in wire order, loaded as a native 64-bit value.
-    @inline(__always) mutating func add(nativeQuad v: UInt64) { native &+= (v & 0xFFFF_FFFF) &+ (v >> 32) }
+    @inline(__always) mutating func add(nativeQuad v: UInt64) { accumulate(v) }
 
     /// Adds four bytes in wire order, loaded as a native 32-bit value.
-    @inline(__always) mutating func add(nativeDouble v: UInt32) { native &+= UInt64(v) }
+    @inline(__always) mutating func add(nativeDouble v: UInt32) { accumulate(UInt64(v)) }
 
     /// Adds one 16-bit word.
-    @inline(__always) mutating func add(word: UInt16) { native &+= UInt64(word.bigEndian) }
+    @inline(__always) mutating func add(word: UInt16) { accumulate(UInt64(word.bigEndian)) }
 
     /// Adds a 32-bit value as two words.
     @inline(__always) mutating func add(doubleWord: UInt32) {
-        add(word: UInt16(truncatingIfNeeded: doubleWord >> 16))
-        add(word: UInt16(truncatingIfNeeded: doubleWord))
+        accumulate(UInt64(UInt16(truncatingIfNeeded: doubleWord >> 16).bigEndian) &+ UInt64(UInt16(truncatingIfNeeded: doubleWord).bigEndian))
     }
 
     /// The checksum: the ones' complement of the folded sum.
     @inline(__always) var value: UInt16 {
-        // 64 -> 33 -> 17 -> 16 bits, each step adding the carries back in (end-around carry).
-        var total = (native & 0xFFFF_FFFF) &+ (native >> 32)
-        total = (total & 0xFFFF) &+ (total >> 16)
-        total = (total & 0xFFFF) &+ (total >> 16)
-        total = (total & 0xFFFF) &+ (total >> 16)
-        return ~UInt16(bigEndian: UInt16(truncatingIfNeeded: total))
+        // 64 -> 32 -> 16 bits, each step an add with the end-around carry (a non-zero sum stays
+        // non-zero, and each modulus is a multiple of 2^16 - 1).
+        let (half, carry32) = UInt32(truncatingIfNeeded: native).addingReportingOverflow(UInt32(truncatingIfNeeded: native >> 32))
+        let total32 = half &+ (carry32 ? 1 : 0)
+        let (word, carry16) = UInt16(truncatingIfNeeded: total32).addingReportingOverflow(UInt16(truncatingIfNeeded: total32 >> 16))
+        let total = word &+ (carry16 ? 1 : 0)
+        return ~UInt16(bigEndian: total)
     }
 }

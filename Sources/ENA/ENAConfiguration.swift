@@ -62,7 +62,8 @@ public struct ENAConfiguration: Sendable, Equatable {
     }
 
     /// The largest frame the device handles at `mtu`: MTU plus an Ethernet header and one VLAN tag.
-    static func maxFrameLength(mtu: Int) -> Int { mtu + 18 }
+    /// (An MTU comes from the validated configuration or a 32-bit SET_FEATURE field: no overflow.)
+    static func maxFrameLength(mtu: Int) -> Int { mtu &+ 18 }
 
     /// Throws what is wrong with the configuration, if anything.
     func validate() throws(ENASetupError) {

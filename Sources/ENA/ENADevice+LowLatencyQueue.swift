@@ -119,6 +119,7 @@ extension ENADevice {
         llq.consume(offset: offset, count: entrySize)
         sq.pointee.head = head &+ 1
         burstFrames[slot] = UnsafeRawBufferPointer(start: frame, count: length)
+        burstBytes &+= UInt64(length)
         burstRecords[slot] = TxBurst.record(
             requestID: d.requestID, head: (head &+ 1) & (depth &- 1),
             complete: !sq.pointee.completionOnDemand || d.completionRequested)

@@ -33,7 +33,8 @@ extension ENADevice {
         var signal: UInt64 = 0
         for frame in frames {
             let cq = deliver(frame, &windows)
-            if cq >= 0 { signal |= 1 << UInt64(cq) }
+            // At most 64 queues (checked above): the masking shift is the plain one.
+            if cq >= 0 { signal |= 1 &<< UInt64(cq) }
         }
         while signal != 0 {
             completionInterrupt(signal.trailingZeroBitCount)
@@ -82,7 +83,7 @@ extension ENADevice {
     /// The Rx queue for a frame with RSS hash `hash`: the indirection entry's queue, or the
     /// first Rx queue when the entry is unset or names no Rx queue.
     @inline(__always) private func receiveQueue(hash: UInt32) -> Int {
-        let entry = features.indirection[Int(hash & ((UInt32(1) << UInt32(features.indirectionLogSize)) &- 1))]
+        let entry = features.indirection[Int(hash & features.indirectionMask)]
         let index = Int(entry)
         if entry != FeatureState.unsetEntry, index < queues.count, queues.submission[index].exists,
             !queues.submission[index].isTransmit
@@ -91,6 +92,14 @@ extension ENADevice {
         }
         for i in 0..<queues.count where queues.submission[i].exists && !queues.submission[i].isTransmit { return i }
         return -1
+    }
+
+    /// A frame's RSS hash (0 with RSS off) and the Rx queue it goes to (-1: none).
+    @inline(__always) private func steer(_ frame: UnsafeRawBufferPointer, _ layout: PacketLayout) -> (UInt32, Int) {
+        let hash =
+            features.rxOffloadsEnabled & 0x8 != 0
+            ? layout.rssHash(frame, features.rssLookup, fields: features.hashSelection.rawValue) : 0
+        return (hash, receiveQueue(hash: hash))
     }
 
     /// Writes a frame into the buffers of its Rx queue, one completion per buffer (first/last,
@@ -116,15 +125,29 @@ extension ENADevice {
             counters.rxDrops &+= 1
             return -1
         }
-        let hash =
-            features.rxOffloadsEnabled & 0x8 != 0
-            ? layout.rssHash(frame, features.rssLookup, fields: features.hashSelection.rawValue) : 0
-        let index = receiveQueue(hash: hash)
+        let hash: UInt32
+        let index: Int
+        if w.batched, layout.ipVersion == 4, layout.hasPorts {
+            // A frame of the burst's last IPv4 flow has that flow's hash and queue.
+            let addresses = source.loadUnaligned(fromByteOffset: layout.l3Offset &+ 12, as: UInt64.self)
+            let ports = source.loadUnaligned(fromByteOffset: layout.l4Offset, as: UInt32.self)
+            if w.flow.matches(addresses: addresses, ports: ports, protocol: layout.l4Protocol) {
+                hash = w.flow.hash
+                index = w.flow.queue
+            } else {
+                (hash, index) = steer(frame, layout)
+                w.flow = FlowMemo(addresses: addresses, ports: ports, protocol: layout.l4Protocol, hash: hash, queue: index)
+            }
+        } else {
+            (hash, index) = steer(frame, layout)
+        }
         guard index >= 0 else {
             counters.rxDrops &+= 1
             return -1
         }
         let sq = queues.submission + index
+        // Computed once for both paths below.
+        let status = receiveStatus(frame, layout)
         if w.batched, w.ringQueue != index {
             w.ringQueue = index
             w.descriptorRing = RingView()
@@ -132,7 +155,6 @@ extension ENADevice {
         }
         if let buffer = singleReceiveBuffer(sq, bytes: frame.count, &w) {
             // What the loop below does for a frame that fits the first buffer.
-            let status = receiveStatus(frame, layout)
             buffer.target.copyMemory(from: source, byteCount: frame.count)
             let cq = queues.completion + sq.pointee.completionQueue
             var bits = status | ENARxCompletion.bufferBit | ENARxCompletion.firstBit | ENARxCompletion.lastBit
@@ -156,8 +178,20 @@ extension ENADevice {
             counters.rxBytes &+= UInt64(frame.count)
             return sq.pointee.completionQueue
         }
+        return deliverToBuffers(frame, queue: index, status: status, hash: hash, &w)
+    }
+
+    /// ``deliver(_:_:)`` for every frame the single-buffer fast path does not take (out of
+    /// line: the frame path keeps its registers): the descriptors that cover the frame, one
+    /// completion per buffer; returns the completion queue written, or -1 when the frame was
+    /// dropped.
+    @inline(never)
+    private func deliverToBuffers(
+        _ frame: UnsafeRawBufferPointer, queue index: Int, status: UInt32, hash: UInt32, _ w: inout ReceiveWindows
+    ) -> Int {
+        guard let source = frame.baseAddress else { return -1 }
+        let sq = queues.submission + index
         guard let buffers = takeReceiveBuffers(index, bytes: frame.count, &w) else { return -1 }
-        let status = receiveStatus(frame, layout)
         let cq = queues.completion + sq.pointee.completionQueue
         var offset = 0
         for i in 0..<buffers {
@@ -308,6 +342,8 @@ struct ReceiveWindows {
     var ringQueue = -1
     var descriptorRing = RingView()
     var completionRing = RingView()
+    /// The burst's last IPv4 TCP/UDP flow, its hash and queue.
+    var flow = FlowMemo()
 
     init(batched: Bool) { self.batched = batched }
 
@@ -337,5 +373,38 @@ struct ReceiveWindows {
             if let p = fresh.pointer(address, length: UInt64(length)) { return p }
         }
         return try? dma.hostPointer(IOVA(address), length: UInt64(length), access: access)
+    }
+}
+
+/// One IPv4 TCP/UDP flow's RSS hash and Rx queue, kept for the frames of a burst that follow it.
+///
+/// The hash is a function of the addresses and ports (as they lie in the frame), the protocol
+/// (which selects the 4-tuple function) and the key, hash fields and indirection table; the queue
+/// of the hash and the queue table. Within a burst nothing changes the latter (nothing outside
+/// the device runs), so a frame with the same addresses, ports and protocol gets the same hash
+/// and queue: consecutive frames of one flow, the common case, are hashed once.
+struct FlowMemo {
+    private var valid = false
+    private var addresses: UInt64 = 0
+    private var ports: UInt32 = 0
+    private var l4Protocol: UInt8 = 0
+    private(set) var hash: UInt32 = 0
+    private(set) var queue = -1
+
+    /// No flow yet.
+    init() {}
+
+    init(addresses: UInt64, ports: UInt32, protocol l4Protocol: UInt8, hash: UInt32, queue: Int) {
+        valid = true
+        self.addresses = addresses
+        self.ports = ports
+        self.l4Protocol = l4Protocol
+        self.hash = hash
+        self.queue = queue
+    }
+
+    /// Whether a frame with these addresses, ports and protocol belongs to the flow.
+    @inline(__always) func matches(addresses: UInt64, ports: UInt32, protocol l4Protocol: UInt8) -> Bool {
+        valid && addresses == self.addresses && ports == self.ports && l4Protocol == self.l4Protocol
     }
 }

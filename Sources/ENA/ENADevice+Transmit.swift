@@ -36,10 +36,7 @@ extension ENADevice {
         var burst = 0
         var windows = TxBurstWindows()
         while sq.pointee.head != sq.pointee.tail, operational {
-            if bursts, takeSimplePacket(sq, into: burst, &windows) {
-                burst &+= 1
-                guard burst == TxBurst.capacity else { continue }
-            }
+            if bursts { burst &+= takeSimplePackets(sq, from: burst, &windows) }
             if burst > 0 {
                 if sendBurst(count: burst, completionQueue: sq.pointee.completionQueue) { posted = true }
                 burst = 0

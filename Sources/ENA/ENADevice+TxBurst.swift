@@ -38,36 +38,55 @@ struct RingView {
 }
 
 extension ENADevice {
-    /// Takes the packet at the head of host Tx queue `sq` into the burst at `slot` when it is a
-    /// simple packet (see ``TxBurst``), moving the head past it; false (nothing taken, nothing
-    /// recorded) otherwise.
+    /// Takes the packets at the head of host Tx queue `sq` into the burst from `slot` while they
+    /// are simple packets (see ``TxBurst``), up to the burst's capacity and the queue's tail,
+    /// moving the head past them; returns how many it took (nothing is recorded for the packet
+    /// it stopped at).
     @inline(__always)
-    func takeSimplePacket(
-        _ sq: UnsafeMutablePointer<IOSubmissionQueueState>, into slot: Int, _ w: inout TxBurstWindows
-    ) -> Bool {
-        let cursor = sq.pointee.head
+    func takeSimplePackets(
+        _ sq: UnsafeMutablePointer<IOSubmissionQueueState>, from slot: Int, _ w: inout TxBurstWindows
+    ) -> Int {
+        guard configuration.maxTxDescriptorsPerPacket >= 1 else { return 0 }
+        // The queue's fields in locals: the stores into the burst's lists could alias them as far
+        // as the compiler knows, which would make it reload each one per packet.
         let depth = sq.pointee.depth
-        guard
-            let at = entry(
-                &w.ring, base: sq.pointee.base, index: cursor & (depth &- 1), size: ENATxDescriptor.size, count: depth,
-                .read)
-        else { return false }
-        let d = ENATxDescriptor(loadingFrom: at)
+        let mask = depth &- 1
+        let base = sq.pointee.base
+        let tail = sq.pointee.tail
+        let onDemand = sq.pointee.completionOnDemand
+        let maxLength = ENAConfiguration.maxFrameLength(mtu: features.mtu)
+        let frames = burstFrames
+        let records = burstRecords
         let flags = ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | ENATxDescriptor.metaBit | ENATxDescriptor.phaseBit
-        let wanted =
-            ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | (sq.pointee.phase(at: cursor) ? ENATxDescriptor.phaseBit : 0)
-        let length = d.length
-        guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, length >= 14,
-            length <= ENAConfiguration.maxFrameLength(mtu: features.mtu), d.requestID < depth,
-            configuration.maxTxDescriptorsPerPacket >= 1,
-            let source = window(&w.buffers, d.bufferAddress, length, .read)
-        else { return false }
-        sq.pointee.head = cursor &+ 1
-        burstFrames[slot] = UnsafeRawBufferPointer(start: source, count: length)
-        burstRecords[slot] = TxBurst.record(
-            requestID: d.requestID, head: (cursor &+ 1) & (depth &- 1),
-            complete: !sq.pointee.completionOnDemand || d.completionRequested)
-        return true
+        var cursor = sq.pointee.head
+        var next = slot
+        var octets: UInt64 = 0
+        while next < TxBurst.capacity, cursor != tail {
+            // The ring is translated at the burst's first packet; then each entry is an offset.
+            if !w.ring.taken { take(&w.ring, base: base, bytes: UInt64(ENATxDescriptor.size) &* UInt64(depth), .read) }
+            let index = cursor & mask
+            guard
+                let at = w.ring.host.map({ $0 + Int(index) &* ENATxDescriptor.size })
+                    ?? window(&w.ring.entries, base &+ UInt64(index) &* UInt64(ENATxDescriptor.size), ENATxDescriptor.size, .read)
+            else { break }
+            let d = ENATxDescriptor(loadingFrom: at)
+            let wanted =
+                ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | (sq.pointee.phase(at: cursor) ? ENATxDescriptor.phaseBit : 0)
+            let length = d.length
+            guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, length >= 14,
+                length <= maxLength, d.requestID < depth,
+                let source = window(&w.buffers, d.bufferAddress, length, .read)
+            else { break }
+            cursor &+= 1
+            frames[next] = UnsafeRawBufferPointer(start: source, count: length)
+            records[next] = TxBurst.record(
+                requestID: d.requestID, head: cursor & mask, complete: !onDemand || d.completionRequested)
+            octets &+= UInt64(length)
+            next &+= 1
+        }
+        sq.pointee.head = cursor
+        burstBytes &+= octets
+        return next &- slot
     }
 
     /// TSO and the IPv4 / L4 checksum insertion bits of a descriptor's meta word.
@@ -115,9 +134,9 @@ extension ENADevice {
     func sendBurst(count: Int, completionQueue cqIndex: Int) -> Bool {
         let frames = UnsafeBufferPointer(start: UnsafePointer(burstFrames), count: count)
         let life = generation
+        let bytes = burstBytes
+        burstBytes = 0
         if linkUp {
-            var bytes: UInt64 = 0
-            for frame in frames { bytes &+= UInt64(frame.count) }
             counters.txPackets &+= UInt64(count)
             counters.txBytes &+= bytes
             sendingBurst = true
@@ -133,32 +152,38 @@ extension ENADevice {
     /// Writes the completions the burst's records ask for at the tail of CQ `cqIndex`.
     private func postTxCompletions(count: Int, to cqIndex: Int) -> Bool {
         let cq = queues.completion + cqIndex
-        let mask = cq.pointee.depth &- 1
+        // The queue's fields in locals: the completion stores could alias them as far as the
+        // compiler knows. The tail is written back before the general path, which moves it.
+        let depth = cq.pointee.depth
+        let mask = depth &- 1
+        let base = cq.pointee.base
         let entrySize = cq.pointee.entrySize
+        let lapShift = cq.pointee.depthShift
+        let records = burstRecords
+        var tail = cq.pointee.tail
         var ring = RingView()
         var posted = false
         for i in 0..<count {
-            let record = burstRecords[i]
+            let record = records[i]
             guard record & TxBurst.wantsCompletion != 0 else { continue }
-            let tail = cq.pointee.tail
-            guard
-                let slot = entry(
-                    &ring, base: cq.pointee.base, index: tail & mask, size: entrySize, count: cq.pointee.depth, .write)
-            else {
+            guard let slot = entry(&ring, base: base, index: tail & mask, size: entrySize, count: depth, .write) else {
                 // The general path records the fault (or writes staged memory).
                 let completion = ENATxCompletion(
                     requestID: UInt16(truncatingIfNeeded: record), status: 0, phase: false,
                     submissionQueueHead: UInt16(truncatingIfNeeded: record >> 16))
+                cq.pointee.tail = tail
                 if postTxCompletion(completion, to: cqIndex) { posted = true }
+                tail = cq.pointee.tail
                 continue
             }
-            // ena_eth_io_tx_cdesc: req_id, status 0, phase (bit 24), sq_head_idx.
-            let phase: UInt64 = cq.pointee.phase ? 1 << 24 : 0
+            // ena_eth_io_tx_cdesc: req_id, status 0, phase (bit 24: 1 on even laps), sq_head_idx.
+            let phase = UInt64(((tail &>> lapShift) & 1) ^ 1) << 24
             let word = (record & 0xFFFF) | phase | (record >> 16 & 0xFFFF) << 48
             slot.storeBytes(of: word.littleEndian, as: UInt64.self)
-            cq.pointee.tail = tail &+ 1
+            tail &+= 1
             posted = true
         }
+        cq.pointee.tail = tail
         return posted
     }
 }

@@ -65,6 +65,8 @@ public final class ENADevice: PCIDeviceModel {
     /// lies in guest memory, and its completion record (`TxBurst`).
     let burstFrames: UnsafeMutablePointer<UnsafeRawBufferPointer>
     let burstRecords: UnsafeMutablePointer<UInt64>
+    /// Bytes of the burst's frames so far (added as packets are taken, cleared when it is sent).
+    @exclusivity(unchecked) var burstBytes: UInt64 = 0
     /// A burst is on the wire: a doorbell rung from a far end meanwhile (re-entrantly) sends its
     /// packets one at a time, leaving the burst's storage to the burst.
     @exclusivity(unchecked) var sendingBurst = false

@@ -39,7 +39,11 @@ struct FeatureState {
     var enabledInputSort: UInt16 = 0
     /// Indirection table: CQ index per entry.
     var indirection = [UInt16](repeating: FeatureState.unsetEntry, count: FeatureState.indirectionCapacity)
-    var indirectionLogSize = 7
+    var indirectionLogSize = 7 {
+        didSet { indirectionMask = (UInt32(1) << UInt32(indirectionLogSize)) &- 1 }
+    }
+    /// 2^``indirectionLogSize`` - 1: the bits of a hash that index the indirection table.
+    private(set) var indirectionMask: UInt32 = (1 << 7) - 1
     var llq = LLQConfiguration()
     /// STATELESS_OFFLOAD_CONFIG `rx_enabled`.
     var rxOffloadsEnabled: UInt32 = FeatureState.rxOffloadsSupported
@@ -146,34 +150,35 @@ final class LowLatencyMemory {
     }
 
     /// Whether every dword of `count` bytes from `offset` (both dword aligned) was written.
+    /// (Offsets are inside the BAR: the wrapping arithmetic below never wraps.)
     @inline(__always) func isComplete(offset: Int, count: Int) -> Bool {
-        var dword = offset >> 2
-        let end = (offset + count) >> 2
+        var dword = offset &>> 2
+        let end = (offset &+ count) &>> 2
         while dword < end {
             let (word, mask, n) = Self.bits(from: dword, to: end)
             if written[word] & mask != mask { return false }
-            dword += n
+            dword &+= n
         }
         return true
     }
 
-    /// The bitmap word holding `dword`, the mask of the dwords from it to `end` within that
-    /// word, and how many they are.
+    /// The bitmap word holding `dword`, the mask of the dwords from it to `end` (above it)
+    /// within that word, and how many they are.
     @inline(__always) private static func bits(from dword: Int, to end: Int) -> (Int, UInt64, Int) {
         let bit = dword & 63
-        let n = min(64 - bit, end - dword)
-        let ones = n == 64 ? UInt64.max : (UInt64(1) << UInt64(n)) &- 1
-        return (dword >> 6, ones << UInt64(bit), n)
+        let n = min(64 &- bit, end &- dword)
+        let ones = n == 64 ? UInt64.max : (UInt64(1) &<< UInt64(n)) &- 1
+        return (dword &>> 6, ones &<< UInt64(bit), n)
     }
 
     /// Marks `count` bytes from `offset` consumed (not written).
     @inline(__always) func consume(offset: Int, count: Int) {
-        var dword = offset >> 2
-        let end = min((offset + count) >> 2, size >> 2)
+        var dword = offset &>> 2
+        let end = min((offset &+ count) &>> 2, size &>> 2)
         while dword < end {
             let (word, mask, n) = Self.bits(from: dword, to: end)
             written[word] &= ~mask
-            dword += n
+            dword &+= n
         }
     }
 

@@ -23,7 +23,8 @@ struct IOSubmissionQueueState {
     var tail: UInt16 = 0
 
     /// The phase the producer writes into entry number `counter` (1 on the first lap).
-    @inline(__always) func phase(at counter: UInt16) -> Bool { (counter >> depthShift) & 1 == 0 }
+    /// (`depthShift` is at most 15, so the masking shift is the plain one without its range checks.)
+    @inline(__always) func phase(at counter: UInt16) -> Bool { (counter &>> depthShift) & 1 == 0 }
     /// Entries posted and not consumed.
     @inline(__always) var pending: UInt16 { tail &- head }
 }
@@ -53,7 +54,7 @@ struct IOCompletionQueueState {
     var moderationPending = false
 
     /// The phase the device writes into entry number `tail`.
-    @inline(__always) var phase: Bool { (tail >> depthShift) & 1 == 0 }
+    @inline(__always) var phase: Bool { (tail &>> depthShift) & 1 == 0 }
 }
 
 /// Fixed storage for IO queue states: allocated once, indexed by queue index, no copy-on-write

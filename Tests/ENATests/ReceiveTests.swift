@@ -1,6 +1,7 @@
 import ENA
 import Network
 import PCIe
+import TestSupport
 import Testing
 
 @Suite("ENA receive path")
@@ -106,6 +107,70 @@ struct ReceiveTests {
         #expect(rx[0].rxCompletions().count == 8)
         b.write32(R.RSS_IND_ENTRY_UPDATE.offset, 0 << 16 | 200)
         #expect(b.recorded("RSS_IND_ENTRY_UPDATE index 200"))
+    }
+
+    @Test("a burst of interleaved flows is hashed and steered frame by frame as frames one at a time are")
+    func burstSteersEachFlow() throws {
+        // Flows that differ in one field of the hash input each: ports, protocol, addresses.
+        let a = udpFrame(sourcePort: 1000)
+        let ports = udpFrame(sourcePort: 1001)
+        let tcp = FrameBuilder.tcp(
+            source: MACAddress(0x0200_0000_0001), destination: MACAddress(0x0212_3456_789a), sourceIP: 0x0a00_0001,
+            destinationIP: 0x0a00_0002, sourcePort: 1000, destinationPort: 2000, payload: FrameBuilder.pattern(length: 18, seed: 7))
+        let address = FrameBuilder.udp(
+            source: MACAddress(0x0200_0000_0001), destination: MACAddress(0x0212_3456_789a), sourceIP: 0x0a00_0003,
+            destinationIP: 0x0a00_0002, sourcePort: 1000, destinationPort: 2000, payload: FrameBuilder.pattern(length: 18, seed: 7))
+        let frames = [a, a, ports, ports, a, tcp, a, address, address, a, tcp, tcp, ports, a]
+        func steered(burst: Bool) throws -> [[ENARxCompletion]] {
+            let b = try ENABench.ready()
+            var rx: [IOQueuePair] = []
+            for q in 0..<2 {
+                _ = try IOQueuePair(b, transmit: true, vector: q + 1)
+                rx.append(try IOQueuePair(b, transmit: false, vector: q + 1))
+                try rx[q].postBuffers(32)
+            }
+            // Each hash bit pattern of the table's low bits picks one of the queues at random.
+            var random = SplitMix64(seed: 5)
+            let table = try b.access.allocateDMA(4 * 128)
+            for i in 0..<128 {
+                table.host.storeBytes(of: UInt16(rx[Int(random.next() & 1)].index), toByteOffset: 4 * i, as: UInt16.self)
+            }
+            let set = try b.setFeature(.rssIndirectionTableConfig) {
+                $0.store(UInt16(7), at: 24)
+                $0.store(UInt32.max, at: 28)
+                $0.setControlBuffer(address: table.deviceAddress.value, length: 512)
+            }
+            #expect(set.status == 0)
+            // TCP/IPv4 hashes the addresses only, UDP/IPv4 the 4-tuple: the TCP flow, which has
+            // the UDP flow's addresses and ports, hashes differently.
+            let fields = try b.access.allocateDMA(256)
+            for (p, selected) in [0x0C, 0x3C, 0x3C, 0x3C, 0x0C, 0x0C, 0x0C].enumerated() {
+                fields.host.storeBytes(of: UInt16(selected), toByteOffset: 64 + 4 * p, as: UInt16.self)
+            }
+            let input = try b.setFeature(.rssHashInput) { $0.setControlBuffer(address: fields.deviceAddress.value, length: 256) }
+            #expect(input.status == 0)
+            if burst {
+                // The burst's frames side by side in one buffer, as a Tx burst sends them.
+                let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: frames.count * 128, alignment: 64)
+                defer { storage.deallocate() }
+                var views: [UnsafeRawBufferPointer] = []
+                for (i, f) in frames.enumerated() {
+                    let slot = UnsafeMutableRawBufferPointer(rebasing: storage[(i * 128)..<(i * 128 + f.count)])
+                    slot.copyBytes(from: f)
+                    views.append(UnsafeRawBufferPointer(slot))
+                }
+                views.withUnsafeBufferPointer { b.wire.transmitToPort(batch: $0) }
+            } else {
+                for f in frames { send(b, f) }
+            }
+            return rx.map { $0.rxCompletions() }
+        }
+        let burst = try steered(burst: true)
+        let single = try steered(burst: false)
+        #expect(burst == single)
+        #expect(burst[0].count + burst[1].count == frames.count)
+        #expect(Set(burst.flatMap { $0.map(\.hash) }).count == 4)
+        #expect(!burst[0].isEmpty && !burst[1].isEmpty)
     }
 
     @Test("Tx to the wire and back: a peer echoes into the Rx queue")
