@@ -125,7 +125,7 @@ public final class BusDeviceAccess: DeviceAccess {
     }
 
     public func barWriteCombined(_ bar: BARIndex, offset: UInt64, bytes: UnsafeRawBufferPointer) {
-        bus.mmioWriteCombined(BusAddress(barBases[bar.value] &+ offset), bytes: bytes)
+        bus.mmioWriteCombined(BusAddress(barBases[bar.value] &+ offset), bytes: bytes, memo: &route)
     }
 
     public func allocateDMA(_ size: Int) throws(DMAAllocationError) -> DMABuffer {

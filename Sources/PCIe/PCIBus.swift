@@ -162,31 +162,42 @@ public final class PCIBus {
     /// BAR, otherwise (or when it reaches a function's MSI-X table or PBA) delivered as the
     /// naturally aligned writes it is made of, each routed, and refused, on its own.
     public func mmioWriteCombined(_ address: BusAddress, bytes: UnsafeRawBufferPointer) {
-        guard !bytes.isEmpty else { return }
-        let a = address.value
-        let count = UInt64(bytes.count)
-        if let e = mmio.lookup(a), a - e.start <= e.last - e.start, count - 1 <= e.last - a {
-            beginAccess()
-            defer { endAccess() }
-            e.value.function._withUnsafeGuaranteedRef { $0.barWriteCombined(e.value.bar, offset: a - e.start, bytes: bytes) }
-            return
-        }
-        forEachNaturallyAlignedWrite(of: bytes, at: a) { mmioWrite(BusAddress($0), width: $1, value: $2) }
+        var memo = MMIORouteMemo()
+        mmioWriteCombined(address, bytes: bytes, memo: &memo)
     }
 
-    /// The function, BAR and offset a naturally aligned access lies in entirely, if any. The
-    /// window comes from `memo` when the map has not changed since it was taken and `address`
-    /// lies in it; otherwise from the map, and `memo` then holds it.
+    /// ``mmioWriteCombined(_:bytes:)`` for a caller that keeps a ``MMIORouteMemo`` of its last access.
+    public func mmioWriteCombined(_ address: BusAddress, bytes: UnsafeRawBufferPointer, memo: inout MMIORouteMemo) {
+        guard !bytes.isEmpty else { return }
+        let a = address.value
+        if let target = window(containing: a, memo: &memo), UInt64(bytes.count) - 1 <= memo.last - a {
+            beginAccess()
+            defer { endAccess() }
+            target.function._withUnsafeGuaranteedRef { $0.barWriteCombined(target.bar, offset: a - memo.start, bytes: bytes) }
+            return
+        }
+        forEachNaturallyAlignedWrite(of: bytes, at: a) { mmioWrite(BusAddress($0), width: $1, value: $2, memo: &memo) }
+    }
+
+    /// The window that contains `a`, if any: from `memo` when the map has not changed since it
+    /// was taken and `a` lies in it, otherwise from the map, and `memo` then holds it.
+    @inline(__always)
+    private func window(containing a: UInt64, memo: inout MMIORouteMemo) -> MMIOTarget? {
+        if memo.generation != mmio.generation || a &- memo.start > memo.last &- memo.start {
+            guard let e = mmio.lookup(a) else { return nil }
+            memo = MMIORouteMemo(generation: mmio.generation, start: e.start, last: e.last, target: e.value)
+        }
+        return memo.target
+    }
+
+    /// The function, BAR and offset a naturally aligned access lies in entirely, if any (the
+    /// window through `memo`, as ``window(containing:memo:)`` finds it).
     @inline(__always)
     private func route(
         _ address: BusAddress, _ width: AccessWidth, memo: inout MMIORouteMemo
     ) -> (Unmanaged<PCIFunction>, BARIndex, UInt64)? {
         let a = address.value
-        if memo.generation != mmio.generation || a &- memo.start > memo.last &- memo.start {
-            guard let e = mmio.lookup(a) else { return nil }
-            memo = MMIORouteMemo(generation: mmio.generation, start: e.start, last: e.last, target: e.value)
-        }
-        guard let target = memo.target, a & UInt64(width.rawValue - 1) == 0,
+        guard let target = window(containing: a, memo: &memo), a & UInt64(width.rawValue - 1) == 0,
             a - memo.start + UInt64(width.rawValue) - 1 <= memo.last - memo.start
         else { return nil }
         return (target.function, target.bar, a - memo.start)

@@ -151,6 +151,10 @@ struct BusAndFirmwareTests {
         t.bus.mmioWrite(BusAddress(aBase + 8), width: .dword, value: 3, memo: &memo)
         #expect(t.modelB.storage[8] == 3)
         #expect(t.modelA.storage[8] == 1)
+        let burst: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
+        burst.withUnsafeBytes { t.bus.mmioWriteCombined(BusAddress(aBase + 0x20), bytes: $0, memo: &memo) }
+        #expect(t.modelB.storage[0x20] == 0x0807_0605_0403_0201, "a write-combined burst follows the memo too")
+        #expect(t.modelA.storage[0x20] == nil)
         // One memo serves any address: outside its window it looks the map up again.
         t.bus.mmioWrite(BusAddress(0xE000_0000 + 8), width: .dword, value: 4, memo: &memo)
         #expect(t.modelA.storage[8] == 4)
