@@ -85,10 +85,21 @@ public struct Firmware {
         report.functions = scan()
         var requests: [Request] = []
         for f in report.functions {
-            requests += size(f, base: ConfigOffset(PCIType0Header.BAR.offset), isVF: false, multiplier: 1)
+            // Decode is off while a BAR holds all ones, as Linux's BAR sizing does it: the probe
+            // must not map the BAR at the top of the address space for a moment (over whatever
+            // is there), and the bus then has no windows to move.
+            let command = ConfigOffset(PCIType0Header.Command.offset)
+            let memorySpace = UInt32(truncatingIfNeeded: PCIType0Header.Command.memorySpaceEnable.mask)
+            withBitCleared(f, command, memorySpace) {
+                requests += size(f, base: ConfigOffset(PCIType0Header.BAR.offset), isVF: false, multiplier: 1)
+            }
             if let fn = bus.function(at: f), let at = fn.capabilities.sriov {
                 let total = UInt64(bus.configRead(f, at.advanced(by: SRIOVCapability.TotalVFs.offset), width: .word))
-                requests += size(f, base: at.advanced(by: SRIOVCapability.VFBAR.offset), isVF: true, multiplier: max(total, 1))
+                let vfMemorySpace = UInt32(truncatingIfNeeded: SRIOVCapability.SRIOVControl.vfmse.mask)
+                withBitCleared(f, at.advanced(by: SRIOVCapability.SRIOVControl.offset), vfMemorySpace) {
+                    requests += size(
+                        f, base: at.advanced(by: SRIOVCapability.VFBAR.offset), isVF: true, multiplier: max(total, 1))
+                }
             }
         }
         var nextLow = windows.low.lowerBound
@@ -118,6 +129,16 @@ public struct Firmware {
                 value: value | UInt32(truncatingIfNeeded: PCIType0Header.Command.memorySpaceEnable.mask))
         }
         return report
+    }
+
+    /// Runs `body` with `bit` of the 16-bit register at `offset` clear, then puts the register back
+    /// (no write at all when the bit was clear already).
+    private func withBitCleared(_ f: BDF, _ offset: ConfigOffset, _ bit: UInt32, _ body: () -> Void) {
+        let original = bus.configRead(f, offset, width: .word)
+        guard original & bit != 0 else { return body() }
+        bus.configWrite(f, offset, width: .word, value: original & ~bit)
+        body()
+        bus.configWrite(f, offset, width: .word, value: original)
     }
 
     /// Sizes six BAR registers at `base` through config space, restoring their contents.

@@ -111,8 +111,8 @@ public final class PCIBus {
             return
         }
         if effects.contains(.virtualFunctionsChanged) { updateVirtualFunctions(of: f) }
-        if effects.contains(.decodeChanged) {
-            remap(f)
+        if effects.contains(.decodeChanged) { remap(f) }
+        if effects.contains(.virtualFunctionDecodeChanged) {
             for vf in f.virtualFunctions { remap(vf) }
         }
     }

@@ -74,7 +74,7 @@ extension PCIFunction {
         let mse = C.SRIOVControl.vfmse
         let vfBARs = at.value + C.VFBAR.offset..<(at.value + C.VFBAR.offset + C.VFBAR.stride * C.VFBAR.count)
         if mse.isSet(in: control) != mse.isSet(in: before.sriovControl) || touched.overlaps(vfBARs) {
-            effects.insert(.decodeChanged)
+            effects.insert(.virtualFunctionDecodeChanged)
         }
         return effects
     }

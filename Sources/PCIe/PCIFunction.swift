@@ -225,12 +225,15 @@ public final class PCIFunction {
 public struct ConfigWriteEffects: OptionSet, Sendable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
-    /// BAR addresses or memory decode changed: remap windows.
+    /// BAR addresses or memory decode of the function itself changed: remap its windows.
     public static let decodeChanged = ConfigWriteEffects(rawValue: 1)
     /// VF Enable changed: add or remove VFs.
     public static let virtualFunctionsChanged = ConfigWriteEffects(rawValue: 2)
     /// Initiate Function Level Reset was written.
     public static let functionLevelReset = ConfigWriteEffects(rawValue: 4)
+    /// VF MSE or a VF BAR of the SR-IOV capability changed: remap the VFs' windows. (A VF's
+    /// windows depend on nothing else of its PF's, so ``decodeChanged`` leaves them alone.)
+    public static let virtualFunctionDecodeChanged = ConfigWriteEffects(rawValue: 8)
 }
 
 /// Values compared before and after a config write.

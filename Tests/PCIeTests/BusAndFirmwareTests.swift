@@ -183,6 +183,55 @@ struct BusAndFirmwareTests {
         #expect(t.modelB.writes == 0)
     }
 
+    @Test("Re-enumeration sizes BARs with decode off: the all-ones probe maps nothing over another BAR")
+    func sizingWithDecodeOff() throws {
+        let t = try TwoFunctionBench()
+        Firmware(bus: t.bus).enumerateAndAssign()
+        // B's 4 KiB BAR0 at the very top of the 32-bit space, where A's BAR0 reads all ones while
+        // it is sized. With decode on during the probe, A's window would land on B's.
+        t.bus.configWrite(t.b.bdf, 0x10, width: .dword, value: 0xFFFF_F000)
+        #expect(t.b.barAddress(0) == 0xFFFF_F000)
+        let errors = t.bus.services.guestErrors.total
+        let report = Firmware(bus: t.bus).enumerateAndAssign()
+        #expect(t.bus.services.guestErrors.counts[.barOverlap] == nil)
+        #expect(t.bus.services.guestErrors.total == errors)
+        #expect(report.unplaced.isEmpty)
+        for f in [t.a, t.b] {
+            #expect(f.memoryDecodeEnabled, "decode is back on afterwards")
+            #expect(f.decodedWindows.count == 3)
+        }
+    }
+
+    @Test("Re-enumeration with VFs on puts VF MSE back and leaves every window where it was")
+    func reEnumerationWithVirtualFunctions() throws {
+        let b = try Bench()
+        b.function.model = ReentrantPFModel()
+        Firmware(bus: b.bus).enumerateAndAssign()
+        b.write(0x170, .word, 2)  // NumVFs
+        b.write(0x168, .word, 0x9)  // VF Enable | VF MSE
+        let windows = b.bus.windows.map { "\($0.function) \($0.bar) \($0.start) \($0.last)" }
+        #expect(b.bus.windows.filter { $0.function != b.bdf }.count == 4, "two VFs, two BARs each")
+        Firmware(bus: b.bus).enumerateAndAssign()
+        #expect(b.bus.windows.map { "\($0.function) \($0.bar) \($0.start) \($0.last)" } == windows)
+        #expect(b.function.vfMemoryDecodeEnabled)
+        #expect(b.bus.services.guestErrors.total == 0)
+        // The VFs' windows follow VF MSE and the VF BARs, and nothing of the PF's header.
+        let vfWindows = { b.bus.windows.filter { $0.function != b.bdf } }
+        b.write(0x168, .word, 0x1)  // VF Enable, VF MSE off
+        #expect(vfWindows().isEmpty)
+        b.write(0x168, .word, 0x9)
+        #expect(vfWindows().count == 4)
+        let vfStarts = vfWindows().map { $0.start }
+        b.write(0x10, .dword, 0xE000_0000)  // the PF's own BAR0 moves; the VFs' windows do not
+        #expect(b.function.barAddress(0) == 0xE000_0000)
+        #expect(vfWindows().map { $0.start } == vfStarts)
+        // VF BAR0 (64-bit, 16 KiB per VF) moves: both VFs' windows follow.
+        b.write(0x188, .dword, 0x90)
+        b.write(0x184, .dword, 0)
+        let starts = Set(vfWindows().filter { $0.bar.value == 0 }.map { $0.start })
+        #expect(starts == [0x90_0000_0000, 0x90_0000_4000])
+    }
+
     @Test("Scan finds functions 1-7 only behind a multi-function function 0")
     func multiFunctionScan() throws {
         let bus = PCIBus()
