@@ -214,9 +214,11 @@ extension NVMeController {
         let cq = queues.completion + cqid
         guard cq.pointee.exists else { return }
         let tail = cq.pointee.tail
-        let address = cq.pointee.base &+ UInt64(tail) &* UInt64(CompletionEntry.size)
         let size = UInt64(CompletionEntry.size)
-        guard let slot = ring.pointer(address, length: size) ?? (try? dma.hostPointer(IOVA(address), length: size, access: .write))
+        let address = cq.pointee.base &+ UInt64(tail) &* size
+        guard
+            let slot = ring.pointer(address, length: size)
+                ?? (try? dma.hostPointer(IOVA(address), length: size, access: .write))
         else {
             controllerFatal("cannot write CQ\(cqid) entry \(tail) at 0x\(hex(address))")
             return
