@@ -33,7 +33,9 @@ final class NVMeBenchFixture {
     let driver: NVMeDriver<BusDeviceAccess>
     let buffers: DMABuffer
     let shape: NVMeBenchShape
-    var completions: [NVMeCompletion]
+    /// Where ``reap()`` collects completions: fixed storage, so reaping takes no dynamic
+    /// exclusivity check or uniqueness check on the command path.
+    let completions: UnsafeMutableBufferPointer<NVMeCompletion>
     var rng: UInt64 = 0x6e76_6d65_6265_6e63
     var nextBuffer = 0
     var failures = 0
@@ -55,7 +57,8 @@ final class NVMeBenchFixture {
         } catch {
             throw BenchSetupError(description: "NVMe \(shape.name): \(error)")
         }
-        completions = [NVMeCompletion](repeating: NVMeCompletion(), count: max(shape.queueDepth, 1))
+        completions = .allocate(capacity: max(shape.queueDepth, 1))
+        completions.initialize(repeating: NVMeCompletion())
         for i in 0..<buffers.host.count { buffers.host[i] = UInt8(truncatingIfNeeded: i &* 131 &+ 7) }
         // Fill the working set, 32 blocks (128 KiB) per command.
         let chunk = 32
@@ -72,6 +75,8 @@ final class NVMeBenchFixture {
             }
         }
     }
+
+    deinit { completions.deallocate() }
 
     /// The next random LBA of the working set (SplitMix64).
     @inline(__always) func nextLBA() -> UInt64 {
@@ -102,7 +107,7 @@ final class NVMeBenchFixture {
 
     /// Reaps what completed; counts failed statuses.
     @inline(__always) func reap() -> Int {
-        let n = completions.withUnsafeMutableBufferPointer { driver.reap(queue: 0, into: $0) }
+        let n = driver.reap(queue: 0, into: completions)
         for i in 0..<n where !completions[i].status.isSuccess { failures += 1 }
         return n
     }

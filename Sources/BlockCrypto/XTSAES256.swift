@@ -40,6 +40,9 @@ public final class XTSAES256 {
     /// The C context holding the key schedules (opaque; Swift never sees key bytes). Usable from
     /// inlined code so a caller's per-unit call goes straight to the shim.
     @usableFromInline let context: OpaquePointer
+    /// The context's encryption and decryption lanes (`cxts_lanes`): the proven one-call path
+    /// that ``encrypt(_:_:length:dataUnit:)`` and ``decrypt(_:_:length:dataUnit:)`` run inline.
+    @usableFromInline let lanes: UnsafePointer<cxts_lane>
 
     /// A cipher with a fresh random key (generation 1).
     ///
@@ -48,7 +51,12 @@ public final class XTSAES256 {
     public init() throws(BlockCryptoError) {
         var status = CXTS_OK
         guard let context = cxts_create_random(&status) else { throw Self.error(status) }
+        guard let lanes = cxts_lanes(context) else {
+            cxts_free(context)
+            throw .cipherFailed
+        }
         self.context = context
+        self.lanes = lanes
     }
 
     /// Test seam: a cipher with a caller-supplied 64-byte key (key 1 ‖ key 2, IEEE 1619 order),
@@ -65,7 +73,12 @@ public final class XTSAES256 {
             cxts_create_with_key(key.baseAddress, key.count, &status)
         }
         guard let context = created else { throw Self.error(status) }
+        guard let lanes = cxts_lanes(context) else {
+            cxts_free(context)
+            throw .cipherFailed
+        }
         self.context = context
+        self.lanes = lanes
     }
 
     deinit {
@@ -84,6 +97,8 @@ public final class XTSAES256 {
     @inlinable
     public func encrypt(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer, length: Int, dataUnit: UInt64) -> Bool {
         guard Self.isValid(length: length) else { return false }
+        let ran = cxts_run_lane(lanes, input, output, length, dataUnit)
+        guard ran < 0 else { return ran == 1 }
         return cxts_encrypt(context, input, output, length, dataUnit) == 1
     }
 
@@ -94,6 +109,8 @@ public final class XTSAES256 {
     @inlinable
     public func decrypt(_ input: UnsafeRawPointer, _ output: UnsafeMutableRawPointer, length: Int, dataUnit: UInt64) -> Bool {
         guard Self.isValid(length: length) else { return false }
+        let ran = cxts_run_lane(lanes + 1, input, output, length, dataUnit)
+        guard ran < 0 else { return ran == 1 }
         return cxts_decrypt(context, input, output, length, dataUnit) == 1
     }
 

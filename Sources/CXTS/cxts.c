@@ -21,7 +21,9 @@
  * With the direct tweak proven, a second self-check (proven_one_shot) compares EVP_Cipher, which
  * hands a provider cipher's one-shot function the unit without EVP_CipherUpdate's generic checks
  * (about 50 instructions a unit), against EVP_CipherUpdate on two tweaks and lengths; only if they
- * agree, and EVP_Cipher reports the byte count, does each unit take that call.
+ * agree, and EVP_Cipher reports the byte count, does each unit take that call. That path is also
+ * published as the context's lanes (cxts_lanes), so a caller can inline it (cxts_run_lane in
+ * cxts.h: two tweak stores and the EVP_Cipher call, no call into this file per unit).
  */
 /* EVP_CIPHER_CTX_iv_noconst is deprecated in OpenSSL 3.0 (still exported); see above. */
 #define OPENSSL_SUPPRESS_DEPRECATED
@@ -48,6 +50,8 @@ struct cxts_ctx {
     int decrypt_one_shot;
     /* 1 while both contexts hold the current key; 0 after a failed rekey. */
     int keyed;
+    /* For inlined callers (cxts_run_lane): encrypt, then decrypt; set only where one_shot is 1. */
+    cxts_lane lanes[2];
     uint64_t generation;
 };
 
@@ -58,6 +62,16 @@ static int halves_equal(const unsigned char *key) {
     return CRYPTO_memcmp(key, key + CXTS_KEY_BYTES / 2, CXTS_KEY_BYTES / 2) == 0;
 }
 
+/* Publishes the one-call paths the self-checks proved (and only those) as the context's lanes. */
+static void update_lanes(cxts_ctx *ctx) {
+    int encrypt = ctx->keyed && ctx->encrypt_one_shot && ctx->encrypt_tweak != NULL;
+    int decrypt = ctx->keyed && ctx->decrypt_one_shot && ctx->decrypt_tweak != NULL;
+    ctx->lanes[0].cipher = encrypt ? ctx->encrypt : NULL;
+    ctx->lanes[0].tweak = encrypt ? ctx->encrypt_tweak : NULL;
+    ctx->lanes[1].cipher = decrypt ? ctx->decrypt : NULL;
+    ctx->lanes[1].tweak = decrypt ? ctx->decrypt_tweak : NULL;
+}
+
 /* Destroys whatever key the contexts hold. */
 static void drop_key(cxts_ctx *ctx) {
     ctx->keyed = 0;
@@ -65,6 +79,7 @@ static void drop_key(cxts_ctx *ctx) {
     ctx->decrypt_tweak = NULL;
     ctx->encrypt_one_shot = 0;
     ctx->decrypt_one_shot = 0;
+    update_lanes(ctx);
     EVP_CIPHER_CTX_reset(ctx->encrypt);
     EVP_CIPHER_CTX_reset(ctx->decrypt);
 }
@@ -178,6 +193,7 @@ static cxts_status install_key(cxts_ctx *ctx, const unsigned char *key) {
     ctx->decrypt_one_shot = proven_one_shot(ctx->decrypt, ctx->decrypt_tweak);
     ERR_clear_error();
     ctx->keyed = 1;
+    update_lanes(ctx);
     return CXTS_OK;
 }
 
@@ -328,6 +344,7 @@ void cxts_test_disable_direct_tweak(cxts_ctx *ctx) {
     ctx->decrypt_tweak = NULL;
     ctx->encrypt_one_shot = 0;
     ctx->decrypt_one_shot = 0;
+    update_lanes(ctx);
 }
 
 int cxts_one_shot(cxts_ctx *ctx) {
@@ -338,6 +355,15 @@ void cxts_test_disable_one_shot(cxts_ctx *ctx) {
     if (ctx == NULL) return;
     ctx->encrypt_one_shot = 0;
     ctx->decrypt_one_shot = 0;
+    update_lanes(ctx);
+}
+
+const cxts_lane *cxts_lanes(cxts_ctx *ctx) {
+    return ctx == NULL ? NULL : ctx->lanes;
+}
+
+void cxts_discard_errors(void) {
+    ERR_clear_error();
 }
 
 int cxts_test_aes256_ecb(const uint8_t *key32, const void *input, void *output, size_t length, int encrypt) {

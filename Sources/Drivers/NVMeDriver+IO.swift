@@ -165,7 +165,9 @@ extension NVMeDriver {
     @inlinable
     public func ringDoorbell(queue: Int) {
         guard queue >= 0, queue < ioQueues.count else { return }
-        ioQueues[queue].ring(access, bar: bar)
+        // The queue array keeps the pair alive and nothing in the call replaces it (the device
+        // never calls back into the driver), so the pair is used without a retain and release.
+        Unmanaged.passUnretained(ioQueues[queue])._withUnsafeGuaranteedRef { $0.ring(access, bar: bar) }
     }
 
     /// Copies up to `out.count` completions of `queue` into `out` (phase tag; one CQ head
@@ -173,7 +175,8 @@ extension NVMeDriver {
     @inlinable
     public func reap(queue: Int, into out: UnsafeMutableBufferPointer<NVMeCompletion>) -> Int {
         guard queue >= 0, queue < ioQueues.count else { return 0 }
-        return ioQueues[queue].reap(access, bar: bar, into: out)
+        // As in ``ringDoorbell(queue:)``: no retain and release of the pair.
+        return Unmanaged.passUnretained(ioQueues[queue])._withUnsafeGuaranteedRef { $0.reap(access, bar: bar, into: out) }
     }
 
     /// Commands of `queue` in flight.

@@ -86,10 +86,16 @@ extension NVMeController {
     /// only when the next entry will certainly be run (budget left, room for two completions), and
     /// an I/O command cannot change the queues or the IOMMU, so the entry is the one a fetch at its
     /// turn would have read; a failed look-ahead fetch is fatal at its turn, as before.
+    ///
+    /// Both rings are translated once (``submissionRing(_:)``, ``completionRing(_:)``): nothing a
+    /// command does changes the IOMMU domain, guest memory or bus mastering, so the windows hold
+    /// for the whole run.
     func runSubmissionQueue(_ qid: Int) {
         let sq = queues.submission + qid
         let cqid = Int(sq.pointee.completionQueue)
         let cq = queues.completion + cqid
+        let ring = submissionRing(sq)
+        let completionRing = completionRing(cq)
         var budget = sq.pointee.entries
         var ahead = FetchAhead.none
         while processing, sq.pointee.exists, sq.pointee.head != sq.pointee.tail, budget > 0 {
@@ -107,7 +113,7 @@ extension NVMeController {
                 fetchFailed(qid, head)
                 return
             case .none:
-                guard let fetched = fetchEntry(sq, head) else {
+                guard let fetched = fetchEntry(sq, head, ring) else {
                     fetchFailed(qid, head)
                     return
                 }
@@ -118,10 +124,12 @@ extension NVMeController {
             let next = head &+ 1 == sq.pointee.entries ? 0 : head &+ 1
             sq.pointee.head = next
             if qid == 0 {
-                if let result = executeAdmin(entry) { post(result, for: entry, submissionQueue: 0, completionQueue: 0) }
+                if let result = executeAdmin(entry) {
+                    post(result, for: entry, submissionQueue: 0, completionQueue: 0, ring: completionRing)
+                }
             } else {
                 if next != sq.pointee.tail, budget > 0, cq.pointee.hasRoom(for: 2) {
-                    if let fetched = fetchEntry(sq, next) {
+                    if let fetched = fetchEntry(sq, next, ring) {
                         prefetchData(of: fetched)
                         ahead = .entry(fetched)
                     } else {
@@ -129,7 +137,7 @@ extension NVMeController {
                     }
                 }
                 let result = executeIO(entry)
-                post(result, for: entry, submissionQueue: qid, completionQueue: cqid)
+                post(result, for: entry, submissionQueue: qid, completionQueue: cqid, ring: completionRing)
             }
         }
     }
@@ -142,11 +150,48 @@ extension NVMeController {
         case failed
     }
 
-    /// Copies entry `index` of submission queue `sq` out of guest memory; nil when the IOMMU
-    /// refuses the read (the DMA port records the fault).
+    /// The translation of submission queue `sq`'s ring, kept in the queue's state with the port's
+    /// translation stamp and taken again only when that no longer holds (a map or unmap, a removed
+    /// guest memory region, bus mastering off). Empty when the ring does not lie in one mapping and
+    /// one region the controller may read: entries are then translated one at a time, and a fault
+    /// is recorded by that translation.
     @inline(__always)
-    private func fetchEntry(_ sq: UnsafeMutablePointer<SubmissionQueueState>, _ index: UInt32) -> SubmissionEntry? {
-        let address = sq.pointee.base &+ UInt64(index) &* 64
+    func submissionRing(_ sq: UnsafeMutablePointer<SubmissionQueueState>) -> DMAWindow {
+        guard !dma.holds(sq.pointee.ringStamp) else { return sq.pointee.ring }
+        let length = UInt64(sq.pointee.entries) &* UInt64(SubmissionEntry.size)
+        (sq.pointee.ring, sq.pointee.ringStamp) = ringWindow(sq.pointee.base, length: length, access: .read)
+        return sq.pointee.ring
+    }
+
+    /// The translation of completion queue `cq`'s ring (written by the controller); see
+    /// ``submissionRing(_:)``.
+    @inline(__always)
+    func completionRing(_ cq: UnsafeMutablePointer<CompletionQueueState>) -> DMAWindow {
+        guard !dma.holds(cq.pointee.ringStamp) else { return cq.pointee.ring }
+        let length = UInt64(cq.pointee.entries) &* UInt64(CompletionEntry.size)
+        (cq.pointee.ring, cq.pointee.ringStamp) = ringWindow(cq.pointee.base, length: length, access: .write)
+        return cq.pointee.ring
+    }
+
+    /// A window over `length` bytes at `base` with the stamp it holds under, or the empty window
+    /// with a stamp that never holds (so the next doorbell tries again).
+    private func ringWindow(_ base: UInt64, length: UInt64, access: DMAAccess) -> (DMAWindow, DMATranslationStamp) {
+        guard let window = dma.window(covering: IOVA(base), length: length, access: access) else {
+            return (DMAWindow(), .never)
+        }
+        return (window, dma.translationStamp)
+    }
+
+    /// Copies entry `index` of submission queue `sq` out of guest memory, through `ring` when it
+    /// holds the entry; nil when the IOMMU refuses the read (the DMA port records the fault).
+    @inline(__always)
+    private func fetchEntry(_ sq: UnsafeMutablePointer<SubmissionQueueState>, _ index: UInt32, _ ring: DMAWindow)
+        -> SubmissionEntry?
+    {
+        let address = sq.pointee.base &+ UInt64(index) &* UInt64(SubmissionEntry.size)
+        if let slot = ring.pointer(address, length: UInt64(SubmissionEntry.size)) {
+            return SubmissionEntry(loadingFrom: slot)
+        }
         guard let slot = try? dma.hostPointer(IOVA(address), length: UInt64(SubmissionEntry.size), access: .read) else {
             return nil
         }
@@ -159,14 +204,22 @@ extension NVMeController {
     }
 
     /// Writes the completion of `entry` to completion queue `cqid` (which has room) and flips the
-    /// phase at the end of the queue. A completion queue the controller cannot write is fatal.
+    /// phase at the end of the queue, through `ring` (the queue's ``completionRing(_:)``, still
+    /// holding) when it covers the slot. A completion queue the controller cannot write is fatal.
     @inline(__always)
-    func post(_ result: CommandResult, for entry: SubmissionEntry, submissionQueue sqid: Int, completionQueue cqid: Int) {
+    func post(
+        _ result: CommandResult, for entry: SubmissionEntry, submissionQueue sqid: Int, completionQueue cqid: Int,
+        ring: DMAWindow
+    ) {
         let cq = queues.completion + cqid
         guard cq.pointee.exists else { return }
         let tail = cq.pointee.tail
-        let address = cq.pointee.base &+ UInt64(tail) &* 16
-        guard let slot = try? dma.hostPointer(IOVA(address), length: UInt64(CompletionEntry.size), access: .write) else {
+        let size = UInt64(CompletionEntry.size)
+        let address = cq.pointee.base &+ UInt64(tail) &* size
+        guard
+            let slot = ring.pointer(address, length: size)
+                ?? (try? dma.hostPointer(IOVA(address), length: size, access: .write))
+        else {
             controllerFatal("cannot write CQ\(cqid) entry \(tail) at 0x\(hex(address))")
             return
         }
@@ -208,10 +261,11 @@ extension NVMeController {
     /// completion queue has room.
     func deliverEvents() {
         guard queues.completion[0].exists else { return }
+        let ring = completionRing(queues.completion)
         while !events.outstanding.isEmpty, !queues.completion[0].isFull, processing, let event = events.takeDeliverable() {
             var entry = SubmissionEntry()
             entry.setHeader(opcode: AdminOpcode.asyncEventRequest.rawValue, commandID: events.outstanding.removeFirst())
-            post(.success(event.dword0), for: entry, submissionQueue: 0, completionQueue: 0)
+            post(.success(event.dword0), for: entry, submissionQueue: 0, completionQueue: 0, ring: ring)
         }
         signalIfNeeded(0)
     }

@@ -1,3 +1,5 @@
+import PCIe
+
 /// Controller-side state of one submission queue (admin queue 0 or an I/O queue).
 struct SubmissionQueueState {
     /// Created (I/O) or set up at enable (admin).
@@ -14,6 +16,10 @@ struct SubmissionQueueState {
     var completionQueue: UInt16 = 0
     /// QPRIO from Create I/O SQ (recorded; arbitration is round robin).
     var priority: UInt8 = 0
+    /// The ring's translation while ``ringStamp`` holds (see `submissionRing(_:)`).
+    var ring = DMAWindow()
+    /// The DMA port's translation stamp when ``ring`` was taken.
+    var ringStamp = DMATranslationStamp.never
 }
 
 /// Controller-side state of one completion queue.
@@ -40,6 +46,10 @@ struct CompletionQueueState {
     var stalled = false
     /// Entries posted since the last interrupt.
     var needsInterrupt = false
+    /// The ring's translation while ``ringStamp`` holds (see `completionRing(_:)`).
+    var ring = DMAWindow()
+    /// The DMA port's translation stamp when ``ring`` was taken.
+    var ringStamp = DMATranslationStamp.never
 
     /// Whether one more entry would overwrite one the host has not consumed.
     @inline(__always) var isFull: Bool { (tail &+ 1 == entries ? 0 : tail &+ 1) == head }

@@ -17,9 +17,11 @@ public final class DMAPort {
     @exclusivity(unchecked) public internal(set) var busMasterEnabled = false
 
     // A small IOTLB: IOVA ranges that each lie inside one mapping and one guest memory region,
-    // with their host base and the mapping's permissions, valid while the domain's generation
-    // holds. Four entries cover a queue's descriptor ring and buffers in both directions.
-    @exclusivity(unchecked) @usableFromInline var cachedGeneration = UInt64.max
+    // with their host base and the mapping's permissions, valid while the domain's and guest
+    // memory's generations hold (an unmap or a removed region drops every entry, so no entry
+    // can point at freed memory). Four entries cover a queue's descriptor ring and buffers in
+    // both directions.
+    @exclusivity(unchecked) @usableFromInline var cachedStamp = DMATranslationStamp.never
     @exclusivity(unchecked) var nextVictim = 0
     @usableFromInline let iotlb = UnsafeMutablePointer<IOTLBEntry>.allocate(capacity: DMAPort.iotlbEntries)
 
@@ -53,7 +55,7 @@ public final class DMAPort {
     /// bus mastering is on and the domain's mappings are those the IOTLB was filled under.
     @inlinable @inline(__always)
     func cachedEntry(_ address: IOVA, length: UInt64, access: DMAAccess) -> IOTLBEntry? {
-        guard busMasterEnabled, cachedGeneration == domain.generation else { return nil }
+        guard busMasterEnabled, cachedStamp == translationStamp else { return nil }
         for i in 0..<Self.iotlbEntries {
             let e = iotlb[i]
             let offset = address.value &- e.base
@@ -99,12 +101,13 @@ public final class DMAPort {
             host: r.host + Int(startGPA - r.base.value), permissions: m.permissions)
     }
 
-    /// Puts `entry` in the IOTLB (round-robin victim), first dropping every entry of an older
-    /// domain generation.
+    /// Puts `entry` in the IOTLB (round-robin victim), first dropping every entry taken under
+    /// other domain mappings or guest memory regions.
     func cache(_ entry: IOTLBEntry) {
-        if cachedGeneration != domain.generation {
+        let stamp = translationStamp
+        if cachedStamp != stamp {
             for i in 0..<Self.iotlbEntries { iotlb[i] = IOTLBEntry() }
-            cachedGeneration = domain.generation
+            cachedStamp = stamp
         }
         iotlb[nextVictim] = entry
         nextVictim = (nextVictim + 1) & (Self.iotlbEntries - 1)

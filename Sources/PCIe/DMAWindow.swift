@@ -1,10 +1,13 @@
 /// A stretch of a function's IOVA space that one IOMMU mapping and one guest memory region cover,
 /// with the permissions the mapping grants: a translation a device can reuse for many accesses.
 ///
-/// A window is a snapshot. It stays right only while the port's bus mastering and its domain's
-/// mappings stay as they were, so a device takes windows at the start of one doorbell's work and
-/// drops them before anything outside the device can run (a guest access, a wire peer, a timer).
-/// Inside that span, `pointer(_:length:)` is a bounds check instead of a translation.
+/// A window is a snapshot. It stays right only while the port's bus mastering, its domain's
+/// mappings and guest memory's regions stay as they were. A device either takes windows at the
+/// start of one doorbell's work and drops them before anything outside the device can run (a
+/// guest access, a wire peer, a timer), or keeps a window together with the port's
+/// ``DMAPort/translationStamp`` from when it took it and uses it only while
+/// ``DMAPort/holds(_:)`` says that stamp still holds. Inside that span, `pointer(_:length:)` is a
+/// bounds check instead of a translation.
 public struct DMAWindow {
     /// First IOVA of the window.
     public let base: UInt64
@@ -35,7 +38,41 @@ public struct DMAWindow {
     }
 }
 
+/// What a port's translations depend on: the generation of its IOMMU domain's mappings and of
+/// guest memory's regions. A translation taken under one stamp is right while the port's stamp
+/// equals it and bus mastering is on (``DMAPort/holds(_:)``).
+public struct DMATranslationStamp: Sendable {
+    @usableFromInline let domain: UInt64
+    @usableFromInline let memory: UInt64
+
+    @inlinable init(domain: UInt64, memory: UInt64) {
+        self.domain = domain
+        self.memory = memory
+    }
+
+    /// A stamp no port has: a translation kept with it is never used.
+    @inlinable public static var never: DMATranslationStamp { DMATranslationStamp(domain: .max, memory: .max) }
+}
+
+extension DMATranslationStamp: Equatable {
+    @inlinable public static func == (a: DMATranslationStamp, b: DMATranslationStamp) -> Bool {
+        a.domain == b.domain && a.memory == b.memory
+    }
+}
+
 extension DMAPort {
+    /// The stamp of the translations the port makes now (whatever bus mastering says).
+    @inlinable public var translationStamp: DMATranslationStamp {
+        DMATranslationStamp(domain: domain.generation, memory: memory.generation)
+    }
+
+    /// Whether a translation taken under `stamp` (a ``DMAWindow``) may still be used: bus mastering
+    /// is on, and no mapping of the domain and no guest memory region has changed since.
+    @inlinable @inline(__always)
+    public func holds(_ stamp: DMATranslationStamp) -> Bool {
+        busMasterEnabled && translationStamp == stamp
+    }
+
     /// The window around `[address, address+length)` that allows `access`, or nil when the
     /// access would fault (bus mastering off, unmapped, not permitted, outside guest memory).
     ///

@@ -72,6 +72,10 @@ public final class GuestMemory {
 
     /// Regions sorted by base.
     @exclusivity(unchecked) public private(set) var regions: [GuestMemoryRegion] = []
+    /// Bumped by every ``remove(_:)``, so translations that hold host pointers into regions
+    /// (``DMAPort``'s IOTLB, a device's ``DMAWindow``) know to drop them. Adding a region changes
+    /// no existing translation and leaves it as it is.
+    @exclusivity(unchecked) public private(set) var generation: UInt64 = 0
     private var nextFree: UInt64
 
     /// Empty guest memory; `allocate` hands out addresses from `allocationBase` upwards.
@@ -114,12 +118,14 @@ public final class GuestMemory {
         return region
     }
 
-    /// Removes `region` (by identity). Returns whether it was there. Its address range is not
-    /// handed out again, so a stale IOVA mapping can never reach different memory.
+    /// Removes `region` (by identity) and bumps ``generation``. Returns whether it was there. Its
+    /// address range is not handed out again, so a stale IOVA mapping can never reach different
+    /// memory, and every cached translation into it is dropped before the next DMA.
     @discardableResult
     public func remove(_ region: GuestMemoryRegion) -> Bool {
         guard let i = regions.firstIndex(where: { $0 === region }) else { return false }
         regions.remove(at: i)
+        generation &+= 1
         return true
     }
 

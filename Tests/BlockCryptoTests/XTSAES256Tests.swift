@@ -208,6 +208,46 @@ import Testing
         #expect(oneCall.runsUnitsInOneCall)
     }
 
+    /// The lanes that `XTSAES256` runs inline are published only for a proven one-call path and
+    /// follow every key change: a lane gives what `cxts_encrypt`/`cxts_decrypt` give, and an
+    /// unproven or unkeyed lane refuses (-1) so the caller takes the shim's checked path.
+    @Test func inlineLanesFollowTheProvenPath() throws {
+        var rng = SplitMix64(seed: 0x1a9e)
+        let key = rng.xtsKey()
+        var status = CXTS_OK
+        let created = key.withUnsafeBufferPointer { cxts_create_with_key($0.baseAddress, $0.count, &status) }
+        let context = try #require(created)
+        defer { cxts_free(context) }
+        let lanes = try #require(cxts_lanes(context))
+        let plaintext = rng.bytes(4096)
+        var viaShim = [UInt8](repeating: 0, count: 4096)
+        var viaLane = [UInt8](repeating: 1, count: 4096)
+        var back = [UInt8](repeating: 2, count: 4096)
+        func encryptBothWays(_ unit: UInt64) -> Int32 {
+            _ = cxts_encrypt(context, plaintext, &viaShim, 4096, unit)
+            return cxts_run_lane(lanes, plaintext, &viaLane, 4096, unit)
+        }
+        #expect(lanes[0].cipher != nil && lanes[1].cipher != nil)
+        for unit: UInt64 in [0, 9, 0xFFFF_FFFF_FFFF_FFFF] {
+            #expect(encryptBothWays(unit) == 1)
+            #expect(viaLane == viaShim)
+            #expect(cxts_run_lane(lanes + 1, viaLane, &back, 4096, unit) == 1)
+            #expect(back == plaintext)
+        }
+        cxts_test_disable_one_shot(context)
+        #expect(lanes[0].cipher == nil && lanes[1].cipher == nil)
+        viaLane = [UInt8](repeating: 1, count: 4096)
+        #expect(encryptBothWays(5) == -1)
+        #expect(viaLane == [UInt8](repeating: 1, count: 4096), "a refused lane writes nothing")
+        #expect(cxts_test_install_key(context, key, key.count) == CXTS_OK)
+        #expect(lanes[0].cipher != nil && lanes[1].cipher != nil)
+        #expect(encryptBothWays(5) == 1)
+        #expect(viaLane == viaShim)
+        let half = rng.bytes(32)
+        #expect(cxts_test_install_key(context, half + rng.bytes(31) + [0], 63) == CXTS_ERR_KEY_LENGTH)
+        #expect(lanes[0].cipher != nil, "a rejected key leaves the installed one")
+    }
+
     @Test func directTweakPathIsProvenAgainAfterEachNewKey() throws {
         let cipher = try XTSAES256()
         let block = [UInt8](repeating: 0x5a, count: 4096)

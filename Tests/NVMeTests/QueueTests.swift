@@ -167,6 +167,32 @@ struct QueueTests {
         #expect(t.controller.counters.fatalErrors == 1)
     }
 
+    @Test("The controller keeps each ring's translation across doorbells only while guest memory keeps the ring")
+    func ringTranslationDroppedWithGuestMemory() throws {
+        let t = try NVMeBench.ready()
+        let q = try #require(t.ioQueues[1])
+        let memory = t.bus.services.memory
+        // Two doorbells: the second runs on the ring translations the first took.
+        for lba: UInt64 in [1, 2] {
+            #expect(try t.write(pattern(512, seed: UInt8(lba)), at: lba) == .success)
+        }
+        // A valid Flush sits in the SQ; the test keeps the region alive so that a controller still
+        // using the old translation would find and run it.
+        let region = try #require(memory.regions.first { $0.contains(q.sq.deviceAddress.value, length: 64) })
+        var e = SubmissionEntry()
+        e.setHeader(opcode: NVMOpcode.flush.rawValue, commandID: 300)
+        e[dword: 1] = 1
+        q.post(e)
+        let faultsBefore = t.bus.services.faults.total
+        #expect(memory.remove(region))
+        t.write32(0x1008, UInt32(q.sqTail))
+        #expect(q.reap().isEmpty, "the entry in the removed region was not run")
+        #expect(t.fatal)
+        #expect(t.bus.services.faults.total == faultsBefore + 1)
+        let fault = try #require(t.bus.services.faults.faults.last)
+        #expect(fault.reason == .outsideGuestMemory(region.base.advanced(by: UInt64(q.sqTail - 1) * 64), length: 64))
+    }
+
     @Test("An SQ entry the IOMMU refuses is fatal at its turn: entries before it complete, one fault is recorded")
     func submissionEntryUnmappedMidQueue() throws {
         let t = try NVMeBench.ready()

@@ -41,6 +41,52 @@ struct DMAPortTests {
         #expect(s.region.host.load(fromByteOffset: 0x800, as: UInt32.self) == 7)
     }
 
+    @Test("Removing a guest memory region drops the port's cached translations: DMA faults, freed memory is not touched")
+    func translationCacheFollowsGuestMemory() throws {
+        let s = try Setup()
+        let extra = s.memory.allocate(0x1000)
+        try s.domain.map(IOVA(0x8000), size: 0x1000, to: extra.base, permissions: .readWrite)
+        try s.port.store(UInt32(0x1234), to: IOVA(0x8010))
+        #expect(extra.host.load(fromByteOffset: 0x10, as: UInt32.self) == 0x1234)
+        let window = try #require(s.port.window(covering: IOVA(0x8000), length: 0x1000, access: .write))
+        let stamp = s.port.translationStamp
+        #expect(s.port.holds(stamp))
+        #expect(window.pointer(0x8010, length: 4) == extra.host + 0x10)
+
+        #expect(s.memory.remove(extra))
+        #expect(!s.port.holds(stamp), "a window taken before the removal must not be used")
+        #expect(s.port.window(covering: IOVA(0x8000), length: 4, access: .read) == nil)
+        let gone = DMAError.outsideGuestMemory(extra.base.advanced(by: 0x10), length: 4)
+        #expect(throws: gone) { try s.port.store(UInt32(0x5678), to: IOVA(0x8010)) }
+        #expect(throws: gone) { try s.port.load(UInt32.self, from: IOVA(0x8010)) }
+        #expect(extra.host.load(fromByteOffset: 0x10, as: UInt32.self) == 0x1234, "the IOTLB's stale pointer was not used")
+        #expect(s.bus.services.faults.total == 2)
+        #expect(!s.memory.remove(extra))
+    }
+
+    @Test("A translation stamp holds until a map, an unmap, a removed region or bus mastering off")
+    func translationStamp() throws {
+        let s = try Setup()
+        let spare = s.memory.allocate(0x1000)
+        var stamp = s.port.translationStamp
+        #expect(s.port.holds(stamp))
+        #expect(!s.port.holds(.never))
+        try s.domain.map(IOVA(0x1000), size: 0x1000, to: s.region.base, permissions: .read)
+        #expect(!s.port.holds(stamp))
+        stamp = s.port.translationStamp
+        _ = s.memory.allocate(0x1000)
+        #expect(s.port.holds(stamp), "adding a region changes no translation")
+        s.bus.configWrite(s.function.bdf, 4, width: .word, value: 0)
+        #expect(!s.port.holds(stamp))
+        s.bus.configWrite(s.function.bdf, 4, width: .word, value: 4)
+        #expect(s.port.holds(stamp))
+        s.memory.remove(spare)
+        #expect(!s.port.holds(stamp))
+        stamp = s.port.translationStamp
+        try s.domain.unmap(IOVA(0x1000))
+        #expect(!s.port.holds(stamp))
+    }
+
     @Test("A read-only mapping allows reads and refuses writes with a permission fault")
     func permission() throws {
         let s = try Setup()

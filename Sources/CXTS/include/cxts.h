@@ -89,6 +89,56 @@ int cxts_encrypt(cxts_ctx *ctx, const void *input, void *output, size_t length, 
 /** Decrypts one data unit; the counterpart of cxts_encrypt, same rules. */
 int cxts_decrypt(cxts_ctx *ctx, const void *input, void *output, size_t length, uint64_t data_unit);
 
+/* OpenSSL's one-call cipher entry (as declared in <openssl/evp.h>; repeated here so that importers
+   of this header do not import OpenSSL's headers). */
+struct evp_cipher_ctx_st;
+int EVP_Cipher(struct evp_cipher_ctx_st *ctx, unsigned char *out, const unsigned char *in, unsigned int inl);
+
+/**
+ * One direction's shortest path into OpenSSL, for callers that inline the per-unit call: the cipher
+ * context and its live tweak buffer, both set only while a key is installed and both self-checks
+ * (direct tweak, EVP_Cipher) proved that path for that key; both NULL otherwise. No key bytes: the
+ * key schedules stay inside the OpenSSL context.
+ */
+typedef struct cxts_lane {
+    struct evp_cipher_ctx_st *cipher;
+    unsigned char *tweak;
+} cxts_lane;
+
+/**
+ * The encryption lane (index 0) and decryption lane (index 1) of `ctx`: the address is fixed for the
+ * context's life, the contents follow every rekey and test switch.
+ */
+const cxts_lane *cxts_lanes(cxts_ctx *ctx);
+
+/** Clears the calling thread's OpenSSL error queue (after a failed cxts_run_lane). */
+void cxts_discard_errors(void);
+
+/**
+ * Encrypts or decrypts (the lane's direction) one data unit through a proven lane: writes the tweak
+ * (the data unit as a 128-bit little-endian number) into the lane's live buffer and makes one
+ * EVP_Cipher call, exactly what cxts_encrypt/cxts_decrypt do on that path, without the call into
+ * the shim. `length` must already be valid (a multiple of 16, 16 bytes to 16 MiB). Returns 1 on
+ * success, 0 on an OpenSSL failure (errors cleared), -1 when the lane is not proven: the caller then
+ * uses cxts_encrypt or cxts_decrypt.
+ */
+static inline int cxts_run_lane(const cxts_lane *lane, const void *input, void *output, size_t length,
+                                uint64_t data_unit) {
+    struct evp_cipher_ctx_st *cipher = lane->cipher;
+    if (cipher == NULL) return -1;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    data_unit = __builtin_bswap64(data_unit);
+#endif
+    const uint64_t high = 0;
+    __builtin_memcpy(lane->tweak, &data_unit, sizeof data_unit);
+    __builtin_memcpy(lane->tweak + sizeof data_unit, &high, sizeof high);
+    if (EVP_Cipher(cipher, (unsigned char *)output, (const unsigned char *)input, (unsigned int)length) == (int)length) {
+        return 1;
+    }
+    cxts_discard_errors();
+    return 0;
+}
+
 /** Destroys the key (OpenSSL cleanses its contexts) and frees the context. NULL is ignored. */
 void cxts_free(cxts_ctx *ctx);
 
