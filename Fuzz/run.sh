@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets: Fuzz/run.sh [SECONDS] [TARGET...]   (default 600 s, every target)
 # COVERAGE_SECONDS (default SECONDS/3) sets the coverage-build phase; 0 skips it and goes straight
-# to the ASan phase on the corpus already in Fuzz/corpus.
+# to the ASan phase on the corpus already in Fuzz/corpus. FUZZ_TIMEOUT (default 60) is libFuzzer's
+# -timeout per input: ASan with coverage runs an input 10-20 times slower than a release build, and
+# a rig re-initialisation under ASan on a loaded machine took 13 s, which a 10 s limit reported as
+# a hang (0.07 s in release). Bounded work per doorbell keeps a real hang far beyond 60 s.
 #
 # Two builds of the same executables, each in its own scratch path:
 #   .build/coverage: -sanitize=fuzzer, several times faster, grows the corpus.
@@ -68,7 +71,7 @@ status=0
 for t in "${targets[@]}"; do
     mkdir -p "corpus/$t" "artifacts/$t"
     cp -n "../Fixtures/fuzz/corpus/$t/"* "corpus/$t/" 2>/dev/null || true
-    common=(-dict="dictionaries/$t.dict" -timeout=10 -rss_limit_mb=4096 -max_len=8192 -print_final_stats=1
+    common=(-dict="dictionaries/$t.dict" -timeout="${FUZZ_TIMEOUT:-60}" -rss_limit_mb=4096 -max_len=8192 -print_final_stats=1
         -artifact_prefix="artifacts/$t/")
     if ((coverage_seconds > 0)); then
         echo "== fuzz-$t: coverage-guided for ${coverage_seconds}s"
