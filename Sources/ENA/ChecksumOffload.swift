@@ -199,7 +199,9 @@ struct WordSum {
 
     /// Adds a 32-bit value as two words.
     @inline(__always) mutating func add(doubleWord: UInt32) {
-        accumulate(UInt64(UInt16(truncatingIfNeeded: doubleWord >> 16).bigEndian) &+ UInt64(UInt16(truncatingIfNeeded: doubleWord).bigEndian))
+        accumulate(
+            UInt64(UInt16(truncatingIfNeeded: doubleWord >> 16).bigEndian)
+                &+ UInt64(UInt16(truncatingIfNeeded: doubleWord).bigEndian))
     }
 
     /// The checksum: the ones' complement of the folded sum.
@@ -208,7 +210,8 @@ struct WordSum {
         // non-zero, and each modulus is a multiple of 2^16 - 1).
         let (half, carry32) = UInt32(truncatingIfNeeded: native).addingReportingOverflow(UInt32(truncatingIfNeeded: native >> 32))
         let total32 = half &+ (carry32 ? 1 : 0)
-        let (word, carry16) = UInt16(truncatingIfNeeded: total32).addingReportingOverflow(UInt16(truncatingIfNeeded: total32 >> 16))
+        let (word, carry16) = UInt16(truncatingIfNeeded: total32).addingReportingOverflow(
+            UInt16(truncatingIfNeeded: total32 >> 16))
         let total = word &+ (carry16 ? 1 : 0)
         return ~UInt16(bigEndian: total)
     }

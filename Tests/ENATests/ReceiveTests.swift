@@ -116,10 +116,12 @@ struct ReceiveTests {
         let ports = udpFrame(sourcePort: 1001)
         let tcp = FrameBuilder.tcp(
             source: MACAddress(0x0200_0000_0001), destination: MACAddress(0x0212_3456_789a), sourceIP: 0x0a00_0001,
-            destinationIP: 0x0a00_0002, sourcePort: 1000, destinationPort: 2000, payload: FrameBuilder.pattern(length: 18, seed: 7))
+            destinationIP: 0x0a00_0002, sourcePort: 1000, destinationPort: 2000,
+            payload: FrameBuilder.pattern(length: 18, seed: 7))
         let address = FrameBuilder.udp(
             source: MACAddress(0x0200_0000_0001), destination: MACAddress(0x0212_3456_789a), sourceIP: 0x0a00_0003,
-            destinationIP: 0x0a00_0002, sourcePort: 1000, destinationPort: 2000, payload: FrameBuilder.pattern(length: 18, seed: 7))
+            destinationIP: 0x0a00_0002, sourcePort: 1000, destinationPort: 2000,
+            payload: FrameBuilder.pattern(length: 18, seed: 7))
         let frames = [a, a, ports, ports, a, tcp, a, address, address, a, tcp, tcp, ports, a]
         func steered(burst: Bool) throws -> [[ENARxCompletion]] {
             let b = try ENABench.ready()
