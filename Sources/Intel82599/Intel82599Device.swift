@@ -22,6 +22,10 @@ public final class Intel82599Device: PCIDeviceModel {
     let statistics: StatisticSlots
     /// Frame-path counts not yet folded into `registers` (see ``statistic(at:)``).
     let pending: PendingStatistics
+    /// Where each queue's tail doorbells live in `registers`, resolved once per process.
+    static let queueTailSlots = QueueTailSlots.all(in: registersAtReset)
+    /// Where each queue's tail doorbells live in `registers`.
+    let tailSlots = QueueTable(Intel82599Device.queueTailSlots)
     let rxQueues = QueueTable(count: Intel82599.queueCount, initial: RxQueue())
     let txQueues = QueueTable(count: Intel82599.queueCount, initial: TxQueue())
     @exclusivity(unchecked) var interrupts = InterruptCauses()
@@ -99,6 +103,7 @@ public final class Intel82599Device: PCIDeviceModel {
         pending.deallocate()
         rxQueues.deallocate()
         txQueues.deallocate()
+        tailSlots.deallocate()
     }
 
     private func refreshQueueOwners() {

@@ -89,6 +89,12 @@ public final class Intel82599VFDevice: PCIDeviceModel {
         }
         let o = Int(offset)
         let v = UInt32(truncatingIfNeeded: value)
+        // Tail doorbells first: every batch of every queue writes one.
+        if width == .dword, let (i, tx) = Self.decodeTail(o) {
+            guard let q = pfQueue(i, tx: tx, access: "write") else { return }
+            Unmanaged.passUnretained(controller)._withUnsafeGuaranteedRef { $0.queueTailWritten(q, tx: tx, value: value) }
+            return
+        }
         if let (i, r, tx) = Self.decodeQueue(o) {
             guard let q = pfQueue(i, tx: tx, access: "write") else { return }
             let pfOffset = tx ? QueueOffsets.tx(q, r) : QueueOffsets.rx(q, r)
@@ -142,6 +148,17 @@ public final class Intel82599VFDevice: PCIDeviceModel {
         if tx, r == .splitControl { return nil }
         if !tx, r == .writeBackLow || r == .writeBackHigh { return nil }
         return ((o & 0xFFF) >> 6, r, tx)
+    }
+
+    /// VF queue and direction of a VFRDT (0x1018 + 0x40 n) or VFTDT (0x2018 + 0x40 n) offset
+    /// (datasheet §8.3.5.2), nil for any other offset.
+    @inline(__always) static func decodeTail(_ o: Int) -> (index: Int, tx: Bool)? {
+        guard o & 0x3F == QueueRegister.tail.rawValue else { return nil }
+        switch o & ~0x1FF {
+        case 0x1000: return ((o & 0x1FF) >> 6, false)
+        case 0x2000: return ((o & 0x1FF) >> 6, true)
+        default: return nil
+        }
     }
 
     /// Queues the pool layout gives this VF.

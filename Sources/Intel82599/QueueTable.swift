@@ -16,6 +16,14 @@ struct QueueTable<Element> {
         base.initialize(repeating: initial, count: count)
     }
 
+    /// One element per queue, `elements[q]` for queue q (`elements.count` a power of two).
+    init(_ elements: [Element]) {
+        assert(elements.count > 0 && elements.count & (elements.count - 1) == 0, "queue table size must be a power of two")
+        count = elements.count
+        base = .allocate(capacity: count)
+        _ = UnsafeMutableBufferPointer(start: base, count: count).initialize(from: elements)
+    }
+
     /// The state of queue `q` (masked into range).
     @inline(__always) subscript(q: Int) -> Element {
         unsafeAddress { UnsafePointer(base + (q & (count - 1))) }

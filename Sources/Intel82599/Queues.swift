@@ -1,3 +1,5 @@
+import RegisterModel
+
 /// Which register of a queue's 0x40-byte register group an offset names (datasheet §8.2.3.8
 /// and §8.2.3.9: the same relative layout for RX and TX, PF and VF).
 enum QueueRegister: Int {
@@ -59,6 +61,23 @@ struct TxQueue {
     var contextVLAN: UInt16 = 0
     /// Function that owns the queue: 0 the PF, n + 1 VF n.
     var owner = 0
+}
+
+/// Register-file slots of one queue's tail doorbells (RDT and TDT), each with the mask of the
+/// bits a 32-bit guest write changes (``RegisterFile/guestWriteSlot(at:)``), so a doorbell
+/// skips the offset lookup.
+struct QueueTailSlots {
+    var rx: RegisterSlot
+    var tx: RegisterSlot
+
+    /// The slots of every queue in `file` (the PF register file), by queue.
+    static func all(in file: RegisterFile) -> [QueueTailSlots] {
+        (0..<Intel82599.queueCount).map { q in
+            QueueTailSlots(
+                rx: file.guestWriteSlot(at: QueueOffsets.rx(q, .tail)) ?? file.discardSlot,
+                tx: file.guestWriteSlot(at: QueueOffsets.tx(q, .tail)) ?? file.discardSlot)
+        }
+    }
 }
 
 /// How the 128 queues split into pools (datasheet §7.10.2.2, GCR_EXT.VT_Mode).

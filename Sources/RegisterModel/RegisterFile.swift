@@ -118,6 +118,23 @@ public struct RegisterFile: Sendable {
         return slotOffset[slot]
     }
 
+    /// The slot of the register at `offset` for guest writes of its full width, with the mask of
+    /// the bits such a write changes: resolved once so a doorbell (written once per batch by
+    /// every queue's driver) skips the lookup. Nil if no register is there or the register has
+    /// write-one-to-clear bits, which ``guestWrite(_:value:)`` does not model.
+    public func guestWriteSlot(at offset: Int) -> RegisterSlot? {
+        guard let (slot, shift) = locate(offset, 1), shift == 0, writeOneToClear[slot] == 0 else { return nil }
+        let width = slotWidth[slot]
+        let widthMask = width >= 8 ? ~UInt64(0) : (UInt64(1) << UInt64(width * 8)) - 1
+        return RegisterSlot(index: slot, mask: writable[slot] & widthMask)
+    }
+
+    /// A guest write of the register's full width through a slot from
+    /// ``guestWriteSlot(at:)``: the same result as ``guestWrite(_:width:value:)`` at its offset.
+    @inlinable public mutating func guestWrite(_ slot: RegisterSlot, value: UInt64) {
+        values[slot.index] = (values[slot.index] & ~slot.mask) | (value & slot.mask)
+    }
+
     /// The raw value of the register at `offset` (hardware view; 0 if none).
     public func value(at offset: Int) -> UInt64 {
         guard let (slot, _) = locate(offset, 1) else { return 0 }
