@@ -88,7 +88,9 @@ public final class BusDeviceAccess: DeviceAccess {
     public let bus: PCIBus
     /// The function driven.
     public let bdf: BDF
-    @exclusivity(unchecked) private var barBases: [UInt64] = Array(repeating: 0, count: 6)
+    /// BAR addresses, inline in the object (an array would put one more cache line, its buffer,
+    /// between every MMIO access and its route).
+    @exclusivity(unchecked) private var barBases: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
     /// The window this function's last MMIO access reached (a driver's accesses mostly go to one BAR).
     @exclusivity(unchecked) private var route = PCIBus.MMIORouteMemo()
     private let function: PCIFunction?
@@ -104,7 +106,13 @@ public final class BusDeviceAccess: DeviceAccess {
 
     /// Re-reads BAR addresses (after the OS reassigns them).
     public func refreshBARs() {
-        for i in 0..<6 { barBases[i] = function?.barAddress(i) ?? 0 }
+        let a = (0..<6).map { function?.barAddress($0) ?? 0 }
+        barBases = (a[0], a[1], a[2], a[3], a[4], a[5])
+    }
+
+    /// The address of `bar` (a ``BARIndex`` is 0...5, inside the tuple).
+    @inline(__always) private func barBase(_ bar: BARIndex) -> UInt64 {
+        withUnsafeBytes(of: &barBases) { $0.load(fromByteOffset: bar.value &* 8, as: UInt64.self) }
     }
 
     public var clock: VirtualClock { bus.services.clock }
@@ -117,15 +125,15 @@ public final class BusDeviceAccess: DeviceAccess {
     }
 
     public func barRead(_ bar: BARIndex, offset: UInt64, width: AccessWidth) -> UInt64 {
-        bus.mmioRead(BusAddress(barBases[bar.value] &+ offset), width: width, memo: &route)
+        bus.mmioRead(BusAddress(barBase(bar) &+ offset), width: width, memo: &route)
     }
 
     public func barWrite(_ bar: BARIndex, offset: UInt64, width: AccessWidth, value: UInt64) {
-        bus.mmioWrite(BusAddress(barBases[bar.value] &+ offset), width: width, value: value, memo: &route)
+        bus.mmioWrite(BusAddress(barBase(bar) &+ offset), width: width, value: value, memo: &route)
     }
 
     public func barWriteCombined(_ bar: BARIndex, offset: UInt64, bytes: UnsafeRawBufferPointer) {
-        bus.mmioWriteCombined(BusAddress(barBases[bar.value] &+ offset), bytes: bytes, memo: &route)
+        bus.mmioWriteCombined(BusAddress(barBase(bar) &+ offset), bytes: bytes, memo: &route)
     }
 
     public func allocateDMA(_ size: Int) throws(DMAAllocationError) -> DMABuffer {

@@ -47,7 +47,7 @@ extension PCIFunction {
 
     /// A guest BAR read routed here by the bus; `offset` is inside the BAR and aligned.
     public func barRead(_ bar: BARIndex, offset: UInt64, width: AccessWidth) -> UInt64 {
-        if let msix, msix.claims(bar, offset) {
+        if msixBARs & (1 << bar.value) != 0, let msix, msix.claims(bar, offset) {
             guard width == .dword || width == .qword else {
                 recordGuestError(.badMMIOAccess, "MSI-X \(width.rawValue)-byte read at \(bar)+0x\(String(offset, radix: 16))")
                 return width.allOnes
@@ -63,7 +63,7 @@ extension PCIFunction {
 
     /// A guest BAR write routed here by the bus.
     public func barWrite(_ bar: BARIndex, offset: UInt64, width: AccessWidth, value: UInt64) {
-        if let msix, msix.claims(bar, offset) {
+        if msixBARs & (1 << bar.value) != 0, let msix, msix.claims(bar, offset) {
             guard width == .dword || width == .qword else {
                 recordGuestError(.badMMIOAccess, "MSI-X \(width.rawValue)-byte write at \(bar)+0x\(String(offset, radix: 16))")
                 return
@@ -80,7 +80,7 @@ extension PCIFunction {
     /// table or PBA make it the separate writes it is made of; otherwise the model gets it whole.
     public func barWriteCombined(_ bar: BARIndex, offset: UInt64, bytes: UnsafeRawBufferPointer) {
         guard unretainedModel != nil else { return }
-        if let msix, msix.overlaps(bar, offset, count: UInt64(bytes.count)) {
+        if msixBARs & (1 << bar.value) != 0, let msix, msix.overlaps(bar, offset, count: UInt64(bytes.count)) {
             forEachNaturallyAlignedWrite(of: bytes, at: offset) { barWrite(bar, offset: $0, width: $1, value: $2) }
             return
         }

@@ -20,6 +20,9 @@ public final class PCIFunction {
     public let dma: DMAPort
     /// MSI-X state, if the function has the capability.
     public let msix: MSIXController?
+    /// Bit n set when BAR n holds the MSI-X table or PBA: an access to any other BAR skips the
+    /// MSI-X controller without touching it (one cache line less per doorbell).
+    let msixBARs: Int
     /// MSI state, if the function has the capability.
     public let msi: MSIController?
     /// Bus-wide services.
@@ -65,6 +68,7 @@ public final class PCIFunction {
         } else {
             msix = nil
         }
+        msixBARs = msix.map { 1 << $0.tableBAR.value | 1 << $0.pbaBAR.value } ?? 0
         msi = configuration.msiVectors.map { MSIController(vectorCount: $0, source: bdf, clock: services.clock) }
         msix?.messageSignalledFallback = msi
         if let msi, let at = offsets.msi {
