@@ -135,6 +135,11 @@ public final class Intel82599Device: PCIDeviceModel {
             return
         }
         let o = Self.canonical(Int(offset))
+        // Tail doorbells first: every batch of every PF queue writes one.
+        if width == .dword, let (q, tx) = QueueOffsets.decodeTail(o) {
+            queueTailWritten(q, tx: tx, value: value)
+            return
+        }
         if specialWrite(o, UInt32(truncatingIfNeeded: value)) { return }
         guard let register = registers.guestWrite(o, width: width.rawValue, value: value) else {
             report(.badMMIOAccess, "\(width.rawValue)-byte write of BAR0+0x\(String(o, radix: 16)): no register there; dropped")

@@ -121,6 +121,18 @@ enum QueueOffsets {
         return (q, r)
     }
 
+    /// Queue and direction of an RDT (0x01018 + 0x40 n, 0x0D018 + 0x40 (n - 64)) or TDT
+    /// (0x06018 + 0x40 n) offset, nil for any other offset.
+    @inline(__always) static func decodeTail(_ offset: Int) -> (queue: Int, tx: Bool)? {
+        guard offset & 0x3F == QueueRegister.tail.rawValue else { return nil }
+        switch offset & ~0xFFF {
+        case 0x01000: return ((offset & 0xFFF) >> 6, false)
+        case 0x0D000: return (64 + ((offset & 0xFFF) >> 6), false)
+        case 0x06000, 0x07000: return ((offset - 0x06000) >> 6, true)
+        default: return nil
+        }
+    }
+
     /// Decodes a PF offset inside a TX queue group.
     static func decodeTx(_ offset: Int) -> (queue: Int, register: QueueRegister)? {
         guard (0x06000..<0x08000).contains(offset), let r = QueueRegister(rawValue: offset & 0x3F), r != .splitControl

@@ -12,26 +12,30 @@ struct IxgbeDoorbellTests {
     typealias R = Intel82599PFRegisters
     typealias V = Intel82599VFRegisters
 
-    @Test("a VF's 32-bit tail write stores what a PF write of the same value stores", arguments: [false, true])
+    @Test("VF and PF 32-bit tail writes store what the register file's general write stores", arguments: [false, true])
     func tailWriteMatchesRegisterPath(tx: Bool) throws {
         let bench = try IxgbeBench(vfCount: 2)
         let pfAccess = bench.bus.access(bench.pfAddress)
         let vf = bench.bus.access(bench.pf.vfAddresses[1])
-        // VF 1's second queue is not enabled (the driver starts queue 0 only), so tails are only stored.
+        // VF 1's second queue is not enabled (the driver starts queue 0 only), so tails are only
+        // stored. The PF driver sets 64 pools of 2 queues: that queue is PF queue 3.
         let vfOffset = UInt64(tx ? V.VFTDT.offset(1) : V.VFRDT.offset(1))
-        // The PF driver sets 64 pools of 2 queues: VF 1's queue 1 is PF queue 3.
-        let pfQueue = 2 * 1 + 1
-        // The reference: a queue of a pool with no VF, written by the PF through the register file.
-        let referenceQueue = 2 * 20
-        let pfOffset = UInt64(tx ? R.TDT.offset(pfQueue) : R.RDT.offset(pfQueue))
-        let referenceOffset = UInt64(tx ? R.TDT.offset(referenceQueue) : R.RDT.offset(referenceQueue))
+        let pfOffset = tx ? R.TDT.offset(3) : R.RDT.offset(3)
+        // Queues of pools with no VF, written by the PF: one in each RX bank (RDT of queues
+        // 64-127 sits at 0x0D018 + 0x40 (n - 64)).
+        let pfOnly = tx ? [R.TDT.offset(40), R.TDT.offset(127)] : [R.RDT.offset(40), 0x0D018 + 0x40 * (100 - 64)]
+        var reference = RegisterFile(Intel82599PFRegisters.block)
         for value: UInt32 in [0, 5, 0xFFFF, 0x1_0007, 0xDEAD_BEEF, 0xFFFF_FFFF] {
-            vf.write32(bar, vfOffset, value)
-            pfAccess.write32(bar, referenceOffset, value)
-            let expected = pfAccess.read32(bar, referenceOffset)
+            _ = reference.guestWrite(pfOffset, width: 4, value: UInt64(value))
+            let expected = UInt32(reference.value(at: pfOffset))
             #expect(expected == value & 0xFFFF, "the tail field is bits 15:0")
+            vf.write32(bar, vfOffset, value)
             #expect(vf.read32(bar, vfOffset) == expected)
-            #expect(pfAccess.read32(bar, pfOffset) == expected)
+            #expect(pfAccess.read32(bar, UInt64(pfOffset)) == expected)
+            for offset in pfOnly {
+                pfAccess.write32(bar, UInt64(offset), value)
+                #expect(pfAccess.read32(bar, UInt64(offset)) == expected, "PF offset 0x\(String(offset, radix: 16))")
+            }
         }
     }
 
