@@ -93,7 +93,9 @@ let package = Package(
             name: "DMAEngineTests", dependencies: ["DMAEngine", "PCIe", "RegisterModel", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "DriversTests",
-            dependencies: ["Drivers", "DMAEngine", "Intel82599", "Network", "NVMe", "ENA", "PCIe", "RegisterModel", "TestSupport"],
+            dependencies: [
+                "Drivers", "DMAEngine", "Intel82599", "Network", "NVMe", "ENA", "PCIe", "RegisterModel", "TestSupport",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "ConformanceTests", dependencies: ["Conformance", "PCIe", "DMAEngine", "NVMe", "ENA", "Network"],
