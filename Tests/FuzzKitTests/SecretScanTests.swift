@@ -58,6 +58,22 @@ import Testing
         #expect(seen == 0b1111)  // every needle was present somewhere, and absent elsewhere
     }
 
+    @Test func zeroBytesHoldOnlyZeroNeedlesThatFit() {
+        let scanner = RunScanner([[0, 0, 0, 0], [1, 2, 3, 4, 5], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [0, 7, 0, 0]])
+        for length in [0, 3, 4, 9, 10, 512, 4096, 4097, 9000] {
+            let zero = [UInt8](repeating: 0, count: length)
+            #expect(Self.scan(scanner, zero) == Self.reference(scanner.needles, zero), "\(length)")
+            for spot in [0, length / 2, length - 1] where length > 0 {
+                // One non-zero byte anywhere, past the first page too, and the scan runs.
+                var one = zero
+                one[spot] = 7
+                #expect(RunScanner.allZero(zero, length) || length == 0)
+                #expect(!RunScanner.allZero(one, length))
+                #expect(Self.scan(scanner, one) == Self.reference(scanner.needles, one), "\(length) \(spot)")
+            }
+        }
+    }
+
     @Test func theStoreScanNamesKeyBytesAndPrefersThePlaintextReport() throws {
         let plain = try NVMeFuzzTarget(encrypted: false)
         plain.bench.arena.host.copyBytes(from: NVMeFuzzTarget.keyHalves.1 + [0, 0, 0])
