@@ -133,21 +133,20 @@ public final class NVMeFuzzTarget: FuzzTarget {
 
     /// The store never holds the marker plaintext nor the key: the first block that does.
     func storeLeak() -> (invariant: String, detail: String)? {
-        // Every block, read in place (copying each block out was a fifth of the target's time).
+        // Every block, read in place (copying each block out was a fifth of the target's time),
+        // all three needles in one pass (searching each with memchr was a fifth again).
         for lba in 0..<Self.blocks {
-            let leak: (invariant: String, detail: String)? = controller.withStoredBytes(ofBlock: lba) { stored in
-                if stored.containsRun(FuzzHarness.plaintextMarker) {
-                    return ("no plaintext in an encrypting controller's store", "block \(lba) holds the marker in clear")
-                }
-                if stored.containsRun(Self.keyHalves.0) || stored.containsRun(Self.keyHalves.1) {
-                    return ("no key bytes in the store", "block \(lba) holds half of the key")
-                }
-                return nil
+            let found = controller.withStoredBytes(ofBlock: lba) { Self.secretScanner.presence(in: $0) }
+            if found & 1 != 0 {
+                return ("no plaintext in an encrypting controller's store", "block \(lba) holds the marker in clear")
             }
-            if let leak { return leak }
+            if found != 0 { return ("no key bytes in the store", "block \(lba) holds half of the key") }
         }
         return nil
     }
+
+    /// The plaintext marker (bit 0) and the two halves of the key.
+    static let secretScanner = RunScanner([FuzzHarness.plaintextMarker, keyHalves.0, keyHalves.1])
 
     /// Writes the first block of the arena to `lba` through the reference driver (tests).
     func writeArenaToBlock(_ lba: UInt64) throws {
