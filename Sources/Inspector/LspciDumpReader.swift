@@ -22,48 +22,48 @@ public struct LspciDumpReader: Sendable {
         var line: Int
     }
 
-    /// Parses the dump text.
-    public func read(_ text: String) -> ListingInput {
+    /// What a read has gathered so far.
+    private struct State {
         var problems: [ListingProblem] = []
         var partials: [Partial] = []
+        /// The function data lines go to (nil after a blank line or before any header).
         var current: Int?
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let lineNumber = index + 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine[...]
-            if line.isEmpty {
-                current = nil
-                continue
-            }
-            if let (domain, bdf) = Self.header(line) {
-                partials.append(Partial(domain: domain, bdf: bdf, line: lineNumber))
-                current = partials.count - 1
-                continue
-            }
-            guard let at = current, let (offset, rest) = Self.dataPrefix(line) else {
-                if current != nil || Self.looksLikeData(line) {
-                    problems.append(problem(lineNumber, "neither a 'BB:DD.F' header nor an 'XX: hh ...' data line; skipped"))
+    }
+
+    /// Parses the dump text. Lines end with LF or CR LF.
+    ///
+    /// Lines of ASCII text (every line lspci writes) are parsed byte by byte; a line with any
+    /// other character goes through the same rules on its characters.
+    public func read(_ text: String) -> ListingInput { read(text, byCharacters: false) }
+
+    /// ``read(_:)``; with `byCharacters` every line takes the character rules (tests compare
+    /// the two).
+    func read(_ text: String, byCharacters: Bool) -> ListingInput {
+        var state = State()
+        var utf8Text = text
+        utf8Text.withUTF8 { bytes in
+            var start = 0
+            var lineNumber = 0
+            while true {
+                lineNumber += 1
+                var newline = start
+                while newline < bytes.count, bytes[newline] != 0x0A { newline += 1 }
+                var end = newline
+                if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+                let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                if !byCharacters, line.allSatisfy({ $0 < 0x80 }) {
+                    readASCIILine(line, lineNumber, &state)
+                } else {
+                    readLine(Substring(String(decoding: line, as: UTF8.self)), lineNumber, &state)
                 }
-                continue
-            }
-            var position = offset
-            for token in rest.split(separator: " ", omittingEmptySubsequences: false) {
-                guard token.count == 2, let value = UInt8(token, radix: 16) else {
-                    problems.append(problem(lineNumber, "'\(token)' is not a hex byte; rest of the line skipped"))
-                    break
-                }
-                guard position < 4096 else {
-                    problems.append(problem(lineNumber, "offset 0x\(String(position, radix: 16)) is past 4096 bytes; skipped"))
-                    break
-                }
-                partials[at].bytes[position] = value
-                position += 1
-                partials[at].length = max(partials[at].length, position)
+                if newline == bytes.count { break }
+                start = newline + 1
             }
         }
         var functions: [ListedFunction] = []
-        for partial in partials {
+        for partial in state.partials {
             guard partial.length >= 64 else {
-                problems.append(
+                state.problems.append(
                     problem(
                         partial.line,
                         "\(partial.bdf): \(partial.length) config bytes, shorter than the 64-byte standard header; skipped"))
@@ -76,7 +76,96 @@ public struct LspciDumpReader: Sendable {
                     snapshot: FunctionSnapshot(bdf: partial.bdf, config: config, resources: []),
                     irq: UInt32(view.byte(Header.interruptLine)), domain: partial.domain, hasSizes: false))
         }
-        return ListingInput(functions: functions, problems: problems)
+        return ListingInput(functions: functions, problems: state.problems)
+    }
+
+    /// One line of any text, by characters.
+    private func readLine(_ line: Substring, _ lineNumber: Int, _ state: inout State) {
+        if line.isEmpty {
+            state.current = nil
+            return
+        }
+        if let (domain, bdf) = Self.header(line) {
+            state.partials.append(Partial(domain: domain, bdf: bdf, line: lineNumber))
+            state.current = state.partials.count - 1
+            return
+        }
+        guard let at = state.current, let (offset, rest) = Self.dataPrefix(line) else {
+            if state.current != nil || Self.looksLikeData(line) { state.problems.append(notALine(lineNumber)) }
+            return
+        }
+        var position = offset
+        for token in rest.split(separator: " ", omittingEmptySubsequences: false) {
+            guard token.count == 2, let value = UInt8(token, radix: 16) else {
+                state.problems.append(notAHexByte(lineNumber, token))
+                return
+            }
+            guard store(value, at: position, in: at, lineNumber, &state) else { return }
+            position += 1
+        }
+    }
+
+    /// One line of ASCII text, by bytes: the same rules as ``readLine(_:_:_:)``.
+    private func readASCIILine(_ line: UnsafeBufferPointer<UInt8>, _ lineNumber: Int, _ state: inout State) {
+        if line.isEmpty {
+            state.current = nil
+            return
+        }
+        // A header's address (before the first space) is 7, 12 or 13 characters long; data lines'
+        // never are, so only those few lines take the character rules.
+        if let space = line.firstIndex(of: 0x20), space == 7 || space == 12 || space == 13,
+            let (domain, bdf) = Self.header(Substring(String(decoding: line, as: UTF8.self)))
+        {
+            state.partials.append(Partial(domain: domain, bdf: bdf, line: lineNumber))
+            state.current = state.partials.count - 1
+            return
+        }
+        guard let at = state.current, let (offset, restStart) = Self.asciiDataPrefix(line) else {
+            let looksLikeData = Self.hexValue(line[0]) != nil && line.contains(0x3A)
+            if state.current != nil || looksLikeData { state.problems.append(notALine(lineNumber)) }
+            return
+        }
+        var position = offset
+        var tokenStart = restStart
+        while true {
+            var tokenEnd = tokenStart
+            while tokenEnd < line.count, line[tokenEnd] != 0x20 { tokenEnd += 1 }
+            let token = UnsafeBufferPointer(rebasing: line[tokenStart..<tokenEnd])
+            let value: UInt8?
+            if token.count == 2, let high = Self.hexValue(token[0]), let low = Self.hexValue(token[1]) {
+                value = high << 4 | low
+            } else {
+                // Not two hex digits; the character rules still take a signed digit ("+f").
+                value = token.count == 2 ? UInt8(String(decoding: token, as: UTF8.self), radix: 16) : nil
+            }
+            guard let value else {
+                state.problems.append(notAHexByte(lineNumber, String(decoding: token, as: UTF8.self)))
+                return
+            }
+            guard store(value, at: position, in: at, lineNumber, &state) else { return }
+            position += 1
+            if tokenEnd == line.count { return }
+            tokenStart = tokenEnd + 1
+        }
+    }
+
+    /// Stores one config byte of function `at`; false (with a problem) past 4096 bytes.
+    private func store(_ value: UInt8, at position: Int, in at: Int, _ lineNumber: Int, _ state: inout State) -> Bool {
+        guard position < 4096 else {
+            state.problems.append(problem(lineNumber, "offset 0x\(String(position, radix: 16)) is past 4096 bytes; skipped"))
+            return false
+        }
+        state.partials[at].bytes[position] = value
+        state.partials[at].length = max(state.partials[at].length, position + 1)
+        return true
+    }
+
+    private func notALine(_ line: Int) -> ListingProblem {
+        problem(line, "neither a 'BB:DD.F' header nor an 'XX: hh ...' data line; skipped")
+    }
+
+    private func notAHexByte(_ line: Int, _ token: some StringProtocol) -> ListingProblem {
+        problem(line, "'\(token)' is not a hex byte; rest of the line skipped")
     }
 
     private func problem(_ line: Int, _ message: String) -> ListingProblem {
@@ -114,6 +203,28 @@ public struct LspciDumpReader: Sendable {
         let afterColon = line.index(after: colon)
         guard afterColon < line.endIndex, line[afterColon] == " " else { return nil }
         return (offset, line[line.index(after: afterColon)...])
+    }
+
+    /// ``dataPrefix(_:)`` on ASCII bytes: the offset and where the text after the space starts.
+    static func asciiDataPrefix(_ line: UnsafeBufferPointer<UInt8>) -> (Int, Int)? {
+        guard let colon = line.firstIndex(of: 0x3A), (2...8).contains(colon) else { return nil }
+        var offset = 0
+        for i in 0..<colon {
+            guard let digit = hexValue(line[i]) else { return nil }
+            offset = offset << 4 | Int(digit)
+        }
+        guard colon + 1 < line.count, line[colon + 1] == 0x20 else { return nil }
+        return (offset, colon + 2)
+    }
+
+    /// The value of an ASCII hex digit.
+    @inline(__always) static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
+        }
     }
 
     private static func looksLikeData(_ line: Substring) -> Bool {
