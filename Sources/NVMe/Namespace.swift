@@ -101,30 +101,36 @@ final class Namespace {
 
     /// Reads block `lba` (in range) into `destination`: zeroes when deallocated, else the stored
     /// block, decrypted. Unrecovered Read Error when the file read fails, Internal Error when the
-    /// cipher has no key.
+    /// cipher has no key. The memory store's path is kept small so that it inlines into the
+    /// command loop; a file store's read is a call (``readFromFile(_:into:)``).
     @inline(__always)
     func read(_ lba: UInt64, into destination: UnsafeMutableRawPointer) -> NVMeStatus {
         guard allocation.isAllocated(lba) else {
             destination.initializeMemory(as: UInt8.self, repeating: 0, count: blockSize)
             return .success
         }
-        let offset = lba << UInt64(blockShift)
-        if let memory = store.memory {
-            let source = UnsafeRawPointer(memory + Int(offset))
-            if let cipher = unretainedCipher {
-                let size = blockSize
-                if size > Self.prefetchBytes {
-                    // The look-ahead fetched the first bytes of this block; ask for the next stretch
-                    // now, so its lines arrive while the cipher works through the first ones.
-                    CacheControl.prefetch(source + Self.prefetchBytes, length: 2 * Self.prefetchBytes, forWriting: false)
-                }
-                let ok = cipher._withUnsafeGuaranteedRef { $0.decrypt(source, destination, length: size, dataUnit: lba) }
-                return ok ? .success : .internalError
+        guard let memory = store.memory else { return readFromFile(lba, into: destination) }
+        let source = UnsafeRawPointer(memory + Int(lba << UInt64(blockShift)))
+        if let cipher = unretainedCipher {
+            let size = blockSize
+            if size > Self.prefetchBytes {
+                // The look-ahead fetched the first bytes of this block; ask for the next stretch
+                // now, so its lines arrive while the cipher works through the first ones.
+                CacheControl.prefetch(source + Self.prefetchBytes, length: 2 * Self.prefetchBytes, forWriting: false)
             }
-            destination.copyMemory(from: source, byteCount: blockSize)
-            return .success
+            let ok = cipher._withUnsafeGuaranteedRef { $0.decrypt(source, destination, length: size, dataUnit: lba) }
+            return ok ? .success : .internalError
         }
-        guard store.read(into: destination, offset: offset, count: blockSize) else { return .unrecoveredReadError }
+        destination.copyMemory(from: source, byteCount: blockSize)
+        return .success
+    }
+
+    /// ``read(_:into:)`` of an allocated block from a file store.
+    @inline(never)
+    private func readFromFile(_ lba: UInt64, into destination: UnsafeMutableRawPointer) -> NVMeStatus {
+        guard store.read(into: destination, offset: lba << UInt64(blockShift), count: blockSize) else {
+            return .unrecoveredReadError
+        }
         if let cipher, !cipher.decrypt(destination, destination, length: blockSize, dataUnit: lba) { return .internalError }
         return .success
     }
@@ -133,27 +139,33 @@ final class Namespace {
     /// says `source` is the controller's own bounce buffer, which may be encrypted in place.
     /// Plaintext reaches a memory store through streaming stores, which do not read the block's
     /// lines first (a random block of a large store is not in the cache, and is not read again soon).
+    /// As for reads, a file store's write is a call (``writeToFile(_:from:sourceIsScratch:)``).
     @inline(__always)
     func write(_ lba: UInt64, from source: UnsafeMutableRawPointer, sourceIsScratch: Bool) -> NVMeStatus {
-        let offset = lba << UInt64(blockShift)
-        if let memory = store.memory {
-            let target = memory + Int(offset)
-            if let cipher = unretainedCipher {
-                let size = blockSize
-                let ok = cipher._withUnsafeGuaranteedRef { $0.encrypt(source, target, length: size, dataUnit: lba) }
-                guard ok else { return .internalError }
-            } else {
-                CacheControl.copyStreaming(to: target, from: source, length: blockSize)
-            }
+        guard let memory = store.memory else { return writeToFile(lba, from: source, sourceIsScratch: sourceIsScratch) }
+        let target = memory + Int(lba << UInt64(blockShift))
+        if let cipher = unretainedCipher {
+            let size = blockSize
+            let ok = cipher._withUnsafeGuaranteedRef { $0.encrypt(source, target, length: size, dataUnit: lba) }
+            guard ok else { return .internalError }
         } else {
-            var data = UnsafeRawPointer(source)
-            if let cipher {
-                let out = sourceIsScratch ? source : scratch
-                guard cipher.encrypt(source, out, length: blockSize, dataUnit: lba) else { return .internalError }
-                data = UnsafeRawPointer(out)
-            }
-            guard store.write(from: data, offset: offset, count: blockSize) else { return .writeFault }
+            CacheControl.copyStreaming(to: target, from: source, length: blockSize)
         }
+        allocation.markAllocated(lba)
+        return .success
+    }
+
+    /// ``write(_:from:sourceIsScratch:)`` to a file store: ciphertext is staged in ``scratch``
+    /// (or in the bounce buffer itself) and then written.
+    @inline(never)
+    private func writeToFile(_ lba: UInt64, from source: UnsafeMutableRawPointer, sourceIsScratch: Bool) -> NVMeStatus {
+        var data = UnsafeRawPointer(source)
+        if let cipher {
+            let out = sourceIsScratch ? source : scratch
+            guard cipher.encrypt(source, out, length: blockSize, dataUnit: lba) else { return .internalError }
+            data = UnsafeRawPointer(out)
+        }
+        guard store.write(from: data, offset: lba << UInt64(blockShift), count: blockSize) else { return .writeFault }
         allocation.markAllocated(lba)
         return .success
     }
