@@ -101,36 +101,30 @@ final class Namespace {
 
     /// Reads block `lba` (in range) into `destination`: zeroes when deallocated, else the stored
     /// block, decrypted. Unrecovered Read Error when the file read fails, Internal Error when the
-    /// cipher has no key. The memory store's path is kept small so that it inlines into the
-    /// command loop; a file store's read is a call (``readFromFile(_:into:)``).
+    /// cipher has no key.
     @inline(__always)
     func read(_ lba: UInt64, into destination: UnsafeMutableRawPointer) -> NVMeStatus {
         guard allocation.isAllocated(lba) else {
             destination.initializeMemory(as: UInt8.self, repeating: 0, count: blockSize)
             return .success
         }
-        guard let memory = store.memory else { return readFromFile(lba, into: destination) }
-        let source = UnsafeRawPointer(memory + Int(lba << UInt64(blockShift)))
-        if let cipher = unretainedCipher {
-            let size = blockSize
-            if size > Self.prefetchBytes {
-                // The look-ahead fetched the first bytes of this block; ask for the next stretch
-                // now, so its lines arrive while the cipher works through the first ones.
-                CacheControl.prefetch(source + Self.prefetchBytes, length: 2 * Self.prefetchBytes, forWriting: false)
+        let offset = lba << UInt64(blockShift)
+        if let memory = store.memory {
+            let source = UnsafeRawPointer(memory + Int(offset))
+            if let cipher = unretainedCipher {
+                let size = blockSize
+                if size > Self.prefetchBytes {
+                    // The look-ahead fetched the first bytes of this block; ask for the next stretch
+                    // now, so its lines arrive while the cipher works through the first ones.
+                    CacheControl.prefetch(source + Self.prefetchBytes, length: 2 * Self.prefetchBytes, forWriting: false)
+                }
+                let ok = cipher._withUnsafeGuaranteedRef { $0.decrypt(source, destination, length: size, dataUnit: lba) }
+                return ok ? .success : .internalError
             }
-            let ok = cipher._withUnsafeGuaranteedRef { $0.decrypt(source, destination, length: size, dataUnit: lba) }
-            return ok ? .success : .internalError
+            destination.copyMemory(from: source, byteCount: blockSize)
+            return .success
         }
-        destination.copyMemory(from: source, byteCount: blockSize)
-        return .success
-    }
-
-    /// ``read(_:into:)`` of an allocated block from a file store.
-    @inline(never)
-    private func readFromFile(_ lba: UInt64, into destination: UnsafeMutableRawPointer) -> NVMeStatus {
-        guard store.read(into: destination, offset: lba << UInt64(blockShift), count: blockSize) else {
-            return .unrecoveredReadError
-        }
+        guard store.read(into: destination, offset: offset, count: blockSize) else { return .unrecoveredReadError }
         if let cipher, !cipher.decrypt(destination, destination, length: blockSize, dataUnit: lba) { return .internalError }
         return .success
     }
