@@ -32,6 +32,13 @@ final class DataTransfer {
     let bounce: UnsafeMutableRawPointer
     /// Why the last resolution failed, for the guest error log.
     @exclusivity(unchecked) private(set) var problem: StaticString = ""
+    /// The translation of the guest memory the last one-page data pointer the controller read
+    /// from lay in (the mapping and region around it), kept while ``readWindowStamp`` holds.
+    @exclusivity(unchecked) private var readWindow = DMAWindow()
+    @exclusivity(unchecked) private var readWindowStamp = DMATranslationStamp.never
+    /// The same for data pointers the controller writes to.
+    @exclusivity(unchecked) private var writeWindow = DMAWindow()
+    @exclusivity(unchecked) private var writeWindowStamp = DMATranslationStamp.never
 
     /// Most SGL descriptors a command may use (data blocks and segments together).
     static let sglDescriptorLimit = 256
@@ -85,11 +92,43 @@ final class DataTransfer {
             status = fail(.dataTransferError, "PRP1 is 0")
             return nil
         }
+        if let p = window(access).pointer(prp1, length: UInt64(length)) { return p }
         guard let p = try? dma.hostPointer(IOVA(prp1), length: UInt64(length), access: access) else {
             status = fail(.dataTransferError, "data buffer outside the function's DMA mappings")
             return nil
         }
+        keepWindow(around: prp1, length: length, access: access)
         return p
+    }
+
+    /// The kept data window for `access` (empty until one is taken, and after
+    /// ``dropStaleWindows()`` finds it stale).
+    @inline(__always)
+    private func window(_ access: DMAAccess) -> DMAWindow {
+        access == .read ? readWindow : writeWindow
+    }
+
+    /// Keeps the translation around `[address, address + length)` (which just translated without
+    /// a fault) for `access`, with the port's stamp: later one-page data pointers inside it are a
+    /// bounds check instead of an IOTLB search. Nothing is kept when the range has no plain window
+    /// (memory with a remote owner, say).
+    private func keepWindow(around address: UInt64, length: Int, access: DMAAccess) {
+        guard let w = dma.window(covering: IOVA(address), length: UInt64(length), access: access) else { return }
+        if access == .read {
+            (readWindow, readWindowStamp) = (w, dma.translationStamp)
+        } else {
+            (writeWindow, writeWindowStamp) = (w, dma.translationStamp)
+        }
+    }
+
+    /// Forgets a kept data window whose stamp no longer holds (a map or unmap, a removed guest
+    /// memory region, bus mastering off). Called once per doorbell before any command runs;
+    /// nothing a command does changes the domain, guest memory or bus mastering, so a window
+    /// that holds here holds for the whole run.
+    @inline(__always)
+    func dropStaleWindows() {
+        if !dma.holds(readWindowStamp) { (readWindow, readWindowStamp) = (DMAWindow(), .never) }
+        if !dma.holds(writeWindowStamp) { (writeWindow, writeWindowStamp) = (DMAWindow(), .never) }
     }
 
     private func fail(_ status: NVMeStatus, _ why: StaticString) -> NVMeStatus {

@@ -89,13 +89,15 @@ extension NVMeController {
     ///
     /// Both rings are translated once (``submissionRing(_:)``, ``completionRing(_:)``): nothing a
     /// command does changes the IOMMU domain, guest memory or bus mastering, so the windows hold
-    /// for the whole run.
+    /// for the whole run. The same goes for the data windows ``DataTransfer`` keeps, which are
+    /// checked here once per run.
     func runSubmissionQueue(_ qid: Int) {
         let sq = queues.submission + qid
         let cqid = Int(sq.pointee.completionQueue)
         let cq = queues.completion + cqid
         let ring = submissionRing(sq)
         let completionRing = completionRing(cq)
+        transfer.dropStaleWindows()
         var budget = sq.pointee.entries
         var ahead = FetchAhead.none
         while processing, sq.pointee.exists, sq.pointee.head != sq.pointee.tail, budget > 0 {

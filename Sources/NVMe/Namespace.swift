@@ -133,27 +133,33 @@ final class Namespace {
     /// says `source` is the controller's own bounce buffer, which may be encrypted in place.
     /// Plaintext reaches a memory store through streaming stores, which do not read the block's
     /// lines first (a random block of a large store is not in the cache, and is not read again soon).
+    /// As for reads, a file store's write is a call (``writeToFile(_:from:sourceIsScratch:)``).
     @inline(__always)
     func write(_ lba: UInt64, from source: UnsafeMutableRawPointer, sourceIsScratch: Bool) -> NVMeStatus {
-        let offset = lba << UInt64(blockShift)
-        if let memory = store.memory {
-            let target = memory + Int(offset)
-            if let cipher = unretainedCipher {
-                let size = blockSize
-                let ok = cipher._withUnsafeGuaranteedRef { $0.encrypt(source, target, length: size, dataUnit: lba) }
-                guard ok else { return .internalError }
-            } else {
-                CacheControl.copyStreaming(to: target, from: source, length: blockSize)
-            }
+        guard let memory = store.memory else { return writeToFile(lba, from: source, sourceIsScratch: sourceIsScratch) }
+        let target = memory + Int(lba << UInt64(blockShift))
+        if let cipher = unretainedCipher {
+            let size = blockSize
+            let ok = cipher._withUnsafeGuaranteedRef { $0.encrypt(source, target, length: size, dataUnit: lba) }
+            guard ok else { return .internalError }
         } else {
-            var data = UnsafeRawPointer(source)
-            if let cipher {
-                let out = sourceIsScratch ? source : scratch
-                guard cipher.encrypt(source, out, length: blockSize, dataUnit: lba) else { return .internalError }
-                data = UnsafeRawPointer(out)
-            }
-            guard store.write(from: data, offset: offset, count: blockSize) else { return .writeFault }
+            CacheControl.copyStreaming(to: target, from: source, length: blockSize)
         }
+        allocation.markAllocated(lba)
+        return .success
+    }
+
+    /// ``write(_:from:sourceIsScratch:)`` to a file store: ciphertext is staged in ``scratch``
+    /// (or in the bounce buffer itself) and then written.
+    @inline(never)
+    private func writeToFile(_ lba: UInt64, from source: UnsafeMutableRawPointer, sourceIsScratch: Bool) -> NVMeStatus {
+        var data = UnsafeRawPointer(source)
+        if let cipher {
+            let out = sourceIsScratch ? source : scratch
+            guard cipher.encrypt(source, out, length: blockSize, dataUnit: lba) else { return .internalError }
+            data = UnsafeRawPointer(out)
+        }
+        guard store.write(from: data, offset: lba << UInt64(blockShift), count: blockSize) else { return .writeFault }
         allocation.markAllocated(lba)
         return .success
     }

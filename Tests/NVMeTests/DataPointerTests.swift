@@ -141,6 +141,44 @@ struct DataPointerTests {
         #expect(try t.io(.write, prp1: 0x50_0000_0000).status == .success)
     }
 
+    @Test("A data buffer's kept translation is per direction: a read-only buffer a Write read from stays closed to a Read")
+    func keptDataTranslationIsPerDirection() throws {
+        let t = try NVMeBench.ready(ebsConfiguration(blockSize: 4096))
+        let region = t.bus.services.memory.allocate(4096)
+        let iova: UInt64 = 0x50_0000_0000
+        try t.function.dma.domain.map(IOVA(iova), size: 4096, to: region.base, permissions: .read)
+        region.host.copyMemory(from: pattern(4096, seed: 3), byteCount: 4096)
+        #expect(try t.io(.write, prp1: iova).status == .success)
+        #expect(try t.io(.write, slba: 1, prp1: iova).status == .success)
+        region.host.initializeMemory(as: UInt8.self, repeating: 0xEE, count: 4096)
+        #expect(try t.io(.read, prp1: iova).status == .dataTransferError)
+        #expect(Array(UnsafeRawBufferPointer(start: region.host, count: 4096)) == [UInt8](repeating: 0xEE, count: 4096))
+        #expect(try t.read(at: 1, blocks: 1) == (.success, pattern(4096, seed: 3)))
+    }
+
+    @Test("A data buffer unmapped between doorbells is Data Transfer Error, its memory not written through an old translation")
+    func keptDataTranslationDroppedOnUnmap() throws {
+        let t = try NVMeBench.ready(ebsConfiguration(blockSize: 4096))
+        #expect(try t.write(pattern(4096, seed: 5), at: 0) == .success)
+        let region = t.bus.services.memory.allocate(4096)
+        let iova: UInt64 = 0x50_0000_0000
+        try t.function.dma.domain.map(IOVA(iova), size: 4096, to: region.base, permissions: .readWrite)
+        #expect(try t.io(.read, prp1: iova).status == .success)
+        #expect(Array(UnsafeRawBufferPointer(start: region.host, count: 4096)) == pattern(4096, seed: 5))
+        region.host.initializeMemory(as: UInt8.self, repeating: 0xEE, count: 4096)
+        let faults = t.bus.services.faults.faults.count
+        try t.function.dma.domain.unmap(IOVA(iova))
+        #expect(try t.io(.read, prp1: iova).status == .dataTransferError)
+        #expect(Array(UnsafeRawBufferPointer(start: region.host, count: 4096)) == [UInt8](repeating: 0xEE, count: 4096))
+        #expect(t.bus.services.faults.faults.count == faults + 1)
+        // Mapped again (same IOVA, other memory): the new translation is used.
+        let other = t.bus.services.memory.allocate(4096)
+        try t.function.dma.domain.map(IOVA(iova), size: 4096, to: other.base, permissions: .readWrite)
+        #expect(try t.io(.read, prp1: iova).status == .success)
+        #expect(Array(UnsafeRawBufferPointer(start: other.host, count: 4096)) == pattern(4096, seed: 5))
+        #expect(Array(UnsafeRawBufferPointer(start: region.host, count: 4096)) == [UInt8](repeating: 0xEE, count: 4096))
+    }
+
     /// An SGL descriptor's two quadwords.
     func sgl(_ address: UInt64, _ length: UInt32, type: UInt8, subtype: UInt8 = 0) -> (UInt64, UInt64) {
         (address, UInt64(length) | UInt64(type << 4 | subtype) << 56)
