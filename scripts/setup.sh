@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages DeviceBench builds and tests against, if they are missing:
 # libpci-dev (libpci headers, linked by the inspector), pciutils (real lspci, used by the
-# differential tests), pci.ids (vendor/device names) and libssl-dev (XTS-AES for NVMe).
+# differential tests), pci.ids (vendor/device names), libssl-dev (XTS-AES for NVMe) and openssl
+# (`openssl speed`, the NVMe bench's reference).
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ need=()
 command -v lspci >/dev/null 2>&1 || need+=(pciutils)
 [ -f /usr/share/misc/pci.ids ] || need+=(pci.ids)
 [ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]}" >&2

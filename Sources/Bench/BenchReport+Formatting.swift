@@ -62,13 +62,17 @@ extension BenchReport {
                 + "  \(iops)  p50 \(Self.number(r.latencyP50)) ns  p99 \(Self.number(r.latencyP99)) ns"
             if r.workload.hasSuffix("-xts"), let limit = openSSLSpeed?.unitsPerSecond, let ops = r.operationsPerSecond {
                 line += String(format: "  %.2f of openssl speed", ops / limit)
+                if let wall = openSSLSpeedElapsed?.unitsPerSecond { line += String(format: " (%.2f of -elapsed)", ops / wall) }
             }
             out.append(line)
         }
         if let o = openSSLSpeed {
-            out.append(
-                String(format: "  %@: %.2f GB/s = %.0fk 4 KiB units/s", o.command, o.bytesPerSecond / 1e9, o.unitsPerSecond / 1e3)
-            )
+            for speed in [o] + (openSSLSpeedElapsed.map { [$0] } ?? []) {
+                out.append(
+                    String(
+                        format: "  %@: %.2f GB/s = %.0fk 4 KiB units/s", speed.command, speed.bytesPerSecond / 1e9,
+                        speed.unitsPerSecond / 1e3))
+            }
         } else if probed.contains(where: { $0.workload.hasSuffix("-xts") }) {
             out.append("  openssl speed: not available (no openssl binary, or output not understood)")
         }

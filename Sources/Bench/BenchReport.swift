@@ -145,6 +145,8 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public var checksum: UInt64
     /// `openssl speed` for XTS-AES-256 on 4 KiB units, when encrypted NVMe workloads ran.
     public var openSSLSpeed: OpenSSLSpeed?
+    /// The same with `-elapsed` (wall time, as the bench measures the emulator), right after.
+    public var openSSLSpeedElapsed: OpenSSLSpeed?
 
     /// Creates a report.
     public init(machine: BenchMachine, repetitions: Int, results: [BenchResult], sink: UInt64) {

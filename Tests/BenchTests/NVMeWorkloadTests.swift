@@ -43,6 +43,22 @@ struct NVMeWorkloadTests {
         #expect(report.openSSLSpeed == nil, "plain workloads do not run openssl speed")
     }
 
+    @Test("encrypted workloads report openssl speed by CPU time and by wall time (-elapsed)")
+    func encryptedWorkloadsReportBothOpenSSLFigures() throws {
+        var options = BenchOptions(repetitions: 1, warmUpRepetitions: 0, targetRepetitionNanoseconds: 200_000)
+        options.latencySamples = 200
+        let report = runBenchmarks(BenchWorkload.matching("nvme-4k-randread-qd1-xts"), options: options)
+        #expect(report.succeeded)
+        // scripts/setup.sh installs the openssl tool.
+        let speed = try #require(report.openSSLSpeed)
+        let wall = try #require(report.openSSLSpeedElapsed)
+        #expect(!speed.command.contains("-elapsed"))
+        #expect(wall.command.contains(" -elapsed "))
+        #expect(speed.bytesPerSecond > 0 && wall.bytesPerSecond > 0)
+        #expect(report.table().contains("of openssl speed ("))
+        #expect(report.table().contains("of -elapsed)"))
+    }
+
     @Test func opensslSpeedOutputParses() {
         let text = """
             The 'numbers' are in 1000s of bytes per second processed.

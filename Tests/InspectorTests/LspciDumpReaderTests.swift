@@ -1,7 +1,8 @@
-@testable import Inspector
 import PCIe
 import TestSupport
 import Testing
+
+@testable import Inspector
 
 /// `LspciDumpReader` parses ASCII lines by bytes and other lines by characters; both rule sets
 /// must agree on every line.
@@ -41,7 +42,8 @@ struct LspciDumpReaderTests {
                 }
             }
             for _ in 0..<Int(rng.next() % 12) {
-                lines.insert(Self.pieces[Int(rng.next() % UInt64(Self.pieces.count))], at: Int(rng.next() % UInt64(lines.count + 1)))
+                let piece = Self.pieces[Int(rng.next() % UInt64(Self.pieces.count))]
+                lines.insert(piece, at: Int(rng.next() % UInt64(lines.count + 1)))
             }
             let text = lines.joined(separator: "\n") + (rng.next() % 2 == 0 ? "\n" : "")
             #expect(Self.agree(text), "\(text.debugDescription)")
@@ -64,7 +66,8 @@ struct LspciDumpReaderTests {
     @Test("CR LF line ends read as LF ones")
     func crlf() throws {
         let rows = (0..<4).map { row in
-            String(row * 16, radix: 16).leftPadded(to: 2) + ":" + (0..<16).map { " " + String(row * 16 + $0, radix: 16).leftPadded(to: 2) }.joined()
+            String(row * 16, radix: 16).leftPadded(to: 2) + ":"
+                + (0..<16).map { " " + String(row * 16 + $0, radix: 16).leftPadded(to: 2) }.joined()
         }
         let lf = (["00:05.0 dev"] + rows).joined(separator: "\n") + "\n"
         let crlf = (["00:05.0 dev"] + rows).joined(separator: "\r\n") + "\r\n"
