@@ -36,6 +36,7 @@ extension ENADevice {
             // At most 64 queues (checked above): the masking shift is the plain one.
             if cq >= 0 { signal |= 1 &<< UInt64(cq) }
         }
+        windows.count(into: &counters)
         while signal != 0 {
             completionInterrupt(signal.trailingZeroBitCount)
             signal &= signal &- 1
@@ -109,6 +110,7 @@ extension ENADevice {
     func deliverReceived(_ frame: UnsafeRawBufferPointer) {
         var windows = ReceiveWindows(batched: false)
         let cq = deliver(frame, &windows)
+        windows.count(into: &counters)
         if cq >= 0 { completionInterrupt(cq) }
     }
 
@@ -174,8 +176,8 @@ extension ENADevice {
                 completionNotWritable(sq.pointee.completionQueue, address)
             }
             sq.pointee.head &+= 1
-            counters.rxPackets &+= 1
-            counters.rxBytes &+= UInt64(frame.count)
+            w.packets &+= 1
+            w.bytes &+= UInt64(frame.count)
             return sq.pointee.completionQueue
         }
         return deliverToBuffers(frame, queue: index, status: status, hash: hash, &w)
@@ -310,21 +312,7 @@ extension ENADevice {
 
     /// Protocol indices and checksum results for the completion status word.
     @inline(__always) private func receiveStatus(_ frame: UnsafeRawBufferPointer, _ p: PacketLayout) -> UInt32 {
-        guard p.ipVersion != 0 else { return 0 }
-        var status = UInt32(p.ipVersion == 4 ? ENAProtocolIndex.ipv4 : ENAProtocolIndex.ipv6)
-        if p.isTCP { status |= UInt32(ENAProtocolIndex.tcp) << 8 }
-        if p.isUDP { status |= UInt32(ENAProtocolIndex.udp) << 8 }
-        if p.isFragment { status |= 1 << 15 }
-        let offloads = features.rxOffloadsEnabled
-        let l4Offload = offloads & (p.ipVersion == 4 ? 0x2 : 0x4) != 0
-        guard offloads & 0x1 != 0 || l4Offload else { return status }
-        let result = ChecksumOffload.verify(frame, p)
-        if offloads & 0x1 != 0, result.l3Error { status |= 1 << 13 }
-        if l4Offload, result.l4Checked {
-            status |= 1 << 16
-            if result.l4Error { status |= 1 << 14 }
-        }
-        return status
+        ReceiveStatus.word(frame, p, offloads: features.rxOffloadsEnabled)
     }
 }
 
@@ -344,8 +332,18 @@ struct ReceiveWindows {
     var completionRing = RingView()
     /// The burst's last IPv4 TCP/UDP flow, its hash and queue.
     var flow = FlowMemo()
+    /// Packets and bytes the single-buffer path delivered, added to the device's counters once
+    /// the burst (or the frame) is delivered: nothing reads them in between.
+    var packets: UInt64 = 0
+    var bytes: UInt64 = 0
 
     init(batched: Bool) { self.batched = batched }
+
+    /// Adds the packets and bytes delivered to `counters`.
+    @inline(__always) func count(into counters: inout ENACounters) {
+        counters.rxPackets &+= packets
+        counters.rxBytes &+= bytes
+    }
 
     /// The Rx descriptor at `address` (read).
     @inline(__always) mutating func descriptor(at address: UInt64, _ dma: DMAPort) -> UnsafeMutableRawPointer? {
