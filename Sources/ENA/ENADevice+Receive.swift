@@ -36,7 +36,6 @@ extension ENADevice {
             // At most 64 queues (checked above): the masking shift is the plain one.
             if cq >= 0 { signal |= 1 &<< UInt64(cq) }
         }
-        windows.count(into: &counters)
         while signal != 0 {
             completionInterrupt(signal.trailingZeroBitCount)
             signal &= signal &- 1
@@ -110,7 +109,6 @@ extension ENADevice {
     func deliverReceived(_ frame: UnsafeRawBufferPointer) {
         var windows = ReceiveWindows(batched: false)
         let cq = deliver(frame, &windows)
-        windows.count(into: &counters)
         if cq >= 0 { completionInterrupt(cq) }
     }
 
@@ -176,8 +174,8 @@ extension ENADevice {
                 completionNotWritable(sq.pointee.completionQueue, address)
             }
             sq.pointee.head &+= 1
-            w.packets &+= 1
-            w.bytes &+= UInt64(frame.count)
+            counters.rxPackets &+= 1
+            counters.rxBytes &+= UInt64(frame.count)
             return sq.pointee.completionQueue
         }
         return deliverToBuffers(frame, queue: index, status: status, hash: hash, &w)
@@ -332,18 +330,8 @@ struct ReceiveWindows {
     var completionRing = RingView()
     /// The burst's last IPv4 TCP/UDP flow, its hash and queue.
     var flow = FlowMemo()
-    /// Packets and bytes the single-buffer path delivered, added to the device's counters once
-    /// the burst (or the frame) is delivered: nothing reads them in between.
-    var packets: UInt64 = 0
-    var bytes: UInt64 = 0
 
     init(batched: Bool) { self.batched = batched }
-
-    /// Adds the packets and bytes delivered to `counters`.
-    @inline(__always) func count(into counters: inout ENACounters) {
-        counters.rxPackets &+= packets
-        counters.rxBytes &+= bytes
-    }
 
     /// The Rx descriptor at `address` (read).
     @inline(__always) mutating func descriptor(at address: UInt64, _ dma: DMAPort) -> UnsafeMutableRawPointer? {
