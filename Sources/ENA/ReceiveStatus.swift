@@ -99,16 +99,17 @@ extension WordSum {
     }
 
     /// Adds a run of at least eight bytes in wire order: eight bytes per step, then the last
-    /// 1-7 bytes with one load of the run's last eight, shifted (as ``add(_:)`` takes them).
+    /// 0-7 bytes with one load of the run's last eight, shifted (as ``add(_:)`` takes them):
+    /// shifted right by one and then by 63 - 8 × rest, which is 64 - 8 × rest for 1-7 bytes
+    /// and leaves nothing to add for none, without a branch.
     @inline(__always) mutating func add(atLeastEight base: UnsafeRawPointer, count n: Int) {
+        let whole = n & ~7
         var i = 0
-        while i &+ 8 <= n {
+        while i < whole {
             add(nativeQuad: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             i &+= 8
         }
-        let rest = n &- i
-        if rest > 0 {
-            add(nativeQuad: base.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self) &>> UInt64(64 &- 8 &* rest))
-        }
+        let last = base.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+        add(nativeQuad: (last &>> 1) &>> UInt64(truncatingIfNeeded: 63 &- 8 &* (n & 7)))
     }
 }
