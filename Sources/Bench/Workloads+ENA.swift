@@ -16,7 +16,7 @@ final class ENALoopbackFixture {
     /// exclusivity check per batch).
     let transmitBatch: UnsafeMutableBufferPointer<PacketBuffer>
     let receiveBatch: UnsafeMutableBufferPointer<PacketBuffer>
-    var failures = 0
+    @exclusivity(unchecked) var failures = 0
     let batch: Int
     /// Virtual time each batch takes (0: the clock stands still).
     let batchTime: VirtualDuration

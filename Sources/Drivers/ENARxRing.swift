@@ -14,8 +14,8 @@ final class ENARxRing {
     @usableFromInline let descriptors: ENARingMemory
     @usableFromInline let completions: ENARingMemory
     /// BAR0 offsets of the SQ doorbell and the CQ's interrupt unmask register.
-    @usableFromInline var doorbell: UInt64 = 0
-    @usableFromInline var unmaskRegister: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var doorbell: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var unmaskRegister: UInt64 = 0
     /// MSI-X vector of the CQ.
     @usableFromInline var vector = 0
     /// Buffer index posted per request id (-1: none).

@@ -48,14 +48,14 @@ final class ENATxRing {
     @usableFromInline let descriptors: ENARingMemory?
     /// LLQ placement: the layout, and where the queue's entries start in the LLQ BAR.
     @usableFromInline let lowLatency: ENALowLatencySettings?
-    @usableFromInline var llqOffset: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var llqOffset: UInt64 = 0
     /// `ENA.llqBAR`, held here: a static of another module is read through its lazy initialiser.
     @usableFromInline let llqBAR = ENA.llqBAR
     /// The completion ring (8-byte entries).
     @usableFromInline let completions: ENARingMemory
     /// BAR0 offsets of the SQ doorbell and the CQ's interrupt unmask register.
-    @usableFromInline var doorbell: UInt64 = 0
-    @usableFromInline var unmaskRegister: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var doorbell: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var unmaskRegister: UInt64 = 0
     /// Buffer index in flight per request id (-1: none).
     @usableFromInline let buffers: UnsafeMutablePointer<Int32>
     /// One LLQ entry composed before it is written to the BAR.

@@ -144,6 +144,9 @@ struct WordSum {
     /// little-endian host); folded and swapped back in ``value``.
     private var native: UInt64 = 0
 
+    /// The accumulator: the native-order ones' complement sum, unfolded.
+    @inline(__always) var accumulated: UInt64 { native }
+
     /// Adds `v` with the end-around carry.
     @inline(__always) private mutating func accumulate(_ v: UInt64) {
         let (sum, carry) = native.addingReportingOverflow(v)

@@ -310,21 +310,7 @@ extension ENADevice {
 
     /// Protocol indices and checksum results for the completion status word.
     @inline(__always) private func receiveStatus(_ frame: UnsafeRawBufferPointer, _ p: PacketLayout) -> UInt32 {
-        guard p.ipVersion != 0 else { return 0 }
-        var status = UInt32(p.ipVersion == 4 ? ENAProtocolIndex.ipv4 : ENAProtocolIndex.ipv6)
-        if p.isTCP { status |= UInt32(ENAProtocolIndex.tcp) << 8 }
-        if p.isUDP { status |= UInt32(ENAProtocolIndex.udp) << 8 }
-        if p.isFragment { status |= 1 << 15 }
-        let offloads = features.rxOffloadsEnabled
-        let l4Offload = offloads & (p.ipVersion == 4 ? 0x2 : 0x4) != 0
-        guard offloads & 0x1 != 0 || l4Offload else { return status }
-        let result = ChecksumOffload.verify(frame, p)
-        if offloads & 0x1 != 0, result.l3Error { status |= 1 << 13 }
-        if l4Offload, result.l4Checked {
-            status |= 1 << 16
-            if result.l4Error { status |= 1 << 14 }
-        }
-        return status
+        ReceiveStatus.word(frame, p, offloads: features.rxOffloadsEnabled)
     }
 }
 
