@@ -76,22 +76,17 @@ final class ENARxRing {
         let entrySize = ENARxDescriptor.size
         let slots = buffers
         let ids = freeIDs
-        let stack = pool.freeStack
-        let used = pool.inUse
+        var pooled = pool.freeStackCursor
         let poolID = pool.id
         let step = pool.stride
-        var top = pool.freeCount
         var free = freeCount
         var next = tail
         let length = UInt16(truncatingIfNeeded: min(pool.bufferSize, 0xFFFF))
         while free > 0 {
-            guard top > 0 else {
+            guard let b = pooled.pop() else {
                 poolEmpty &+= 1
                 break
             }
-            top &-= 1
-            let b = stack[top]
-            used[Int(b)] = true
             free &-= 1
             let id = ids[free]
             slots[Int(id)] = b
@@ -100,7 +95,7 @@ final class ENARxRing {
                 .store(to: ring + (Int(next) & mask) &* entrySize)
             next &+= 1
         }
-        pool.freeCount = top
+        pool.commit(pooled)
         let posted = next != tail
         freeCount = free
         tail = next

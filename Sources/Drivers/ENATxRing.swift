@@ -120,10 +120,7 @@ final class ENATxRing {
         let lapShift = UInt16(truncatingIfNeeded: shift)
         let entrySize = ENATxCompletion.size
         let slots = buffers
-        let stack = pool.freeStack
-        let used = pool.inUse
-        let capacity = pool.count
-        var top = pool.freeCount
+        var free = pool.freeStackCursor
         var head = completionHead
         var freed = 0
         var invalid: UInt64 = 0
@@ -141,17 +138,11 @@ final class ENATxRing {
             }
             if UInt8(truncatingIfNeeded: word >> 16) != 0 { failed &+= 1 }
             // `pool.free(index:)` with the stack in locals.
-            if Int(b) < capacity, used[Int(b)] {
-                used[Int(b)] = false
-                stack[top] = b
-                top &+= 1
-            } else {
-                pool.countBadFree()
-            }
+            if !free.push(b) { pool.countBadFree() }
             slots[id] = -1
             freed &+= 1
         }
-        pool.freeCount = top
+        pool.commit(free)
         completionHead = head
         counters.invalidTxRequestIDs &+= invalid
         counters.txCompletionErrors &+= failed

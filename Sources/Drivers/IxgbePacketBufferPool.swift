@@ -86,24 +86,19 @@ public final class PacketBufferPool {
     /// Takes up to `out.count` buffers; returns how many were written to `out`.
     @inlinable public func allocate(into out: UnsafeMutableBufferPointer<PacketBuffer>) -> Int {
         guard let first = out.baseAddress else { return 0 }
-        let n = Swift.min(out.count, freeCount)
-        // The pool's fields in locals: stores through the stack and flag pointers could alias
-        // them as far as the compiler knows, and would make it reload each one per buffer.
-        let stack = freeStack
-        let used = inUse
+        // The pool's fields in locals (see ``FreeStackCursor``).
+        var free = freeStackCursor
         let poolID = id
         let start = base
         let step = stride
-        var top = freeCount
-        for k in 0..<n {
-            top &-= 1
-            let i = stack[top]
-            used[Int(i)] = true
+        var n = 0
+        while n < out.count, let i = free.pop() {
             let offset = UInt64(truncatingIfNeeded: Int(i) &* step)
-            first[k] = PacketBuffer(
+            first[n] = PacketBuffer(
                 index: i, poolID: poolID, deviceAddress: poolID &+ offset, hostAddress: start &+ UInt(offset), length: 0)
+            n &+= 1
         }
-        freeCount = top
+        commit(free)
         return n
     }
 
@@ -134,24 +129,10 @@ public final class PacketBufferPool {
 
     /// Returns every buffer of `buffers` to the pool, as ``free(_:)`` one by one would.
     @inlinable public func free(_ buffers: UnsafeBufferPointer<PacketBuffer>) {
-        let stack = freeStack
-        let used = inUse
+        var free = freeStackCursor
         let poolID = id
-        let capacity = count
-        var top = freeCount
-        for b in buffers {
-            let i = Int(b.index)
-            // A buffer is on the stack exactly when it is not in use, so `top` stays below
-            // `capacity` while only in-use buffers are pushed.
-            guard b.poolID == poolID, i >= 0, i < capacity, used[i] else {
-                countBadFree()
-                continue
-            }
-            used[i] = false
-            stack[top] = b.index
-            top &+= 1
-        }
-        freeCount = top
+        for b in buffers where b.poolID != poolID || !free.push(b.index) { countBadFree() }
+        commit(free)
     }
 
     /// Asks the CPU for the free-stack lines that the next `allocations` allocations and `frees`

@@ -114,9 +114,7 @@ final class IxgbeRxRing {
         let poolID = pool.id
         let start = pool.base
         let step = pool.stride
-        let stack = pool.freeStack
-        let used = pool.inUse
-        var top = pool.freeCount
+        var free = pool.freeStackCursor
         var index = next
         var last = -1
         var n = 0
@@ -132,13 +130,10 @@ final class IxgbeRxRing {
             let length = Int(UInt16(littleEndian: d.loadUnaligned(fromByteOffset: D.lengthOffset, as: UInt16.self)))
             var held = shadow[index]
             if held >= 0, status & Status.receiveError == 0, length <= bufferSize {
-                guard top > 0 else {
+                guard let fresh = free.pop() else {
                     emptied &+= 1
                     break
                 }
-                top &-= 1
-                let fresh = stack[top]
-                used[Int(fresh)] = true
                 let offset = UInt64(truncatingIfNeeded: Int(held) &* step)
                 first[n] = PacketBuffer(
                     index: held, poolID: poolID, deviceAddress: poolID &+ offset, hostAddress: start &+ UInt(offset),
@@ -150,13 +145,10 @@ final class IxgbeRxRing {
                 shadow[index] = fresh
             } else if held < 0 {
                 // The descriptor held no buffer (a refill failed earlier): give it one now.
-                guard top > 0 else {
+                guard let fresh = free.pop() else {
                     emptied &+= 1
                     break
                 }
-                top &-= 1
-                let fresh = stack[top]
-                used[Int(fresh)] = true
                 held = fresh
                 shadow[index] = fresh
                 errorDescriptors &+= 1
@@ -174,7 +166,7 @@ final class IxgbeRxRing {
             last = index
             index = (index &+ 1) & mask
         }
-        pool.freeCount = top
+        pool.commit(free)
         bytes &+= octets
         packets &+= frames
         errors &+= errorDescriptors

@@ -89,11 +89,8 @@ final class IxgbeTxRing {
         let mask = entries &- 1
         let batch = all ? 1 : cleanBatch
         let shadow = buffers
-        // The pool's free stack in locals for the loop (see ``PacketBufferPool/free(_:)``).
-        let stack = pool.freeStack
-        let used = pool.inUse
-        let capacity = pool.count
-        var top = pool.freeCount
+        // The pool's free stack in locals for the loop (see ``FreeStackCursor``).
+        var free = pool.freeStackCursor
         var pending = inFlight
         var from = clean
         var freed = 0
@@ -104,15 +101,9 @@ final class IxgbeTxRing {
             guard status & D.statusDD != 0 else { break }
             var i = from
             while true {
-                let b = Int(shadow[i])
+                let b = shadow[i]
                 if b >= 0 {
-                    if b < capacity, used[b] {
-                        used[b] = false
-                        stack[top] = Int32(truncatingIfNeeded: b)
-                        top &+= 1
-                    } else {
-                        pool.countBadFree()
-                    }
+                    if !free.push(b) { pool.countBadFree() }
                     shadow[i] = -1
                 }
                 if i == last { break }
@@ -122,7 +113,7 @@ final class IxgbeTxRing {
             pending &-= batch
             from = (last &+ 1) & mask
         }
-        pool.freeCount = top
+        pool.commit(free)
         clean = from
         return freed
     }
