@@ -31,33 +31,7 @@ profile() { # OUTPUT CLOSURE: callgrind, collecting only inside the bench closur
 profile "$work/emulated" 'cfU_s6UInt64VSicfU_'
 profile "$work/reference" 'cfU_s6UInt64VSicfU0_'
 report() { # OUTPUT LABEL FRAME-CALLEE ROWS
-python3 - "$@" <<'PY'
-import re, subprocess, sys
-path, workload, callee, shown = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-lines = open(path).read().splitlines()
-names, frames = {}, 0
-for i, line in enumerate(lines):
-    m = re.match(r'c?fn=\((\d+)\)(?: (.*))?', line)
-    if not m:
-        continue
-    if m.group(2):
-        names[m.group(1)] = m.group(2)
-    if line.startswith('cfn=') and callee in names.get(m.group(1), ''):
-        frames += 32 * int(re.match(r'calls=(\d+)', lines[i + 1]).group(1))
-events = next(l for l in lines if l.startswith('events:')).split()[1:]
-totals = list(map(int, [l for l in lines if l.startswith(('totals:', 'summary:'))][-1].split()[1:]))
-if frames == 0:
-    sys.exit(f'{workload}: no frames counted')
-print(f'{workload}: {frames} frames; per frame: ' + '  '.join(f'{e} {v / frames:.1f}' for e, v in zip(events, totals)))
-report = subprocess.run(['callgrind_annotate', path], capture_output=True, text=True).stdout.splitlines()
-start = next(i for i, l in enumerate(report) if l.rstrip().endswith('file:function'))
-rows = [l for l in report[start + 2:] if l.strip()][:shown]
-demangle = subprocess.run(['swift', 'demangle', '--simplified'], input='\n'.join(rows), capture_output=True, text=True).stdout
-for row in demangle.splitlines():
-    ir = int(row.split()[0].replace(',', ''))
-    function = row.split(':', 1)[1].rsplit(' [', 1)[0] if ':' in row else row
-    print(f'{ir / frames:8.1f}  {function[:110]}')
-PY
+    python3 "$(dirname "$0")/callgrind_report.py" "$1" "$2" "$3" 32 "$4" --all-events
 }
 report "$work/emulated" "$workload" IxgbeTxRingC8transmit 12
 report "$work/reference" "$workload (C loop)" sol_switch_frames 0
