@@ -68,10 +68,11 @@ extension BenchReport {
         }
         if let o = openSSLSpeed {
             for speed in [o] + (openSSLSpeedElapsed.map { [$0] } ?? []) {
+                let runs = speed.samples.map { String(format: "%.2f", $0 / 1e9) }.joined(separator: " / ")
                 out.append(
                     String(
-                        format: "  %@: %.2f GB/s = %.0fk 4 KiB units/s", speed.command, speed.bytesPerSecond / 1e9,
-                        speed.unitsPerSecond / 1e3))
+                        format: "  %@: %.2f GB/s = %.0fk 4 KiB units/s (median of %@ GB/s)", speed.command,
+                        speed.bytesPerSecond / 1e9, speed.unitsPerSecond / 1e3, runs))
             }
         } else if probed.contains(where: { $0.workload.hasSuffix("-xts") }) {
             out.append("  openssl speed: not available (no openssl binary, or output not understood)")

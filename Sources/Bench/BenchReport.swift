@@ -143,9 +143,11 @@ public struct BenchReport: Codable, Sendable, Equatable {
     public var results: [BenchResult]
     /// Combined checksum of all timed bodies (keeps the work observable; not meaningful).
     public var checksum: UInt64
-    /// `openssl speed` for XTS-AES-256 on 4 KiB units, when encrypted NVMe workloads ran.
+    /// `openssl speed` for XTS-AES-256 on 4 KiB units, when encrypted NVMe workloads ran: the
+    /// median of three one-second runs.
     public var openSSLSpeed: OpenSSLSpeed?
-    /// The same with `-elapsed` (wall time, as the bench measures the emulator), right after.
+    /// The same with `-elapsed` (wall time, as the bench measures the emulator), its runs
+    /// alternated with those of ``openSSLSpeed``.
     public var openSSLSpeedElapsed: OpenSSLSpeed?
 
     /// Creates a report.

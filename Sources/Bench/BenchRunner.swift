@@ -30,8 +30,7 @@ public func runBenchmarks(_ workloads: [BenchWorkload], options: BenchOptions) -
     let results = workloads.map { runner.run($0) }
     var report = BenchReport(machine: .current, repetitions: options.repetitions, results: results, sink: runner.sink)
     if workloads.contains(where: { $0.name.hasPrefix("nvme-") && $0.name.hasSuffix("-xts") }) {
-        report.openSSLSpeed = OpenSSLSpeed.measure()
-        report.openSSLSpeedElapsed = OpenSSLSpeed.measure(elapsed: true)
+        (report.openSSLSpeed, report.openSSLSpeedElapsed) = OpenSSLSpeed.measurePair()
     }
     return report
 }

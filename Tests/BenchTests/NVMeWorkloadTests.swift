@@ -55,8 +55,25 @@ struct NVMeWorkloadTests {
         #expect(!speed.command.contains("-elapsed"))
         #expect(wall.command.contains(" -elapsed "))
         #expect(speed.bytesPerSecond > 0 && wall.bytesPerSecond > 0)
+        // Three one-second runs of each, the figure their median.
+        #expect(speed.samples.count == 3 && wall.samples.count == 3)
+        #expect(speed.bytesPerSecond == speed.samples.sorted()[1])
+        #expect(wall.bytesPerSecond == wall.samples.sorted()[1])
         #expect(report.table().contains("of openssl speed ("))
         #expect(report.table().contains("of -elapsed)"))
+    }
+
+    @Test("the figure is the median of the runs; one failed run drops the figure")
+    func opensslSpeedCombinesRuns() {
+        #expect(OpenSSLSpeed.median([5, 1, 3]) == 3)
+        #expect(OpenSSLSpeed.median([4, 1, 3, 2]) == 2.5)
+        #expect(OpenSSLSpeed.median([]) == 0)
+        let run = { (rate: Double) in OpenSSLSpeed(command: "openssl speed", samples: [rate]) }
+        let three = OpenSSLSpeed.combined([run(4.0e9), run(5.5e9), run(4.9e9)])
+        #expect(three?.samples == [4.0e9, 5.5e9, 4.9e9])
+        #expect(three?.bytesPerSecond == 4.9e9)
+        #expect(OpenSSLSpeed.combined([run(4.0e9), nil, run(4.9e9)]) == nil)
+        #expect(OpenSSLSpeed.combined([]) == nil)
     }
 
     @Test func opensslSpeedOutputParses() {
