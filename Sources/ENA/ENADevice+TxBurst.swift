@@ -106,17 +106,6 @@ extension ENADevice {
     /// TSO and the IPv4 / L4 checksum insertion bits of a descriptor's meta word.
     static let txOffloadBits: UInt32 = 1 << 7 | 1 << 13 | 1 << 14
 
-    /// Entry `index` (below `count`) of the ring of `count` entries of `size` bytes at `base`,
-    /// through `r`; nil when the port gives no window for it (no fault is recorded).
-    @inline(__always)
-    func entry(
-        _ r: inout RingView, base: UInt64, index: UInt16, size: Int, count: UInt16, _ access: DMAAccess
-    ) -> UnsafeMutableRawPointer? {
-        if !r.taken { take(&r, base: base, bytes: UInt64(size) &* UInt64(count), access) }
-        if let host = r.host { return host + Int(index) &* size }
-        return window(&r.entries, base &+ UInt64(index) &* UInt64(size), size, access)
-    }
-
     /// Translates a whole ring for `r` (once per burst: out of line).
     @inline(never)
     private func take(_ r: inout RingView, base: UInt64, bytes: UInt64, _ access: DMAAccess) {
