@@ -154,11 +154,12 @@ extension ENADevice {
         // taken when the burst first reached the queue. Anything else (nothing posted, a stale
         // descriptor, a small or unwritable buffer, a ring without a window) takes the general
         // path, which reports it.
-        let q = w.queue
-        if let sq = q.submission, let cq = q.completion, let ring = q.descriptors, let completions = q.completions {
+        if let q = w.queue.fast {
+            let sq = q.submission
+            let cq = q.completion
             let head = sq.pointee.head
             if head != sq.pointee.tail {
-                let d = ENARxDescriptor(loadingFrom: ring + Int(head & q.descriptorMask) &* ENARxDescriptor.size)
+                let d = ENARxDescriptor(loadingFrom: q.descriptors + Int(head & q.descriptorMask) &* ENARxDescriptor.size)
                 // The phase the driver writes on this lap (1 on even laps; the shift is at most 15).
                 if d.phase == ((head &>> q.descriptorShift) & 1 == 0), d.capacity >= frame.count,
                     let target = window(&w.buffers, d.bufferAddress, frame.count, .write)
@@ -170,7 +171,7 @@ extension ENADevice {
                     ENARxCompletion(
                         status: bits, length: UInt16(truncatingIfNeeded: frame.count), requestID: d.requestID, hash: hash
                     )
-                    .store(to: completions + Int(tail & q.completionMask) &* q.completionSize)
+                    .store(to: q.completions + Int(tail & q.completionMask) &* q.completionSize)
                     cq.pointee.tail = tail &+ 1
                     sq.pointee.head = head &+ 1
                     counters.rxPackets &+= 1
@@ -193,20 +194,19 @@ extension ENADevice {
         let cqIndex = sq.pointee.completionQueue
         guard configuration.maxRxDescriptorsPerPacket >= 1, cqIndex >= 0, cqIndex < queues.count else { return v }
         let cq = queues.completion + cqIndex
-        v.submission = sq
-        v.completion = cq
-        v.completionIndex = cqIndex
-        v.descriptorMask = sq.pointee.depth &- 1
-        v.descriptorShift = sq.pointee.depthShift
-        v.completionMask = cq.pointee.depth &- 1
-        v.completionShift = cq.pointee.depthShift
-        v.completionSize = cq.pointee.entrySize
         let ringBytes = UInt64(ENARxDescriptor.size) &* UInt64(sq.pointee.depth)
-        v.descriptors = dma.window(covering: IOVA(sq.pointee.base), length: ringBytes, access: .read)?
-            .pointer(sq.pointee.base, length: ringBytes)
         let completionBytes = UInt64(cq.pointee.entrySize) &* UInt64(cq.pointee.depth)
-        v.completions = dma.window(covering: IOVA(cq.pointee.base), length: completionBytes, access: .write)?
-            .pointer(cq.pointee.base, length: completionBytes)
+        guard
+            let descriptors = dma.window(covering: IOVA(sq.pointee.base), length: ringBytes, access: .read)?
+                .pointer(sq.pointee.base, length: ringBytes),
+            let completions = dma.window(covering: IOVA(cq.pointee.base), length: completionBytes, access: .write)?
+                .pointer(cq.pointee.base, length: completionBytes)
+        else { return v }
+        v.fast = ReceiveFastQueue(
+            descriptors: descriptors, completions: completions, submission: sq, completion: cq, completionIndex: cqIndex,
+            completionSize: cq.pointee.entrySize, descriptorMask: sq.pointee.depth &- 1,
+            descriptorShift: sq.pointee.depthShift, completionMask: cq.pointee.depth &- 1,
+            completionShift: cq.pointee.depthShift)
         return v
     }
 

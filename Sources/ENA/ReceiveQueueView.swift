@@ -4,16 +4,21 @@
 struct ReceiveQueueView {
     /// The Rx queue (-1: none yet).
     var index = -1
-    var submission: UnsafeMutablePointer<IOSubmissionQueueState>?
-    var completion: UnsafeMutablePointer<IOCompletionQueueState>?
-    var completionIndex = 0
-    /// The descriptor and completion rings, each translated whole; nil when the port gives no
-    /// window for it (or no queue state was taken): the general path then takes every frame.
-    var descriptors: UnsafeMutableRawPointer?
-    var completions: UnsafeMutableRawPointer?
-    var descriptorMask: UInt16 = 0
-    var descriptorShift: UInt16 = 0
-    var completionMask: UInt16 = 0
-    var completionShift: UInt16 = 0
-    var completionSize = 0
+    /// What the fast path needs; nil when a ring has no window of its own (the port gives none)
+    /// or no queue was taken: the general path then takes every frame of the queue.
+    var fast: ReceiveFastQueue?
+}
+
+/// An Rx queue with both rings translated whole (``ReceiveQueueView``).
+struct ReceiveFastQueue {
+    let descriptors: UnsafeMutableRawPointer
+    let completions: UnsafeMutableRawPointer
+    let submission: UnsafeMutablePointer<IOSubmissionQueueState>
+    let completion: UnsafeMutablePointer<IOCompletionQueueState>
+    let completionIndex: Int
+    let completionSize: Int
+    let descriptorMask: UInt16
+    let descriptorShift: UInt16
+    let completionMask: UInt16
+    let completionShift: UInt16
 }
