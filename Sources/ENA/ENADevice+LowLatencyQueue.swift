@@ -25,10 +25,7 @@ extension ENADevice {
         var burst = 0
         defer { if burst > 0, sendBurst(count: burst, completionQueue: sq.pointee.completionQueue) { posted = true } }
         while sq.pointee.head != sq.pointee.tail, operational {
-            if bursts, takeSimpleLowLatencyPacket(sq, entrySize: entrySize, headerOffset: headerOffset, into: burst) {
-                burst &+= 1
-                guard burst == TxBurst.capacity else { continue }
-            }
+            if bursts { burst &+= takeSimpleLowLatencyPackets(sq, entrySize: entrySize, headerOffset: headerOffset, from: burst) }
             if burst > 0 {
                 if sendBurst(count: burst, completionQueue: sq.pointee.completionQueue) { posted = true }
                 burst = 0
@@ -91,38 +88,64 @@ extension ENADevice {
         }
     }
 
-    /// Takes the LLQ packet at the head of `sq` into the burst at `slot` when it is simple: one
+    /// Takes the LLQ packets at the head of `sq` into the burst from `slot` while they are simple,
+    /// up to the burst's capacity and the queue's tail, moving the head past them; returns how
+    /// many it took (nothing is recorded for the packet it stopped at). A simple packet is one
     /// complete entry whose first descriptor (first and last, no meta descriptor, no TSO, no
     /// checksum to insert) carries the whole frame as its inline header (a zero-length buffer).
-    /// The header is copied into the burst's scratch slot and the entry consumed, as the general
-    /// path does; false (nothing taken, nothing recorded) otherwise.
+    /// Each header is copied into the burst's scratch slot and its entry consumed, as the general
+    /// path does.
     @inline(__always)
-    private func takeSimpleLowLatencyPacket(
-        _ sq: UnsafeMutablePointer<IOSubmissionQueueState>, entrySize: Int, headerOffset: Int, into slot: Int
-    ) -> Bool {
-        let head = sq.pointee.head
+    private func takeSimpleLowLatencyPackets(
+        _ sq: UnsafeMutablePointer<IOSubmissionQueueState>, entrySize: Int, headerOffset: Int, from slot: Int
+    ) -> Int {
+        guard configuration.maxTxDescriptorsPerPacket >= 1 else { return 0 }
+        // The queue's fields in locals: the stores into the burst's lists and the bitmap could
+        // alias them as far as the compiler knows, which would make it reload each one per packet.
         let depth = sq.pointee.depth
-        let offset = sq.pointee.llqOffset + Int(head & (depth &- 1)) &* entrySize
-        guard llq.isComplete(offset: offset, count: entrySize) else { return false }
-        let entry = llq.bytes + offset
-        let d = ENATxDescriptor(loadingFrom: entry)
+        let mask = depth &- 1
+        let lapShift = sq.pointee.depthShift
+        let llqOffset = sq.pointee.llqOffset
+        let tail = sq.pointee.tail
+        let onDemand = sq.pointee.completionOnDemand
+        let maxLength = min(entrySize &- headerOffset, ENAConfiguration.maxFrameLength(mtu: features.mtu), TxBurst.scratchStride)
+        let memory = llq
+        let frames = burstFrames
+        let records = burstRecords
+        let scratch = burstScratch
         let flags = ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | ENATxDescriptor.metaBit | ENATxDescriptor.phaseBit
-        let wanted =
-            ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | (sq.pointee.phase(at: head) ? ENATxDescriptor.phaseBit : 0)
-        let length = d.headerLength
-        guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, d.length == 0, length >= 14,
-            length <= entrySize &- headerOffset, length <= ENAConfiguration.maxFrameLength(mtu: features.mtu),
-            length <= TxBurst.scratchStride, d.requestID < depth, configuration.maxTxDescriptorsPerPacket >= 1
-        else { return false }
-        let frame = burstScratch + slot &* TxBurst.scratchStride
-        frame.copyMemory(from: entry + headerOffset, byteCount: length)
-        llq.consume(offset: offset, count: entrySize)
-        sq.pointee.head = head &+ 1
-        burstFrames[slot] = UnsafeRawBufferPointer(start: frame, count: length)
-        burstBytes &+= UInt64(length)
-        burstRecords[slot] = TxBurst.record(
-            requestID: d.requestID, head: (head &+ 1) & (depth &- 1),
-            complete: !sq.pointee.completionOnDemand || d.completionRequested)
-        return true
+        var head = sq.pointee.head
+        var next = slot
+        var octets: UInt64 = 0
+        while next < TxBurst.capacity, head != tail {
+            let offset = llqOffset &+ Int(head & mask) &* entrySize
+            // The entry's dwords as one bitmap word when they lie in one (128- and 256-byte
+            // entries always do), else through the general loops.
+            let span = memory.span(offset: offset, count: entrySize)
+            let complete = if let span { memory.isComplete(span) } else { memory.isComplete(offset: offset, count: entrySize) }
+            guard complete else { break }
+            let entry = memory.bytes + offset
+            let d = ENATxDescriptor(loadingFrom: entry)
+            // The phase bit the driver writes on this lap (1 on even laps); the shift is at most 15.
+            let wanted =
+                ENATxDescriptor.firstBit | ENATxDescriptor.lastBit
+                | ((UInt32(truncatingIfNeeded: head &>> lapShift) & 1) ^ 1) << 24
+            let length = d.headerLength
+            guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, d.length == 0, length >= 14,
+                length <= maxLength, d.requestID < depth
+            else { break }
+            let frame = scratch + next &* TxBurst.scratchStride
+            frame.copyMemory(from: entry + headerOffset, byteCount: length)
+            if let span { memory.consume(span) } else { memory.consume(offset: offset, count: entrySize) }
+            head &+= 1
+            frames[next] = UnsafeRawBufferPointer(start: frame, count: length)
+            records[next] = TxBurst.record(
+                requestID: d.requestID, head: head & mask, complete: !onDemand || d.completionRequested)
+            octets &+= UInt64(length)
+            next &+= 1
+        }
+        sq.pointee.head = head
+        burstBytes &+= octets
+        return next &- slot
     }
 }

@@ -145,40 +145,69 @@ extension ENADevice {
             counters.rxDrops &+= 1
             return -1
         }
-        let sq = queues.submission + index
         // Computed once for both paths below.
         let status = receiveStatus(frame, layout)
-        if w.batched, w.ringQueue != index {
-            w.ringQueue = index
-            w.descriptorRing = RingView()
-            w.completionRing = RingView()
-        }
-        if let buffer = singleReceiveBuffer(sq, bytes: frame.count, &w) {
-            // What the loop below does for a frame that fits the first buffer.
-            buffer.target.copyMemory(from: source, byteCount: frame.count)
-            let cq = queues.completion + sq.pointee.completionQueue
-            var bits = status | ENARxCompletion.bufferBit | ENARxCompletion.firstBit | ENARxCompletion.lastBit
-            if cq.pointee.phase { bits |= ENARxCompletion.phaseBit }
-            let tail = cq.pointee.tail & (cq.pointee.depth &- 1)
-            let address = cq.pointee.base &+ UInt64(tail) &* UInt64(cq.pointee.entrySize)
-            if let slot = entry(
-                &w.completionRing, base: cq.pointee.base, index: tail, size: cq.pointee.entrySize, count: cq.pointee.depth,
-                .write) ?? w.completion(at: address, dma)
-            {
-                ENARxCompletion(
-                    status: bits, length: UInt16(truncatingIfNeeded: frame.count), requestID: buffer.requestID, hash: hash
-                )
-                .store(to: slot)
-                cq.pointee.tail &+= 1
-            } else {
-                completionNotWritable(sq.pointee.completionQueue, address)
+        guard w.batched else { return deliverToBuffers(frame, queue: index, status: status, hash: hash, &w) }
+        if w.queue.index != index { w.queue = receiveQueueView(index) }
+        // A frame that fits the posted buffer at the head, with both rings translated whole and
+        // the buffer in a window: what the general path does for it, with the queue's fields
+        // taken when the burst first reached the queue. Anything else (nothing posted, a stale
+        // descriptor, a small or unwritable buffer, a ring without a window) takes the general
+        // path, which reports it.
+        if let q = w.queue.fast {
+            let sq = q.submission
+            let cq = q.completion
+            let head = sq.pointee.head
+            if head != sq.pointee.tail {
+                let d = ENARxDescriptor(loadingFrom: q.descriptors + Int(head & q.descriptorMask) &* ENARxDescriptor.size)
+                // The phase the driver writes on this lap (1 on even laps; the shift is at most 15).
+                if d.phase == ((head &>> q.descriptorShift) & 1 == 0), d.capacity >= frame.count,
+                    let target = window(&w.buffers, d.bufferAddress, frame.count, .write)
+                {
+                    target.copyMemory(from: source, byteCount: frame.count)
+                    let tail = cq.pointee.tail
+                    var bits = status | ENARxCompletion.bufferBit | ENARxCompletion.firstBit | ENARxCompletion.lastBit
+                    if (tail &>> q.completionShift) & 1 == 0 { bits |= ENARxCompletion.phaseBit }
+                    ENARxCompletion(
+                        status: bits, length: UInt16(truncatingIfNeeded: frame.count), requestID: d.requestID, hash: hash
+                    )
+                    .store(to: q.completions + Int(tail & q.completionMask) &* q.completionSize)
+                    cq.pointee.tail = tail &+ 1
+                    sq.pointee.head = head &+ 1
+                    counters.rxPackets &+= 1
+                    counters.rxBytes &+= UInt64(frame.count)
+                    return q.completionIndex
+                }
             }
-            sq.pointee.head &+= 1
-            counters.rxPackets &+= 1
-            counters.rxBytes &+= UInt64(frame.count)
-            return sq.pointee.completionQueue
         }
         return deliverToBuffers(frame, queue: index, status: status, hash: hash, &w)
+    }
+
+    /// What a burst's fast path needs of Rx queue `index` (out of line: once per queue per
+    /// burst): its queues' state, both rings translated whole when the port gives a window for
+    /// each (no fault is recorded otherwise), masks, lap shifts and the completion size.
+    @inline(never)
+    private func receiveQueueView(_ index: Int) -> ReceiveQueueView {
+        var v = ReceiveQueueView()
+        v.index = index
+        let sq = queues.submission + index
+        let cqIndex = sq.pointee.completionQueue
+        guard configuration.maxRxDescriptorsPerPacket >= 1, cqIndex >= 0, cqIndex < queues.count else { return v }
+        let cq = queues.completion + cqIndex
+        let ringBytes = UInt64(ENARxDescriptor.size) &* UInt64(sq.pointee.depth)
+        let completionBytes = UInt64(cq.pointee.entrySize) &* UInt64(cq.pointee.depth)
+        guard
+            let descriptors = dma.window(covering: IOVA(sq.pointee.base), length: ringBytes, access: .read)?
+                .pointer(sq.pointee.base, length: ringBytes),
+            let completions = dma.window(covering: IOVA(cq.pointee.base), length: completionBytes, access: .write)?
+                .pointer(cq.pointee.base, length: completionBytes)
+        else { return v }
+        v.fast = ReceiveFastQueue(
+            descriptors: descriptors, completions: completions, submission: sq, completion: cq, completionIndex: cqIndex,
+            completionSize: cq.pointee.entrySize, descriptorMask: sq.pointee.depth &- 1,
+            descriptorShift: sq.pointee.depthShift, completionMask: cq.pointee.depth &- 1,
+            completionShift: cq.pointee.depthShift)
+        return v
     }
 
     /// ``deliver(_:_:)`` for every frame the single-buffer fast path does not take (out of
@@ -216,28 +245,6 @@ extension ENADevice {
         counters.rxPackets &+= 1
         counters.rxBytes &+= UInt64(frame.count)
         return sq.pointee.completionQueue
-    }
-
-    /// Delivering a burst, the posted buffer at the head of Rx queue `sq` when the frame fits
-    /// in it and the port gives windows for its descriptor and its `bytes`: its request id and
-    /// where the frame goes. Nil otherwise, with nothing recorded: the general path
-    /// (``takeReceiveBuffers(_:bytes:_:)``) then takes the frame and reports what is wrong.
-    @inline(__always)
-    private func singleReceiveBuffer(
-        _ sq: UnsafeMutablePointer<IOSubmissionQueueState>, bytes: Int, _ w: inout ReceiveWindows
-    ) -> (requestID: UInt16, target: UnsafeMutableRawPointer)? {
-        let cursor = sq.pointee.head
-        guard w.batched, cursor != sq.pointee.tail, configuration.maxRxDescriptorsPerPacket >= 1 else { return nil }
-        guard
-            let slot = entry(
-                &w.descriptorRing, base: sq.pointee.base, index: cursor & (sq.pointee.depth &- 1),
-                size: ENARxDescriptor.size, count: sq.pointee.depth, .read)
-        else { return nil }
-        let d = ENARxDescriptor(loadingFrom: slot)
-        guard d.phase == sq.pointee.phase(at: cursor), d.capacity >= bytes,
-            let target = window(&w.buffers, d.bufferAddress, bytes, .write)
-        else { return nil }
-        return (d.requestID, target)
     }
 
     /// Reads the posted descriptors that cover `bytes` into `rxDescriptors` and checks their
@@ -315,19 +322,18 @@ extension ENADevice {
 }
 
 /// Where the receive path reaches guest memory. Delivering a burst (`batched`), it keeps a
-/// `DMAWindow` per use (descriptor ring, buffers, completion ring) from frame to frame, valid
-/// because nothing outside the device runs until the burst is delivered; one frame at a time it
-/// translates every access. Either way a failed access is translated by the port, which records
+/// `DMAWindow` per use (descriptors, buffers, completions) and the fast path's queue with its
+/// rings translated whole (``ReceiveQueueView``) from frame to frame, valid because nothing
+/// outside the device runs until the burst is delivered; one frame at a time it translates
+/// every access. Either way a failed access is translated by the port, which records
 /// the fault once.
 struct ReceiveWindows {
     let batched: Bool
     var descriptors = DMAWindow()
     var buffers = DMAWindow()
     var completions = DMAWindow()
-    /// The Rx queue whose rings the burst's fast path holds (-1: none yet), and those rings.
-    var ringQueue = -1
-    var descriptorRing = RingView()
-    var completionRing = RingView()
+    /// The Rx queue the burst's fast path writes to.
+    var queue = ReceiveQueueView()
     /// The burst's last IPv4 TCP/UDP flow, its hash and queue.
     var flow = FlowMemo()
 

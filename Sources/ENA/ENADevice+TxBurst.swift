@@ -14,13 +14,22 @@ enum TxBurst {
     static let capacity = 32
     /// Bytes per frame of the burst's scratch (LLQ inline headers, at most an entry).
     static let scratchStride = 256
-    /// Record bit: the packet's completion is to be posted.
+    /// Record bit: the packet's completion is to be posted. It lies in the completion's
+    /// `sub_qid` field, which the device writes as 0: the record less this bit is the word.
     static let wantsCompletion: UInt64 = 1 << 32
 
-    /// The completion record of a packet: request id, SQ head after it, whether to complete it.
+    /// The completion record of a packet: its Tx completion word without the phase
+    /// (`ena_eth_io_tx_cdesc`: req_id in bits 15:0, status 0, sq_head_idx in bits 63:48), and
+    /// ``wantsCompletion`` when it is to be posted.
     @inline(__always) static func record(requestID: UInt16, head: UInt16, complete: Bool) -> UInt64 {
-        UInt64(requestID) | UInt64(head) << 16 | (complete ? wantsCompletion : 0)
+        UInt64(requestID) | UInt64(head) << 48 | (complete ? wantsCompletion : 0)
     }
+
+    /// The request id of a ``record(requestID:head:complete:)``.
+    @inline(__always) static func requestID(_ record: UInt64) -> UInt16 { UInt16(truncatingIfNeeded: record) }
+
+    /// The SQ head of a ``record(requestID:head:complete:)``.
+    @inline(__always) static func head(_ record: UInt64) -> UInt16 { UInt16(truncatingIfNeeded: record >> 48) }
 }
 
 /// The DMA windows of one burst: descriptor ring and buffers (both read).
@@ -53,6 +62,7 @@ extension ENADevice {
         let mask = depth &- 1
         let base = sq.pointee.base
         let tail = sq.pointee.tail
+        let lapShift = sq.pointee.depthShift
         let onDemand = sq.pointee.completionOnDemand
         let maxLength = ENAConfiguration.maxFrameLength(mtu: features.mtu)
         let frames = burstFrames
@@ -61,17 +71,21 @@ extension ENADevice {
         var cursor = sq.pointee.head
         var next = slot
         var octets: UInt64 = 0
-        while next < TxBurst.capacity, cursor != tail {
-            // The ring is translated at the burst's first packet; then each entry is an offset.
-            if !w.ring.taken { take(&w.ring, base: base, bytes: UInt64(ENATxDescriptor.size) &* UInt64(depth), .read) }
+        guard next < TxBurst.capacity, cursor != tail else { return 0 }
+        // The ring is translated at the burst's first packet; then each entry is an offset.
+        if !w.ring.taken { take(&w.ring, base: base, bytes: UInt64(ENATxDescriptor.size) &* UInt64(depth), .read) }
+        let ring = w.ring.host
+        repeat {
             let index = cursor & mask
             guard
-                let at = w.ring.host.map({ $0 + Int(index) &* ENATxDescriptor.size })
+                let at = ring.map({ $0 + Int(index) &* ENATxDescriptor.size })
                     ?? window(&w.ring.entries, base &+ UInt64(index) &* UInt64(ENATxDescriptor.size), ENATxDescriptor.size, .read)
             else { break }
             let d = ENATxDescriptor(loadingFrom: at)
+            // The phase bit the driver writes on this lap (1 on even laps); the shift is at most 15.
             let wanted =
-                ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | (sq.pointee.phase(at: cursor) ? ENATxDescriptor.phaseBit : 0)
+                ENATxDescriptor.firstBit | ENATxDescriptor.lastBit
+                | ((UInt32(truncatingIfNeeded: cursor &>> lapShift) & 1) ^ 1) << 24
             let length = d.length
             guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, length >= 14,
                 length <= maxLength, d.requestID < depth,
@@ -83,7 +97,7 @@ extension ENADevice {
                 requestID: d.requestID, head: cursor & mask, complete: !onDemand || d.completionRequested)
             octets &+= UInt64(length)
             next &+= 1
-        }
+        } while next < TxBurst.capacity && cursor != tail
         sq.pointee.head = cursor
         burstBytes &+= octets
         return next &- slot
@@ -91,17 +105,6 @@ extension ENADevice {
 
     /// TSO and the IPv4 / L4 checksum insertion bits of a descriptor's meta word.
     static let txOffloadBits: UInt32 = 1 << 7 | 1 << 13 | 1 << 14
-
-    /// Entry `index` (below `count`) of the ring of `count` entries of `size` bytes at `base`,
-    /// through `r`; nil when the port gives no window for it (no fault is recorded).
-    @inline(__always)
-    func entry(
-        _ r: inout RingView, base: UInt64, index: UInt16, size: Int, count: UInt16, _ access: DMAAccess
-    ) -> UnsafeMutableRawPointer? {
-        if !r.taken { take(&r, base: base, bytes: UInt64(size) &* UInt64(count), access) }
-        if let host = r.host { return host + Int(index) &* size }
-        return window(&r.entries, base &+ UInt64(index) &* UInt64(size), size, access)
-    }
 
     /// Translates a whole ring for `r` (once per burst: out of line).
     @inline(never)
@@ -153,7 +156,37 @@ extension ENADevice {
     private func postTxCompletions(count: Int, to cqIndex: Int) -> Bool {
         let cq = queues.completion + cqIndex
         // The queue's fields in locals: the completion stores could alias them as far as the
-        // compiler knows. The tail is written back before the general path, which moves it.
+        // compiler knows.
+        let depth = cq.pointee.depth
+        let mask = depth &- 1
+        let entrySize = cq.pointee.entrySize
+        let lapShift = cq.pointee.depthShift
+        let records = burstRecords
+        let start = cq.pointee.tail
+        var ring = RingView()
+        take(&ring, base: cq.pointee.base, bytes: UInt64(entrySize) &* UInt64(depth), .write)
+        guard let host = ring.host else { return postTxCompletionsByEntry(count: count, to: cqIndex) }
+        // The whole ring in one window: each completion is one store of its record's word with
+        // the lap's phase (bit 24: 1 on even laps; the shift is at most 15).
+        var tail = start
+        for i in 0..<count {
+            let record = records[i]
+            guard record & TxBurst.wantsCompletion != 0 else { continue }
+            let phase = UInt64(((tail &>> lapShift) & 1) ^ 1) << 24
+            (host + Int(tail & mask) &* entrySize).storeBytes(
+                of: (record ^ TxBurst.wantsCompletion | phase).littleEndian, as: UInt64.self)
+            tail &+= 1
+        }
+        cq.pointee.tail = tail
+        return tail != start
+    }
+
+    /// ``postTxCompletions(count:to:)`` when the port gives no window for the whole ring (out of
+    /// line): each entry through a window of its own, or the general path, which records the
+    /// fault (or writes staged memory).
+    @inline(never)
+    private func postTxCompletionsByEntry(count: Int, to cqIndex: Int) -> Bool {
+        let cq = queues.completion + cqIndex
         let depth = cq.pointee.depth
         let mask = depth &- 1
         let base = cq.pointee.base
@@ -161,25 +194,22 @@ extension ENADevice {
         let lapShift = cq.pointee.depthShift
         let records = burstRecords
         var tail = cq.pointee.tail
-        var ring = RingView()
+        var entries = DMAWindow()
         var posted = false
         for i in 0..<count {
             let record = records[i]
             guard record & TxBurst.wantsCompletion != 0 else { continue }
-            guard let slot = entry(&ring, base: base, index: tail & mask, size: entrySize, count: depth, .write) else {
-                // The general path records the fault (or writes staged memory).
+            let address = base &+ UInt64(tail & mask) &* UInt64(entrySize)
+            guard let slot = window(&entries, address, entrySize, .write) else {
                 let completion = ENATxCompletion(
-                    requestID: UInt16(truncatingIfNeeded: record), status: 0, phase: false,
-                    submissionQueueHead: UInt16(truncatingIfNeeded: record >> 16))
+                    requestID: TxBurst.requestID(record), status: 0, phase: false, submissionQueueHead: TxBurst.head(record))
                 cq.pointee.tail = tail
                 if postTxCompletion(completion, to: cqIndex) { posted = true }
                 tail = cq.pointee.tail
                 continue
             }
-            // ena_eth_io_tx_cdesc: req_id, status 0, phase (bit 24: 1 on even laps), sq_head_idx.
             let phase = UInt64(((tail &>> lapShift) & 1) ^ 1) << 24
-            let word = (record & 0xFFFF) | phase | (record >> 16 & 0xFFFF) << 48
-            slot.storeBytes(of: word.littleEndian, as: UInt64.self)
+            slot.storeBytes(of: (record ^ TxBurst.wantsCompletion | phase).littleEndian, as: UInt64.self)
             tail &+= 1
             posted = true
         }

@@ -36,6 +36,18 @@ struct PacketLayout {
     @inline(__always) init?(_ frame: UnsafeRawBufferPointer) {
         let count = frame.count
         guard count >= 14, let base = frame.baseAddress else { return nil }
+        // Nearly every frame: untagged IPv4 without options (EtherType 0x0800, then 0x45), at
+        // least 4 bytes of L4 header present. One load tells; the fields are what the general
+        // parse below finds for it.
+        if count >= 38, UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 12, as: UInt32.self)) & 0xFF_FFFF == 0x45_0008 {
+            ipVersion = 4
+            l3HeaderLength = 20
+            l4Offset = 34
+            isFragment = base.networkUInt16(at: 20) & 0x3FFF != 0
+            l4Protocol = base.load(fromByteOffset: 23, as: UInt8.self)
+            hasPorts = !isFragment && (l4Protocol == Self.tcp || l4Protocol == Self.udp)
+            return
+        }
         var etherType = base.networkUInt16(at: 12)
         if etherType == 0x8100 {
             l3Offset = 18

@@ -103,12 +103,14 @@ extension WordSum {
     /// shifted right by one and then by 63 - 8 × rest, which is 64 - 8 × rest for 1-7 bytes
     /// and leaves nothing to add for none, without a branch.
     @inline(__always) mutating func add(atLeastEight base: UnsafeRawPointer, count n: Int) {
-        let whole = n & ~7
-        var i = 0
-        while i < whole {
-            add(nativeQuad: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            i &+= 8
-        }
+        // At least one whole quad: a pointer loop without a count to set up (short segments, the
+        // common case, are two to four steps).
+        let end = base + (n & ~7)
+        var p = base
+        repeat {
+            add(nativeQuad: p.loadUnaligned(as: UInt64.self))
+            p += 8
+        } while p != end
         let last = base.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
         add(nativeQuad: (last &>> 1) &>> UInt64(truncatingIfNeeded: 63 &- 8 &* (n & 7)))
     }

@@ -68,6 +68,50 @@ struct BurstPathTests {
         withExtendedLifetime(buffers) {}
     }
 
+    @Test("windows kept from burst to burst are dropped when a mapping or bus mastering changes", arguments: [true, false])
+    func heldWindowsFollowTheMappings(unmap: Bool) throws {
+        let b = try ENABench.ready()
+        let loopback = WireLoopback()
+        loopback.attach(to: b.wire)
+        let tx = try IOQueuePair(b, transmit: true, depth: 64)
+        let rx = try IOQueuePair(b, transmit: false, depth: 64)
+        // Four Rx buffers in one allocation, and the second Tx frame's buffer mapped up front:
+        // only the change below moves the port's translation stamp between the two bursts.
+        let pool = try b.access.allocateDMA(4 * 2048)
+        for i in 0..<4 {
+            rx.post(
+                ENARxDescriptor(
+                    length: 2048, address: pool.deviceAddress.value + UInt64(i * 2048), requestID: UInt16(i), phase: rx.phase))
+        }
+        rx.ring()
+        let frame = udpFrame(payload: 40)
+        let second = try b.access.allocateDMA(frame.count)
+        second.host.copyBytes(from: frame)
+        let first = try tx.postFrame(frame, requestID: 0)
+        tx.ring()
+        #expect(b.device.counters.rxPackets == 1)
+        #expect(Array(pool.host[0..<frame.count]) == frame)
+        if unmap {
+            // Unmapping the Rx buffers moves the domain's generation.
+            try b.function.dma.domain.unmap(pool.deviceAddress)
+        } else {
+            // Bus mastering off: not even the Tx ring may be read.
+            let command = b.access.configRead(4, width: .word)
+            b.access.configWrite(4, width: .word, value: command & ~0x4)
+        }
+        let faults = b.bus.services.faults.total
+        tx.post(
+            ENATxDescriptor(
+                length: UInt16(frame.count), address: second.deviceAddress.value, requestID: 1, phase: tx.phase, first: true,
+                last: true))
+        tx.ring()
+        // Nothing reaches the buffer the old window pointed at; the refused access is a fault.
+        #expect(pool.host[2048..<(2048 + frame.count)].allSatisfy { $0 == 0 })
+        #expect(b.device.counters.rxPackets == 1)
+        #expect(b.bus.services.faults.total > faults)
+        withExtendedLifetime((first, second)) {}
+    }
+
     /// Rounds of a random mix of packets (simple ones, checksum insertion, two descriptors,
     /// malformed ones, bad checksums, IPv6, oversize, unmapped buffers) against Rx buffers of
     /// mixed sizes (some too small, sometimes too few).
