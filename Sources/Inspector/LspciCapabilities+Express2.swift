@@ -28,12 +28,12 @@ extension ExpressRegisters {
         return false
     }
 
-    static func device2(_ c: CapabilityContext, _ type: Int) -> String {
+    static func device2(_ c: CapabilityContext, _ type: Int, into out: inout LspciText) {
         let l = c.dword(0x24)
         let isPort = type == PortType.rootPort || type == PortType.downstream
         let switchPort = isPort || type == PortType.upstream
         let memoryBAR = hasMemoryBAR(c)
-        var out = "\t\tDevCap2: Completion Timeout: \(timeoutRange(Int(l & 0xf))), TimeoutDis\(f(l, 0x10)) "
+        out += "\t\tDevCap2: Completion Timeout: \(timeoutRange(Int(l & 0xf))), TimeoutDis\(f(l, 0x10)) "
         out += "NROPrPrP\(f(l, 0x400)) LTR\(f(l, 0x800))"
         let obff = ["Not Supported", "Via message", "Via WAKE#", "Via message/WAKE#"][Int(l >> 18 & 3)]
         out += "\n\t\t\t 10BitTagComp\(f(l, 0x10000)) 10BitTagReq\(f(l, 0x20000)) OBFF \(obff), "
@@ -51,7 +51,7 @@ extension ExpressRegisters {
         }
         if type == PortType.rootPort || type == PortType.endpoint {
             let tph = ["TPHComp- ExtTPHComp-", "TPHComp+ ExtTPHComp-", "", "TPHComp+ ExtTPHComp+"][Int(l >> 12 & 3)]
-            out += " " + tph
+            out += " \(tph)"
         }
         out += isPort ? " ARIFwd\(f(l, 0x20))\n" : "\n"
         if switchPort || memoryBAR {
@@ -74,7 +74,6 @@ extension ExpressRegisters {
             if switchPort { out += " EgressBlck\(f(w, 0x80))" }
             out += "\n"
         }
-        return out
     }
 
     static func supportedSpeeds(_ vector: Int) -> String {
@@ -113,8 +112,8 @@ extension ExpressRegisters {
         return code < presets.count ? presets[code] : "Unknown"
     }
 
-    static func link2(_ c: CapabilityContext, _ type: Int) -> String {
-        var out = ""
+    static func link2(_ c: CapabilityContext, _ type: Int, into out: inout LspciText) {
+        out += ""
         var capabilities2: UInt32 = 0
         let bdf = c.snapshot.bdf
         let isEndpoint = type == PortType.endpoint || type == PortType.legacyEndpoint
@@ -150,6 +149,5 @@ extension ExpressRegisters {
         } else {
             out += "\n"
         }
-        return out
     }
 }
