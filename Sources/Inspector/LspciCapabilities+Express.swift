@@ -44,7 +44,7 @@ enum ExpressRegisters {
     static let l0sLatency = ["<64ns", "<128ns", "<256ns", "<512ns", "<1us", "<2us", "<4us", "unlimited"]
     static let l1Latency = ["<1us", "<2us", "<4us", "<8us", "<16us", "<32us", "<64us", "unlimited"]
 
-    static func f(_ value: some BinaryInteger, _ mask: some BinaryInteger) -> String { Fmt.flag(value, mask) }
+    static func f(_ value: some BinaryInteger, _ mask: some BinaryInteger) -> FlagMark { FlagMark(value, mask) }
 
     /// `show_power_limit`: value × scale in watts, printed with C's `%g`.
     static func powerLimit(value: Int, scale: Int) -> String {
@@ -86,8 +86,15 @@ enum ExpressRegisters {
     }
 
     static func speed(_ code: Int) -> String {
-        let speeds = [1: "2.5GT/s", 2: "5GT/s", 3: "8GT/s", 4: "16GT/s", 5: "32GT/s", 6: "64GT/s"]
-        return speeds[code] ?? "unknown"
+        switch code {
+        case 1: "2.5GT/s"
+        case 2: "5GT/s"
+        case 3: "8GT/s"
+        case 4: "16GT/s"
+        case 5: "32GT/s"
+        case 6: "64GT/s"
+        default: "unknown"
+        }
     }
 
     static func compare(_ type: Int, _ status: Int, _ capability: Int) -> String {

@@ -1,19 +1,32 @@
 /// The Express "2" registers (Device/Link Capabilities 2, Control 2, Status 2) at `-vv`.
 extension ExpressRegisters {
     static func timeoutRange(_ code: Int) -> String {
-        let names = [
-            0: "Not Supported", 1: "Range A", 2: "Range B", 3: "Range AB", 6: "Range BC", 7: "Range ABC",
-            14: "Range BCD", 15: "Range ABCD",
-        ]
-        return names[code] ?? "Unknown"
+        switch code {
+        case 0: "Not Supported"
+        case 1: "Range A"
+        case 2: "Range B"
+        case 3: "Range AB"
+        case 6: "Range BC"
+        case 7: "Range ABC"
+        case 14: "Range BCD"
+        case 15: "Range ABCD"
+        default: "Unknown"
+        }
     }
 
     static func timeoutValue(_ code: Int) -> String {
-        let names = [
-            0: "50us to 50ms", 1: "50us to 100us", 2: "1ms to 10ms", 5: "16ms to 55ms", 6: "65ms to 210ms",
-            9: "260ms to 900ms", 10: "1s to 3.5s", 13: "4s to 13s", 14: "17s to 64s",
-        ]
-        return names[code] ?? "Unknown"
+        switch code {
+        case 0: "50us to 50ms"
+        case 1: "50us to 100us"
+        case 2: "1ms to 10ms"
+        case 5: "16ms to 55ms"
+        case 6: "65ms to 210ms"
+        case 9: "260ms to 900ms"
+        case 10: "1s to 3.5s"
+        case 13: "4s to 13s"
+        case 14: "17s to 64s"
+        default: "Unknown"
+        }
     }
 
     /// Whether the function has a memory BAR (lspci's `device_has_memory_space_bar`).

@@ -8,25 +8,25 @@ extension ClassicCapabilities {
         let h = c.header
         out += "Power Management version \(h & 0x7)\n"
         guard c.detailed else { return }
-        out += "\t\tFlags: PMEClk\(Fmt.flag(h, 0x8)) DSI\(Fmt.flag(h, 0x20)) D1\(Fmt.flag(h, 0x200)) "
-        out += "D2\(Fmt.flag(h, 0x400)) AuxCurrent=\(auxCurrent[Int(h >> 6 & 0x7)])mA "
-        out += "PME(D0\(Fmt.flag(h, 0x800)),D1\(Fmt.flag(h, 0x1000)),D2\(Fmt.flag(h, 0x2000)),"
-        out += "D3hot\(Fmt.flag(h, 0x4000)),D3cold\(Fmt.flag(h, 0x8000)))\n"
+        out += "\t\tFlags: PMEClk\(FlagMark(h, 0x8)) DSI\(FlagMark(h, 0x20)) D1\(FlagMark(h, 0x200)) "
+        out += "D2\(FlagMark(h, 0x400)) AuxCurrent=\(auxCurrent[Int(h >> 6 & 0x7)])mA "
+        out += "PME(D0\(FlagMark(h, 0x800)),D1\(FlagMark(h, 0x1000)),D2\(FlagMark(h, 0x2000)),"
+        out += "D3hot\(FlagMark(h, 0x4000)),D3cold\(FlagMark(h, 0x8000)))\n"
         guard c.has(4, 4) else { return }
         let t = c.word(4)
-        out += "\t\tStatus: D\(t & 0x3) NoSoftRst\(Fmt.flag(t, 0x8)) PME-Enable\(Fmt.flag(t, 0x100)) "
-        out += "DSel=\(t >> 9 & 0xf) DScale=\(t >> 13 & 0x3) PME\(Fmt.flag(t, 0x8000))\n"
+        out += "\t\tStatus: D\(t & 0x3) NoSoftRst\(FlagMark(t, 0x8)) PME-Enable\(FlagMark(t, 0x100)) "
+        out += "DSel=\(t >> 9 & 0xf) DScale=\(t >> 13 & 0x3) PME\(FlagMark(t, 0x8000))\n"
         let bridge = c.byte(6)
         if bridge != 0 {
-            out += "\t\tBridge: PM\(Fmt.flag(bridge, 0x80)) B3\(Fmt.flag(~bridge, 0x40))\n"
+            out += "\t\tBridge: PM\(FlagMark(bridge, 0x80)) B3\(FlagMark(~bridge, 0x40))\n"
         }
     }
 
     /// `MSI: Enable+ Count=1/1 Maskable+ 64bit+`; at `-vv` the address, data, mask and pending.
     static func msi(_ c: CapabilityContext, into out: inout LspciText) {
         let h = c.header
-        out += "MSI: Enable\(Fmt.flag(h, 0x1)) Count=\(1 << (h >> 4 & 0x7))/\(1 << (h >> 1 & 0x7)) "
-        out += "Maskable\(Fmt.flag(h, 0x100)) 64bit\(Fmt.flag(h, 0x80))\n"
+        out += "MSI: Enable\(FlagMark(h, 0x1)) Count=\(1 << (h >> 4 & 0x7))/\(1 << (h >> 1 & 0x7)) "
+        out += "Maskable\(FlagMark(h, 0x100)) 64bit\(FlagMark(h, 0x80))\n"
         guard c.detailed else { return }
         let is64 = h & 0x80 != 0
         guard c.has(4, is64 ? 10 : 6) else { return }
@@ -49,7 +49,7 @@ extension ClassicCapabilities {
     /// `MSI-X: Enable+ Count=64 Masked-`; at `-vv` where the vector table and PBA live.
     static func msiX(_ c: CapabilityContext, into out: inout LspciText) {
         let h = c.header
-        out += "MSI-X: Enable\(Fmt.flag(h, 0x8000)) Count=\((h & 0x7ff) + 1) Masked\(Fmt.flag(h, 0x4000))\n"
+        out += "MSI-X: Enable\(FlagMark(h, 0x8000)) Count=\((h & 0x7ff) + 1) Masked\(FlagMark(h, 0x4000))\n"
         guard c.detailed, c.has(4, 8) else { return }
         let table = c.dword(4)
         let pba = c.dword(8)

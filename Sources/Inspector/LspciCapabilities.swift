@@ -39,7 +39,7 @@ enum ClassicCapabilities {
         case 0x02: out += "AGP version \(String(c.header >> 4 & 0xf, radix: 16)).\(String(c.header & 0xf, radix: 16))\n"
         case 0x03: out += c.detailed ? "Vital Product Data\n\t\tNot readable\n" : "Vital Product Data\n"
         case 0x04:
-            out += "Slot ID: \(c.header & 0x1f) slots, First\(Fmt.flag(c.header, 0x20)), "
+            out += "Slot ID: \(c.header & 0x1f) slots, First\(FlagMark(c.header, 0x20)), "
             out += "chassis \(Fmt.hex(c.header >> 8 & 0xff, 2))\n"
         case 0x05: msi(c, into: &out)
         case 0x06: out += "CompactPCI hot-swap <?>\n"

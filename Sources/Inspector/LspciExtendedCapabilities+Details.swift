@@ -1,28 +1,33 @@
 /// Extended capabilities with `-vv` register lines: AER, ARI, SR-IOV, ACS, ATS, LTR (lspci's
 /// `cap_aer`, `cap_ari`, `cap_sriov`, `cap_acs`, `cap_ats`, `cap_ltr`).
 extension ExtendedCapabilities {
-    static func f(_ value: some BinaryInteger, _ mask: some BinaryInteger) -> String { Fmt.flag(value, mask) }
+    static func f(_ value: some BinaryInteger, _ mask: some BinaryInteger) -> FlagMark { FlagMark(value, mask) }
 
-    private static func uncorrectable(_ l: UInt32) -> String {
-        "DLP\(f(l, 0x10)) SDES\(f(l, 0x20)) TLP\(f(l, 0x1000)) FCP\(f(l, 0x2000)) CmpltTO\(f(l, 0x4000)) "
-            + "CmpltAbrt\(f(l, 0x8000)) UnxCmplt\(f(l, 0x10000)) RxOF\(f(l, 0x20000)) MalfTLP\(f(l, 0x40000)) "
-            + "ECRC\(f(l, 0x80000)) UnsupReq\(f(l, 0x10_0000)) ACSViol\(f(l, 0x20_0000))\n"
+    private static func uncorrectable(_ l: UInt32, into out: inout LspciText) {
+        out += "DLP\(f(l, 0x10)) SDES\(f(l, 0x20)) TLP\(f(l, 0x1000)) FCP\(f(l, 0x2000)) CmpltTO\(f(l, 0x4000)) "
+        out += "CmpltAbrt\(f(l, 0x8000)) UnxCmplt\(f(l, 0x10000)) RxOF\(f(l, 0x20000)) MalfTLP\(f(l, 0x40000)) "
+        out += "ECRC\(f(l, 0x80000)) UnsupReq\(f(l, 0x10_0000)) ACSViol\(f(l, 0x20_0000))\n"
     }
 
-    private static func correctable(_ l: UInt32) -> String {
-        "RxErr\(f(l, 0x1)) BadTLP\(f(l, 0x40)) BadDLLP\(f(l, 0x80)) Rollover\(f(l, 0x100)) Timeout\(f(l, 0x1000)) "
-            + "AdvNonFatalErr\(f(l, 0x2000))\n"
+    private static func correctable(_ l: UInt32, into out: inout LspciText) {
+        out += "RxErr\(f(l, 0x1)) BadTLP\(f(l, 0x40)) BadDLLP\(f(l, 0x80)) Rollover\(f(l, 0x100)) Timeout\(f(l, 0x1000)) "
+        out += "AdvNonFatalErr\(f(l, 0x2000))\n"
     }
 
     /// `Advanced Error Reporting` and its status, mask, severity and header log registers.
     static func advancedErrorReporting(_ c: CapabilityContext, into out: inout LspciText) {
         out += "Advanced Error Reporting\n"
         guard c.detailed, c.has(4, 40) else { return }
-        out += "\t\tUESta:\t\(uncorrectable(c.dword(4)))"
-        out += "\t\tUEMsk:\t\(uncorrectable(c.dword(8)))"
-        out += "\t\tUESvrt:\t\(uncorrectable(c.dword(0xc)))"
-        out += "\t\tCESta:\t\(correctable(c.dword(0x10)))"
-        out += "\t\tCEMsk:\t\(correctable(c.dword(0x14)))"
+        out += "\t\tUESta:\t"
+        uncorrectable(c.dword(4), into: &out)
+        out += "\t\tUEMsk:\t"
+        uncorrectable(c.dword(8), into: &out)
+        out += "\t\tUESvrt:\t"
+        uncorrectable(c.dword(0xc), into: &out)
+        out += "\t\tCESta:\t"
+        correctable(c.dword(0x10), into: &out)
+        out += "\t\tCEMsk:\t"
+        correctable(c.dword(0x14), into: &out)
         let l = c.dword(0x18)
         out += "\t\tAERCap:\tFirst Error Pointer: \(Fmt.hex(l & 0x1f, 2)), ECRCGenCap\(f(l, 0x20)) "
         out += "ECRCGenEn\(f(l, 0x40)) ECRCChkCap\(f(l, 0x80)) ECRCChkEn\(f(l, 0x100))\n"

@@ -9,7 +9,7 @@ extension LspciFormatter {
         let isType0 = view.byte(Header.headerType) & 0x7f == 0
         let maxLatency = isType0 ? Int(view.byte(0x3f)) : 0
         let minGrant = isType0 ? Int(view.byte(0x3e)) : 0
-        let f = { (value: UInt16, mask: UInt16) in Fmt.flag(value, mask) }
+        let f = { (value: UInt16, mask: UInt16) in FlagMark(value, mask) }
         out += "\tControl: I/O\(f(command, 0x1)) Mem\(f(command, 0x2)) BusMaster\(f(command, 0x4)) "
         out += "SpecCycle\(f(command, 0x8)) MemWINV\(f(command, 0x10)) VGASnoop\(f(command, 0x20)) "
         out += "ParErr\(f(command, 0x40)) Stepping\(f(command, 0x80)) SERR\(f(command, 0x100)) "

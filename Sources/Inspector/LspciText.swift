@@ -142,8 +142,25 @@ struct LspciText: ExpressibleByStringInterpolation, ExpressibleByStringLiteral {
             bytes.append(contentsOf: text.bytes)
         }
 
+        mutating func appendInterpolation(_ mark: FlagMark) {
+            bytes.append(mark.byte)
+        }
+
         mutating func appendInterpolation<T: BinaryInteger>(_ value: T) {
             LspciText.appendDecimal(value, to: &bytes)
         }
+    }
+}
+
+/// lspci's `FLAG()` mark, `+` when any bit of the mask is set in the value, else `-`, written into
+/// a ``LspciText`` as one byte (and as `+` or `-` in a `String`).
+struct FlagMark: CustomStringConvertible {
+    let byte: UInt8
+
+    var description: String { byte == UInt8(ascii: "+") ? "+" : "-" }
+
+    init(_ value: some BinaryInteger, _ mask: some BinaryInteger) {
+        let set = UInt64(truncatingIfNeeded: value) & UInt64(truncatingIfNeeded: mask) != 0
+        byte = set ? UInt8(ascii: "+") : UInt8(ascii: "-")
     }
 }
