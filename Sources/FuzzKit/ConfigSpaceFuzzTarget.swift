@@ -8,7 +8,7 @@ import PCIe
 /// markers, never hang or trap.
 public final class ConfigSpaceFuzzTarget: FuzzTarget {
     public static let name = "config-space"
-    public static let summary = "raw config images through the lspci decoder (-v/-vv/-vvv, -nn): capability chains, headers"
+    public static let summary = "raw config images through the lspci decoder (-v, -vv = -vvv; -nn): capability chains, headers"
     public let harness: FuzzHarness? = nil
     public let surface: FuzzSurface
     private let original: FunctionSnapshot
