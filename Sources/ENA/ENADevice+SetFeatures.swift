@@ -74,7 +74,8 @@ extension ENADevice {
         features.hashFunction = 1
         features.hashInitialValue = c.load(UInt32.self, at: 28)
         features.hashKey = key
-        features.hasher = ToeplitzHasher(key: key)
+        // The hasher (and the RSS table built from it) is a function of the key alone.
+        if key != features.hasher.key { features.hasher = ToeplitzHasher(key: key) }
         return .success
     }
 

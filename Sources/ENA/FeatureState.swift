@@ -22,7 +22,7 @@ struct FeatureState {
     var hashFunction: UInt8 = 1
     var hashInitialValue: UInt32 = 0
     var hashKey: ToeplitzKey = .microsoftVerification
-    var hasher = ToeplitzHasher(key: .microsoftVerification) {
+    var hasher = FeatureState.defaultHasher {
         didSet {
             rssTable = RSSTable(hasher)
             rssLookup = rssTable.lookup
@@ -48,6 +48,9 @@ struct FeatureState {
     /// STATELESS_OFFLOAD_CONFIG `rx_enabled`.
     var rxOffloadsEnabled: UInt32 = FeatureState.rxOffloadsSupported
 
+    /// The hasher for the key every reset returns to, built once per process (a hasher is a
+    /// function of its key; building one was a tenth of an `ena` fuzz input).
+    static let defaultHasher = ToeplitzHasher(key: .microsoftVerification)
     /// Rx offloads: IPv4 header checksum, L4 checksum over IPv4 and IPv6, hash.
     static let rxOffloadsSupported: UInt32 = 0xF
     /// Tx offloads: IPv4 header checksum, full L4 checksum over IPv4 and IPv6 (no TSO).
@@ -96,6 +99,12 @@ final class LowLatencyMemory {
     /// One bit per dword.
     private let written: UnsafeMutablePointer<UInt64>
     private let wordCount: Int
+    /// The bytes stored since the last ``clear()`` lie in `dirtyStart..<dirtyEnd` (empty when
+    /// `dirtyStart >= dirtyEnd`); everything outside is still zero, and no written bit is set
+    /// there, so ``clear()`` zeroes only this range (every reset clears the 1 MiB BAR: it was a
+    /// third of an `ena` fuzz input).
+    private var dirtyStart = Int.max
+    private var dirtyEnd = 0
 
     init(size: Int) {
         self.size = size
@@ -115,6 +124,7 @@ final class LowLatencyMemory {
     /// their bytes but leave the dword incomplete).
     @inline(__always) func write(offset: Int, width: Int, value: UInt64) {
         guard offset >= 0, offset <= size - width else { return }
+        markDirty(offset, offset &+ width)
         switch width {
         case 8: bytes.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
         case 4: bytes.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
@@ -137,6 +147,7 @@ final class LowLatencyMemory {
     @inline(__always) func write(offset: Int, bytes: UnsafeRawBufferPointer) {
         guard offset >= 0, offset < size, let source = bytes.baseAddress else { return }
         let count = min(bytes.count, size - offset)
+        markDirty(offset, offset &+ count)
         (self.bytes + offset).copyMemory(from: source, byteCount: count)
         if offset & 3 == 0, let span = self.span(offset: offset, count: count & ~3) {
             // A whole entry's burst, aligned: one bitmap word.
@@ -220,10 +231,20 @@ final class LowLatencyMemory {
         consume(offset: offset, count: count)
     }
 
-    /// Forgets everything (whole words of the written bitmap at once: every reset clears the
-    /// full 1 MiB BAR).
+    @inline(__always) private func markDirty(_ start: Int, _ end: Int) {
+        if start < dirtyStart { dirtyStart = start }
+        if end > dirtyEnd { dirtyEnd = end }
+    }
+
+    /// Forgets everything: the whole BAR reads zero and no dword counts as written. Only the
+    /// range stored since the last clear is touched (the rest is zero already).
     func clear() {
-        bytes.initializeMemory(as: UInt8.self, repeating: 0, count: size)
-        written.update(repeating: 0, count: wordCount)
+        guard dirtyStart < dirtyEnd else { return }
+        (bytes + dirtyStart).initializeMemory(as: UInt8.self, repeating: 0, count: dirtyEnd - dirtyStart)
+        let firstWord = (dirtyStart >> 2) >> 6
+        let lastWord = min(wordCount - 1, (dirtyEnd >> 2) >> 6)
+        (written + firstWord).update(repeating: 0, count: lastWord - firstWord + 1)
+        dirtyStart = Int.max
+        dirtyEnd = 0
     }
 }

@@ -68,8 +68,15 @@ enum Header {
 enum Fmt {
     /// `%0<digits>x`.
     static func hex(_ value: some BinaryInteger, _ digits: Int) -> String {
-        let s = String(value, radix: 16)
-        return s.count >= digits ? s : String(repeating: "0", count: digits - s.count) + s
+        guard value >= 0, value.bitWidth <= 64 || value <= UInt64.max else {
+            let s = String(value, radix: 16)
+            return s.count >= digits ? s : String(repeating: "0", count: digits - s.count) + s
+        }
+        let value = UInt64(value)
+        let count = LspciText.hexCount(value, digits: digits)
+        return String(unsafeUninitializedCapacity: count) {
+            LspciText.writeHex(value, into: UnsafeMutableBufferPointer(rebasing: $0[0..<count]))
+        }
     }
 
     /// `%0<digits>u`.

@@ -15,26 +15,25 @@ extension ClassicCapabilities {
     }
 
     /// The Express title line and, at `-vv`, its register lines.
-    static func express(_ c: CapabilityContext) -> String {
-        var out = expressTitle(c)
-        guard c.detailed else { return out }
+    static func express(_ c: CapabilityContext, into out: inout LspciText) {
+        expressTitle(c, into: &out)
+        guard c.detailed else { return }
         let type = Int(c.header >> 4 & 0xf)
         let slot =
-            [PortType.rootPort, PortType.downstream, PortType.pciToPCIeBridge].contains(type)
+            (type == PortType.rootPort || type == PortType.downstream || type == PortType.pciToPCIeBridge)
             && c.header & 0x100 != 0
         let link = type != PortType.rootComplexEndpoint && type != PortType.rootComplexEventCollector
         let hasRoot = type == PortType.rootPort || type == PortType.rootComplexEventCollector
         var size = slot ? 24 : 16
         if hasRoot { size = 32 }
-        guard c.has(4, size) else { return out }
-        out += ExpressRegisters.device(c, type)
-        if link { out += ExpressRegisters.link(c, type) }
-        if slot { out += ExpressRegisters.slot(c) }
-        if hasRoot { out += ExpressRegisters.root(c) }
-        guard c.header & 0xf >= 2, c.has(0x24, slot ? 24 : 16) else { return out }
-        out += ExpressRegisters.device2(c, type)
-        if link { out += ExpressRegisters.link2(c, type) }
-        return out
+        guard c.has(4, size) else { return }
+        ExpressRegisters.device(c, type, into: &out)
+        if link { ExpressRegisters.link(c, type, into: &out) }
+        if slot { ExpressRegisters.slot(c, into: &out) }
+        if hasRoot { ExpressRegisters.root(c, into: &out) }
+        guard c.header & 0xf >= 2, c.has(0x24, slot ? 24 : 16) else { return }
+        ExpressRegisters.device2(c, type, into: &out)
+        if link { ExpressRegisters.link2(c, type, into: &out) }
     }
 }
 
@@ -45,7 +44,7 @@ enum ExpressRegisters {
     static let l0sLatency = ["<64ns", "<128ns", "<256ns", "<512ns", "<1us", "<2us", "<4us", "unlimited"]
     static let l1Latency = ["<1us", "<2us", "<4us", "<8us", "<16us", "<32us", "<64us", "unlimited"]
 
-    static func f(_ value: some BinaryInteger, _ mask: some BinaryInteger) -> String { Fmt.flag(value, mask) }
+    static func f(_ value: some BinaryInteger, _ mask: some BinaryInteger) -> FlagMark { FlagMark(value, mask) }
 
     /// `show_power_limit`: value × scale in watts, printed with C's `%g`.
     static func powerLimit(value: Int, scale: Int) -> String {
@@ -56,10 +55,10 @@ enum ExpressRegisters {
         return CFormat.g(Double(Float(watts) * scales[scale & 3])) + "W"
     }
 
-    static func device(_ c: CapabilityContext, _ type: Int) -> String {
+    static func device(_ c: CapabilityContext, _ type: Int, into out: inout LspciText) {
         let t = c.dword(4)
         let isEndpoint = type == PortType.endpoint || type == PortType.legacyEndpoint
-        var out = "\t\tDevCap:\tMaxPayload \(128 << (t & 7)) bytes, PhantFunc \((1 << (t >> 3 & 3)) - 1)"
+        out += "\t\tDevCap:\tMaxPayload \(128 << (t & 7)) bytes, PhantFunc \((1 << (t >> 3 & 3)) - 1)"
         if isEndpoint {
             out += ", Latency L0s \(l0sLatency[Int(t >> 6 & 7)]), L1 \(l1Latency[Int(t >> 9 & 7)])"
         }
@@ -71,7 +70,7 @@ enum ExpressRegisters {
         let flrCapable = isEndpoint || type == PortType.rootComplexEndpoint
         if flrCapable { out += " FLReset\(f(t, 0x1000_0000))" }
         if type == PortType.endpoint || type == PortType.upstream || type == PortType.pcieToPCIBridge {
-            out += " SlotPowerLimit " + powerLimit(value: Int(t >> 18 & 0xff), scale: Int(t >> 26 & 3))
+            out += " SlotPowerLimit \(powerLimit(value: Int(t >> 18 & 0xff), scale: Int(t >> 26 & 3)))"
         }
         out += "\n"
         let w = c.word(8)
@@ -84,12 +83,18 @@ enum ExpressRegisters {
         let s = c.word(0xa)
         out += "\t\tDevSta:\tCorrErr\(f(s, 0x1)) NonFatalErr\(f(s, 0x2)) FatalErr\(f(s, 0x4)) UnsupReq\(f(s, 0x8)) "
         out += "AuxPwr\(f(s, 0x10)) TransPend\(f(s, 0x20))\n"
-        return out
     }
 
     static func speed(_ code: Int) -> String {
-        let speeds = [1: "2.5GT/s", 2: "5GT/s", 3: "8GT/s", 4: "16GT/s", 5: "32GT/s", 6: "64GT/s"]
-        return speeds[code] ?? "unknown"
+        switch code {
+        case 1: "2.5GT/s"
+        case 2: "5GT/s"
+        case 3: "8GT/s"
+        case 4: "16GT/s"
+        case 5: "32GT/s"
+        case 6: "64GT/s"
+        default: "unknown"
+        }
     }
 
     static func compare(_ type: Int, _ status: Int, _ capability: Int) -> String {
@@ -99,17 +104,17 @@ enum ExpressRegisters {
         return " (downgraded)"
     }
 
-    static func link(_ c: CapabilityContext, _ type: Int) -> String {
+    static func link(_ c: CapabilityContext, _ type: Int, into out: inout LspciText) {
         let t = c.dword(0xc)
         let aspm = Int(t >> 10 & 3)
         let capSpeed = Int(t & 0xf)
         let capWidth = Int(t >> 4 & 0x3f)
         let support = ["not supported", "L0s", "L1", "L0s L1"][aspm]
-        var out = "\t\tLnkCap:\tPort #\(t >> 24), Speed \(speed(capSpeed)), Width x\(capWidth), ASPM \(support)"
+        out += "\t\tLnkCap:\tPort #\(t >> 24), Speed \(speed(capSpeed)), Width x\(capWidth), ASPM \(support)"
         if aspm != 0 {
             out += ", Exit Latency "
             if aspm & 1 != 0 { out += "L0s \(l0sLatency[Int(t >> 12 & 7)])" }
-            if aspm & 2 != 0 { out += (aspm & 1 != 0 ? ", " : "") + "L1 \(l1Latency[Int(t >> 15 & 7)])" }
+            if aspm & 2 != 0 { out += "\(aspm & 1 != 0 ? ", " : "")L1 \(l1Latency[Int(t >> 15 & 7)])" }
         }
         out += "\n\t\t\tClockPM\(f(t, 0x40000)) Surprise\(f(t, 0x80000)) LLActRep\(f(t, 0x10_0000)) "
         out += "BwNot\(f(t, 0x20_0000)) ASPMOptComp\(f(t, 0x40_0000))\n"
@@ -128,16 +133,15 @@ enum ExpressRegisters {
         out += "Width x\(staWidth)\(compare(type, staWidth, capWidth))\n"
         out += "\t\t\tTrErr\(f(s, 0x400)) Train\(f(s, 0x800)) SlotClk\(f(s, 0x1000)) DLActive\(f(s, 0x2000)) "
         out += "BWMgmt\(f(s, 0x4000)) ABWMgmt\(f(s, 0x8000))\n"
-        return out
     }
 
-    static func slot(_ c: CapabilityContext) -> String {
+    static func slot(_ c: CapabilityContext, into out: inout LspciText) {
         let t = c.dword(0x14)
         let indicator = ["Unknown", "On", "Blink", "Off"]
-        var out = "\t\tSltCap:\tAttnBtn\(f(t, 0x1)) PwrCtrl\(f(t, 0x2)) MRL\(f(t, 0x4)) AttnInd\(f(t, 0x8)) "
+        out += "\t\tSltCap:\tAttnBtn\(f(t, 0x1)) PwrCtrl\(f(t, 0x2)) MRL\(f(t, 0x4)) AttnInd\(f(t, 0x8)) "
         out += "PwrInd\(f(t, 0x10)) HotPlug\(f(t, 0x40)) Surprise\(f(t, 0x20))\n"
         out += "\t\t\tSlot #\(t >> 19), PowerLimit "
-        out += powerLimit(value: Int(t >> 7 & 0xff), scale: Int(t >> 15 & 3))
+        out += "\(powerLimit(value: Int(t >> 7 & 0xff), scale: Int(t >> 15 & 3)))"
         out += "; Interlock\(f(t, 0x20000)) NoCompl\(f(t, 0x40000))\n"
         let w = c.word(0x18)
         out += "\t\tSltCtl:\tEnable: AttnBtn\(f(w, 0x1)) PwrFlt\(f(w, 0x2)) MRL\(f(w, 0x4)) PresDet\(f(w, 0x8)) "
@@ -148,18 +152,16 @@ enum ExpressRegisters {
         out += "\t\tSltSta:\tStatus: AttnBtn\(f(s, 0x1)) PowerFlt\(f(s, 0x2)) MRL\(f(s, 0x20)) CmdCplt\(f(s, 0x10)) "
         out += "PresDet\(f(s, 0x40)) Interlock\(f(s, 0x80))\n"
         out += "\t\t\tChanged: MRL\(f(s, 0x4)) PresDet\(f(s, 0x8)) LinkState\(f(s, 0x100))\n"
-        return out
     }
 
-    static func root(_ c: CapabilityContext) -> String {
+    static func root(_ c: CapabilityContext, into out: inout LspciText) {
         let control = c.word(0x1c)
         let capability = c.word(0x1e)
         let status = c.dword(0x20)
-        var out = "\t\tRootCap: CRSVisible\(f(capability, 0x1))\n"
+        out += "\t\tRootCap: CRSVisible\(f(capability, 0x1))\n"
         out += "\t\tRootCtl: ErrCorrectable\(f(control, 0x1)) ErrNon-Fatal\(f(control, 0x2)) "
         out += "ErrFatal\(f(control, 0x4)) PMEIntEna\(f(control, 0x8)) CRSVisible\(f(control, 0x10))\n"
         out += "\t\tRootSta: PME ReqID \(Fmt.hex(status & 0xffff, 4)), PMEStatus\(f(status, 0x10000)) "
         out += "PMEPending\(f(status, 0x20000))\n"
-        return out
     }
 }

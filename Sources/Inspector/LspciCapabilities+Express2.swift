@@ -1,19 +1,32 @@
 /// The Express "2" registers (Device/Link Capabilities 2, Control 2, Status 2) at `-vv`.
 extension ExpressRegisters {
     static func timeoutRange(_ code: Int) -> String {
-        let names = [
-            0: "Not Supported", 1: "Range A", 2: "Range B", 3: "Range AB", 6: "Range BC", 7: "Range ABC",
-            14: "Range BCD", 15: "Range ABCD",
-        ]
-        return names[code] ?? "Unknown"
+        switch code {
+        case 0: "Not Supported"
+        case 1: "Range A"
+        case 2: "Range B"
+        case 3: "Range AB"
+        case 6: "Range BC"
+        case 7: "Range ABC"
+        case 14: "Range BCD"
+        case 15: "Range ABCD"
+        default: "Unknown"
+        }
     }
 
     static func timeoutValue(_ code: Int) -> String {
-        let names = [
-            0: "50us to 50ms", 1: "50us to 100us", 2: "1ms to 10ms", 5: "16ms to 55ms", 6: "65ms to 210ms",
-            9: "260ms to 900ms", 10: "1s to 3.5s", 13: "4s to 13s", 14: "17s to 64s",
-        ]
-        return names[code] ?? "Unknown"
+        switch code {
+        case 0: "50us to 50ms"
+        case 1: "50us to 100us"
+        case 2: "1ms to 10ms"
+        case 5: "16ms to 55ms"
+        case 6: "65ms to 210ms"
+        case 9: "260ms to 900ms"
+        case 10: "1s to 3.5s"
+        case 13: "4s to 13s"
+        case 14: "17s to 64s"
+        default: "Unknown"
+        }
     }
 
     /// Whether the function has a memory BAR (lspci's `device_has_memory_space_bar`).
@@ -28,12 +41,12 @@ extension ExpressRegisters {
         return false
     }
 
-    static func device2(_ c: CapabilityContext, _ type: Int) -> String {
+    static func device2(_ c: CapabilityContext, _ type: Int, into out: inout LspciText) {
         let l = c.dword(0x24)
         let isPort = type == PortType.rootPort || type == PortType.downstream
         let switchPort = isPort || type == PortType.upstream
         let memoryBAR = hasMemoryBAR(c)
-        var out = "\t\tDevCap2: Completion Timeout: \(timeoutRange(Int(l & 0xf))), TimeoutDis\(f(l, 0x10)) "
+        out += "\t\tDevCap2: Completion Timeout: \(timeoutRange(Int(l & 0xf))), TimeoutDis\(f(l, 0x10)) "
         out += "NROPrPrP\(f(l, 0x400)) LTR\(f(l, 0x800))"
         let obff = ["Not Supported", "Via message", "Via WAKE#", "Via message/WAKE#"][Int(l >> 18 & 3)]
         out += "\n\t\t\t 10BitTagComp\(f(l, 0x10000)) 10BitTagReq\(f(l, 0x20000)) OBFF \(obff), "
@@ -51,7 +64,7 @@ extension ExpressRegisters {
         }
         if type == PortType.rootPort || type == PortType.endpoint {
             let tph = ["TPHComp- ExtTPHComp-", "TPHComp+ ExtTPHComp-", "", "TPHComp+ ExtTPHComp+"][Int(l >> 12 & 3)]
-            out += " " + tph
+            out += " \(tph)"
         }
         out += isPort ? " ARIFwd\(f(l, 0x20))\n" : "\n"
         if switchPort || memoryBAR {
@@ -74,7 +87,6 @@ extension ExpressRegisters {
             if switchPort { out += " EgressBlck\(f(w, 0x80))" }
             out += "\n"
         }
-        return out
     }
 
     static func supportedSpeeds(_ vector: Int) -> String {
@@ -113,8 +125,8 @@ extension ExpressRegisters {
         return code < presets.count ? presets[code] : "Unknown"
     }
 
-    static func link2(_ c: CapabilityContext, _ type: Int) -> String {
-        var out = ""
+    static func link2(_ c: CapabilityContext, _ type: Int, into out: inout LspciText) {
+        out += ""
         var capabilities2: UInt32 = 0
         let bdf = c.snapshot.bdf
         let isEndpoint = type == PortType.endpoint || type == PortType.legacyEndpoint
@@ -150,6 +162,5 @@ extension ExpressRegisters {
         } else {
             out += "\n"
         }
-        return out
     }
 }

@@ -28,43 +28,49 @@ struct CapabilityContext {
     var detailed: Bool { verbosity >= 2 }
 }
 
-/// Decodes one capability: returns the text after `Capabilities: [xx] `, newline included.
-/// At `-v` that is the title line; deeper decoding (`-vv`) grows inside each decoder.
-typealias CapabilityDecoder = @Sendable (CapabilityContext) -> String
-
 /// Classic (PCI 3.0 §6.7) capability decoders, one per capability id.
 enum ClassicCapabilities {
-    static let decoders: [UInt8: CapabilityDecoder] = [
-        0x00: { _ in "Null\n" },
-        0x01: powerManagement,
-        0x02: { c in "AGP version \(String(c.header >> 4 & 0xf, radix: 16)).\(String(c.header & 0xf, radix: 16))\n" },
-        0x03: { c in "Vital Product Data\n" + (c.detailed ? "\t\tNot readable\n" : "") },
-        0x04: { c in
-            "Slot ID: \(c.header & 0x1f) slots, First\(Fmt.flag(c.header, 0x20)), chassis \(Fmt.hex(c.header >> 8 & 0xff, 2))\n"
-        },
-        0x05: msi,
-        0x06: { _ in "CompactPCI hot-swap <?>\n" },
-        0x07: pciX,
-        0x08: hyperTransport,
-        0x0a: { c in "Debug port: BAR=\(c.header >> 13 & 0x7) offset=\(Fmt.hex(c.header & 0x1fff, 4))\n" },
-        0x0b: { _ in "CompactPCI central resource control <?>\n" },
-        0x0c: { _ in "Hot-plug capable\n" },
-        0x0d: subsystem,
-        0x0e: { _ in "AGP3 <?>\n" },
-        0x0f: { _ in "Secure device <?>\n" },
-        0x10: express,
-        0x11: msiX,
-        0x12: { c in "SATA HBA v\(c.header >> 4 & 0xf).\(c.header & 0xf)\n" },
-        0x13: { _ in "PCI Advanced Features\n" },
-        0x14: enhancedAllocation,
-    ]
+    /// Appends the text after `Capabilities: [xx] ` for classic capability `id` (not 9, the
+    /// vendor-specific one), newline included; `false` (nothing written) for an id lspci does not name.
+    static func decode(id: UInt8, _ c: CapabilityContext, into out: inout LspciText) -> Bool {
+        switch id {
+        case 0x00: out += "Null\n"
+        case 0x01: powerManagement(c, into: &out)
+        case 0x02: out += "AGP version \(String(c.header >> 4 & 0xf, radix: 16)).\(String(c.header & 0xf, radix: 16))\n"
+        case 0x03: out += c.detailed ? "Vital Product Data\n\t\tNot readable\n" : "Vital Product Data\n"
+        case 0x04:
+            out += "Slot ID: \(c.header & 0x1f) slots, First\(FlagMark(c.header, 0x20)), "
+            out += "chassis \(Fmt.hex(c.header >> 8 & 0xff, 2))\n"
+        case 0x05: msi(c, into: &out)
+        case 0x06: out += "CompactPCI hot-swap <?>\n"
+        case 0x07: pciX(c, into: &out)
+        case 0x08: hyperTransport(c, into: &out)
+        case 0x0a: out += "Debug port: BAR=\(c.header >> 13 & 0x7) offset=\(Fmt.hex(c.header & 0x1fff, 4))\n"
+        case 0x0b: out += "CompactPCI central resource control <?>\n"
+        case 0x0c: out += "Hot-plug capable\n"
+        case 0x0d: subsystem(c, into: &out)
+        case 0x0e: out += "AGP3 <?>\n"
+        case 0x0f: out += "Secure device <?>\n"
+        case 0x10: express(c, into: &out)
+        case 0x11: msiX(c, into: &out)
+        case 0x12: out += "SATA HBA v\(c.header >> 4 & 0xf).\(c.header & 0xf)\n"
+        case 0x13: out += "PCI Advanced Features\n"
+        case 0x14: enhancedAllocation(c, into: &out)
+        default: return false
+        }
+        return true
+    }
 
     /// HyperTransport: the title names the interface or capability type.
-    static func hyperTransport(_ c: CapabilityContext) -> String {
+    static func hyperTransport(_ c: CapabilityContext, into out: inout LspciText) {
         let h = c.header
         switch h & 0xe000 {
-        case 0x0000: return "HyperTransport: Slave or Primary Interface\n"
-        case 0x2000: return "HyperTransport: Host or Secondary Interface\n"
+        case 0x0000:
+            out += "HyperTransport: Slave or Primary Interface\n"
+            return
+        case 0x2000:
+            out += "HyperTransport: Host or Secondary Interface\n"
+            return
         default: break
         }
         let type = h & 0xf800
@@ -83,31 +89,33 @@ enum ClassicCapabilities {
             case 0xc800: "X86 (reserved)"
             default: "#\(Fmt.hex(type >> 11, 2))"
             }
-        return "HyperTransport: \(title)\n"
+        out += "HyperTransport: \(title)\n"
     }
 
     /// `Enhanced Allocation (EA): NumEntries=N` (bridges add their fixed bus numbers).
-    static func enhancedAllocation(_ c: CapabilityContext) -> String {
-        var text = "Enhanced Allocation (EA): NumEntries=\(c.header & 0x3f)"
-        if c.view.byte(Header.headerType) & 0x7f == 1 {
-            guard c.view.has(c.offset + 4, 2) else { return text + "\n" }
-            text += ", secondary=\(c.view.byte(c.offset + 4)), subordinate=\(c.view.byte(c.offset + 5))"
+    static func enhancedAllocation(_ c: CapabilityContext, into out: inout LspciText) {
+        out += "Enhanced Allocation (EA): NumEntries=\(c.header & 0x3f)"
+        if c.view.byte(Header.headerType) & 0x7f == 1, c.view.has(c.offset + 4, 2) {
+            out += ", secondary=\(c.view.byte(c.offset + 4)), subordinate=\(c.view.byte(c.offset + 5))"
         }
-        return text + "\n"
+        out.append(byte: UInt8(ascii: "\n"))
     }
 
     /// PCI-X: the title depends on the header type; other header types print nothing.
-    static func pciX(_ c: CapabilityContext) -> String {
+    static func pciX(_ c: CapabilityContext, into out: inout LspciText) {
         switch c.view.byte(Header.headerType) & 0x7f {
-        case 0: "PCI-X non-bridge device\n"
-        case 1: "PCI-X bridge device\n"
-        default: ""
+        case 0: out += "PCI-X non-bridge device\n"
+        case 1: out += "PCI-X bridge device\n"
+        default: break
         }
     }
 
     /// Bridge subsystem id capability.
-    static func subsystem(_ c: CapabilityContext) -> String {
-        guard c.view.has(c.offset, 8) else { return "" }
+    static func subsystem(_ c: CapabilityContext, into out: inout LspciText) {
+        guard c.view.has(c.offset, 8) else {
+            out += ""
+            return
+        }
         let vendor = c.view.word(c.offset + 4)
         let device = c.view.word(c.offset + 6)
         let text =
@@ -115,11 +123,11 @@ enum ClassicCapabilities {
                 vendor: c.snapshot.vendorID, device: c.snapshot.deviceID, subsystemVendor: vendor,
                 subsystemDevice: device, style: c.formatter.options.nameStyle)
             ?? (Fmt.hex(vendor, 4) + ":" + Fmt.hex(device, 4))
-        return "Subsystem: \(text)\n"
+        out += "Subsystem: \(text)\n"
     }
 
     /// `Express (v2) Endpoint, MSI 00` (the version only from `-vv` on).
-    static func expressTitle(_ c: CapabilityContext) -> String {
+    static func expressTitle(_ c: CapabilityContext, into out: inout LspciText) {
         let h = c.header
         let type = Int(h >> 4 & 0xf)
         let slot = "(Slot\(Fmt.flag(h, 0x100)))"
@@ -137,14 +145,14 @@ enum ClassicCapabilities {
             default: "Unknown type \(type)"
             }
         let version = c.verbosity >= 2 ? "(v\(h & 0xf)) " : ""
-        return "Express \(version)\(kind), MSI \(Fmt.hex(h >> 9 & 0x1f, 2))\n"
+        out += "Express \(version)\(kind), MSI \(Fmt.hex(h >> 9 & 0x1f, 2))\n"
     }
 }
 
 extension LspciFormatter {
     /// Walks the classic chain, then (for PCIe and PCI-X functions) the extended chain.
     func capabilities(
-        _ snapshot: FunctionSnapshot, _ view: ConfigView, pointer: Int, windows: [ResourceWindow], into out: inout String
+        _ snapshot: FunctionSnapshot, _ view: ConfigView, pointer: Int, windows: [ResourceWindow], into out: inout LspciText
     ) {
         guard view.word(Header.status) & 0x10 != 0 else { return }
         var visited = Set<Int>()
@@ -174,10 +182,8 @@ extension LspciFormatter {
                 formatter: self, windows: windows)
             if id == 0x10 { expressType = Int(header >> 4 & 0xf) }
             if id == 0x09 {
-                out += VendorCapabilities.decode(context)
-            } else if let decoder = ClassicCapabilities.decoders[id] {
-                out += decoder(context)
-            } else {
+                VendorCapabilities.decode(context, into: &out)
+            } else if !ClassicCapabilities.decode(id: id, context, into: &out) {
                 out += "Capability ID \(Fmt.alternateHex(id)) [\(Fmt.hex(header, 4))]\n"
             }
             if id == 0x10 || id == 0x07 { hasExtendedSpace = true }

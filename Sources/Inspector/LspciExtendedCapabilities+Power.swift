@@ -12,10 +12,13 @@ extension ExtendedCapabilities {
         }
     }
 
-    static func l1PMSubstates(_ c: CapabilityContext) -> String {
-        var out = "L1 PM Substates\n"
-        guard c.detailed else { return out }
-        guard c.has(4, 12) else { return out + "\t\t<unreadable>\n" }
+    static func l1PMSubstates(_ c: CapabilityContext, into out: inout LspciText) {
+        out += "L1 PM Substates\n"
+        guard c.detailed else { return }
+        guard c.has(4, 12) else {
+            out += "\t\t<unreadable>\n"
+            return
+        }
         let capability = c.dword(4)
         let hasL12 = capability & 0x1 != 0 || capability & 0x4 != 0
         out += "\t\tL1SubCap: PCI-PM_L1.2\(f(capability, 0x1)) PCI-PM_L1.1\(f(capability, 0x2)) "
@@ -23,7 +26,7 @@ extension ExtendedCapabilities {
         if hasL12 {
             out += "\t\t\t  PortCommonModeRestoreTime=\(capability >> 8 & 0xff)us "
             let time = powerOnTime(scale: capability >> 16 & 3, value: capability >> 19 & 0x1f)
-            out += "PortTPowerOnTime=" + (time.map { "\($0)us" } ?? "<error>") + "\n"
+            out += "PortTPowerOnTime=\(time.map { "\($0)us" } ?? "<error>")\n"
         }
         let control1 = c.dword(8)
         out += "\t\tL1SubCtl1: PCI-PM_L1.2\(f(control1, 0x1)) PCI-PM_L1.1\(f(control1, 0x2)) "
@@ -44,15 +47,18 @@ extension ExtendedCapabilities {
         out += "\t\tL1SubCtl2:"
         if hasL12 {
             let time = powerOnTime(scale: control2 & 3, value: control2 >> 3 & 0x1f)
-            out += " T_PwrOn=" + (time.map { "\($0)us" } ?? "<error>")
+            out += " T_PwrOn=\(time.map { "\($0)us" } ?? "<error>")"
         }
-        return out + "\n"
+        out += "\n"
     }
 
-    static func precisionTimeMeasurement(_ c: CapabilityContext) -> String {
-        var out = "Precision Time Measurement\n"
-        guard c.detailed else { return out }
-        guard c.has(4, 8) else { return out + "\t\t<unreadable>\n" }
+    static func precisionTimeMeasurement(_ c: CapabilityContext, into out: inout LspciText) {
+        out += "Precision Time Measurement\n"
+        guard c.detailed else { return }
+        guard c.has(4, 8) else {
+            out += "\t\t<unreadable>\n"
+            return
+        }
         let capability = c.dword(4)
         out += "\t\tPTMCap: Requester:\(f(capability, 0x1)) Responder:\(f(capability, 0x2)) Root:\(f(capability, 0x4))\n"
         let granularity = capability >> 8 & 0xff
@@ -63,12 +69,11 @@ extension ExtendedCapabilities {
         let effective = control >> 8 & 0xff
         out += "\t\tPTMEffectiveGranularity: "
         out += effective == 0 ? "Unknown\n" : effective == 0xff ? "Greater than 254ns\n" : "\(effective)ns\n"
-        return out
     }
 
-    static func transactionProcessingHints(_ c: CapabilityContext) -> String {
-        var out = "Transaction Processing Hints\n"
-        guard c.detailed, c.has(4, 4) else { return out }
+    static func transactionProcessingHints(_ c: CapabilityContext, into out: inout LspciText) {
+        out += "Transaction Processing Hints\n"
+        guard c.detailed, c.has(4, 4) else { return }
         let capability = c.dword(4)
         if capability & 0x2 != 0 { out += "\t\tInterrupt vector mode supported\n" }
         if capability & 0x4 != 0 { out += "\t\tDevice specific mode supported\n" }
@@ -79,12 +84,11 @@ extension ExtendedCapabilities {
         case 0x400: out += "\t\tSteering table in MSI-X table\n"
         default: out += "\t\tReserved steering table location\n"
         }
-        return out
     }
 
-    static func secondaryPCIExpress(_ c: CapabilityContext) -> String {
-        var out = "Secondary PCI Express\n"
-        guard c.detailed, c.has(4, 12) else { return out }
+    static func secondaryPCIExpress(_ c: CapabilityContext, into out: inout LspciText) {
+        out += "Secondary PCI Express\n"
+        guard c.detailed, c.has(4, 12) else { return }
         let control3 = c.word(4)
         out += "\t\tLnkCtl3: LnkEquIntrruptEn\(f(control3, 0x2)) PerformEqu\(f(control3, 0x1))\n"
         var errors = c.word(8)
@@ -100,35 +104,33 @@ extension ExtendedCapabilities {
                 lane += 1
             }
         }
-        return out + "\n"
+        out += "\n"
     }
 
-    static func pageRequestInterface(_ c: CapabilityContext) -> String {
-        var out = "Page Request Interface (PRI)\n"
-        guard c.detailed, c.has(4, 0xc) else { return out }
+    static func pageRequestInterface(_ c: CapabilityContext, into out: inout LspciText) {
+        out += "Page Request Interface (PRI)\n"
+        guard c.detailed, c.has(4, 0xc) else { return }
         let control = c.word(4)
         let status = c.word(6)
         out += "\t\tPRICtl: Enable\(f(control, 0x1)) Reset\(f(control, 0x2))\n"
         out += "\t\tPRISta: RF\(f(status, 0x1)) UPRGI\(f(status, 0x2)) Stopped\(f(status, 0x100))\n"
         out += "\t\tPage Request Capacity: \(Fmt.hex(c.dword(8), 8)), "
         out += "Page Request Allocation: \(Fmt.hex(c.dword(0xc), 8))\n"
-        return out
     }
 
-    static func processAddressSpaceID(_ c: CapabilityContext) -> String {
-        var out = "Process Address Space ID (PASID)\n"
-        guard c.detailed, c.has(4, 4) else { return out }
+    static func processAddressSpaceID(_ c: CapabilityContext, into out: inout LspciText) {
+        out += "Process Address Space ID (PASID)\n"
+        guard c.detailed, c.has(4, 4) else { return }
         let capability = c.word(4)
         let control = c.word(6)
         out += "\t\tPASIDCap: Exec\(f(capability, 0x2)) Priv\(f(capability, 0x4)), "
         out += "Max PASID Width: \(Fmt.hex(capability >> 8 & 0x1f, 2))\n"
         out += "\t\tPASIDCtl: Enable\(f(control, 0x1)) Exec\(f(control, 0x2)) Priv\(f(control, 0x4))\n"
-        return out
     }
 
-    static func downstreamPortContainment(_ c: CapabilityContext) -> String {
-        var out = "Downstream Port Containment\n"
-        guard c.detailed, c.has(4, 8) else { return out }
+    static func downstreamPortContainment(_ c: CapabilityContext, into out: inout LspciText) {
+        out += "Downstream Port Containment\n"
+        guard c.detailed, c.has(4, 8) else { return }
         let capability = c.word(4)
         out += "\t\tDpcCap:\tINT Msg #\(capability & 0x1f), RPExt\(f(capability, 0x20)) "
         out += "PoisonedTLP\(f(capability, 0x40)) SwTrigger\(f(capability, 0x80)) "
@@ -142,6 +144,5 @@ extension ExtendedCapabilities {
         out += "RPBusy\(f(status, 0x10)) TriggerExt:\(Fmt.hex(status >> 5 & 3, 2)) "
         out += "RP PIO ErrPtr:\(Fmt.hex(status >> 8 & 0x1f, 2))\n"
         out += "\t\tSource:\t\(Fmt.hex(c.word(0xa), 4))\n"
-        return out
     }
 }

@@ -3,13 +3,13 @@ import PCIe
 extension LspciFormatter {
     /// The `-vv` header lines that replace `Flags:`: `Control:`, `Status:`, `Latency:`,
     /// `Interrupt:`, and the NUMA node and IOMMU group when the OS reports them.
-    func controlAndStatusLines(_ function: ListedFunction, _ view: ConfigView, into out: inout String) {
+    func controlAndStatusLines(_ function: ListedFunction, _ view: ConfigView, into out: inout LspciText) {
         let command = view.word(Header.command)
         let status = view.word(Header.status)
         let isType0 = view.byte(Header.headerType) & 0x7f == 0
         let maxLatency = isType0 ? Int(view.byte(0x3f)) : 0
         let minGrant = isType0 ? Int(view.byte(0x3e)) : 0
-        let f = { (value: UInt16, mask: UInt16) in Fmt.flag(value, mask) }
+        let f = { (value: UInt16, mask: UInt16) in FlagMark(value, mask) }
         out += "\tControl: I/O\(f(command, 0x1)) Mem\(f(command, 0x2)) BusMaster\(f(command, 0x4)) "
         out += "SpecCycle\(f(command, 0x8)) MemWINV\(f(command, 0x10)) VGASnoop\(f(command, 0x20)) "
         out += "ParErr\(f(command, 0x40)) Stepping\(f(command, 0x80)) SERR\(f(command, 0x100)) "
@@ -21,10 +21,11 @@ extension LspciFormatter {
         if command & 0x4 != 0 {
             out += "\tLatency: \(view.byte(Header.latency))"
             if minGrant != 0 || maxLatency != 0 {
-                var parts: [String] = []
-                if minGrant != 0 { parts.append("\(minGrant * 250)ns min") }
-                if maxLatency != 0 { parts.append("\(maxLatency * 250)ns max") }
-                out += " (" + parts.joined(separator: ", ") + ")"
+                out += " ("
+                if minGrant != 0 { out += "\(minGrant * 250)ns min" }
+                if minGrant != 0 && maxLatency != 0 { out += ", " }
+                if maxLatency != 0 { out += "\(maxLatency * 250)ns max" }
+                out += ")"
             }
             let cacheLine = Int(view.byte(Header.cacheLine))
             if cacheLine != 0 { out += ", Cache Line Size: \(cacheLine * 4) bytes" }
@@ -46,17 +47,20 @@ extension LspciFormatter {
 
     /// `-x`, `-xxx`, `-xxxx`: the config bytes, 16 per line. The 256- and 4096-byte dumps fall
     /// back to the largest size that is present, as lspci's `config_fetch` does.
-    func hexDump(_ view: ConfigView, into out: inout String) {
+    func hexDump(_ view: ConfigView, into out: inout LspciText) {
         var count = 64
         if options.hexDump >= 3 && view.has(64, 192) {
             count = 256
             if options.hexDump >= 4 && view.has(256, 3840) { count = 4096 }
         }
-        var line = ""
         for offset in 0..<count {
-            if offset & 15 == 0 { line = Fmt.hex(offset, 2) + ":" }
-            line += " " + Fmt.hex(view.byte(offset), 2)
-            if offset & 15 == 15 { out += line + "\n" }
+            if offset & 15 == 0 {
+                out.append(hex: offset, digits: 2)
+                out.append(byte: UInt8(ascii: ":"))
+            }
+            out.append(byte: UInt8(ascii: " "))
+            out.append(hex: view.byte(offset), digits: 2)
+            if offset & 15 == 15 { out.append(byte: UInt8(ascii: "\n")) }
         }
     }
 }

@@ -8,7 +8,7 @@ extension LspciFormatter {
     /// `ioFlagsKnown` is false for a hex dump: libpci then has no resource flags, and lspci takes
     /// the BAR type from the register itself (so a 64-bit BAR's upper half gets its own line).
     func barLines(
-        _ windows: [ResourceWindow], _ view: ConfigView, count: Int, ioFlagsKnown: Bool = true, into out: inout String
+        _ windows: [ResourceWindow], _ view: ConfigView, count: Int, ioFlagsKnown: Bool = true, into out: inout LspciText
     ) {
         let command = view.word(Header.command)
         for index in 0..<count {
@@ -71,12 +71,14 @@ extension LspciFormatter {
                 }
             }
             if enhanced { line += " [enhanced]" }
-            out += line + LspciFormatter.sizeText(length) + "\n"
+            out.append(line)
+            out.append(LspciFormatter.sizeText(length))
+            out.append("\n")
         }
     }
 
     /// lspci's `Expansion ROM at` line.
-    func romLine(_ window: ResourceWindow, _ view: ConfigView, register: Int, into out: inout String) {
+    func romLine(_ window: ResourceWindow, _ view: ConfigView, register: Int, into out: inout LspciText) {
         let romMask = ~UInt64(0x7ff)
         let resourceFlags = SysfsResource.flags(index: 6, window: window, config: view)
         let rom = window.start | (resourceFlags & 0xf)
@@ -103,7 +105,9 @@ extension LspciFormatter {
             line += " [disabled by cmd]"
         }
         if enhanced { line += " [enhanced]" }
-        out += line + LspciFormatter.sizeText(length) + "\n"
+        out.append(line)
+        out.append(LspciFormatter.sizeText(length))
+        out.append("\n")
     }
 
     /// ` [size=128K]`, or nothing for 0; a size that is not a whole unit stays in the smaller one.

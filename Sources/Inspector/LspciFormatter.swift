@@ -60,23 +60,31 @@ public struct LspciFormatter: Sendable {
     /// one text. Domains are shown when any function (filtered out or not) has a non-zero one.
     public func format(_ functions: [ListedFunction], filter: DeviceFilter = DeviceFilter()) -> String {
         let domainsDetected = functions.contains { $0.domain != 0 }
-        return functions.filter(filter.matches).sorted { $0.sortKey < $1.sortKey }
-            .map { format($0, domainsDetected: domainsDetected) }.joined()
+        var out = LspciText(capacity: 4096)
+        for function in functions.filter(filter.matches).sorted(by: { $0.sortKey < $1.sortKey }) {
+            format(function, domainsDetected: domainsDetected, into: &out)
+        }
+        return out.string
     }
 
     /// One listed function's block, in the mode the options select (terse, verbose, machine,
     /// with kernel lines and hex dump). `domainsDetected`: some function has a non-zero domain.
     public func format(_ function: ListedFunction, domainsDetected: Bool) -> String {
-        var out = ""
-        let snapshot = function.snapshot
-        let view = ConfigView(snapshot.config)
-        guard view.has(0, 64) else {
-            // lspci skips a function whose standard header cannot be read.
-            return ""
-        }
+        var out = LspciText(capacity: 4096)
+        format(function, domainsDetected: domainsDetected, into: &out)
+        return out.string
+    }
+
+    /// Appends one listed function's block to `out`.
+    private func format(_ function: ListedFunction, domainsDetected: Bool, into out: inout LspciText) {
+        let view = ConfigView(function.snapshot.config)
+        // lspci skips a function whose standard header cannot be read.
+        guard view.has(0, 64) else { return }
         let slot = function.slotName(withDomain: options.showDomains || domainsDetected)
         if options.machine > 0 {
-            machineBlock(function, view, into: &out)
+            var block = ""
+            machineBlock(function, view, into: &block)
+            out.append(block)
         } else {
             terseLines(function, slot: slot, view, into: &out)
             if options.verbosity > 0 { verboseBody(function, view, into: &out) }
@@ -85,8 +93,7 @@ public struct LspciFormatter: Sendable {
             }
         }
         if options.hexDump > 0 { hexDump(view, into: &out) }
-        if options.verbosity > 0 || options.hexDump > 0 { out += "\n" }
-        return out
+        if options.verbosity > 0 || options.hexDump > 0 { out.append(byte: UInt8(ascii: "\n")) }
     }
 
     // MARK: Names
@@ -114,10 +121,9 @@ public struct LspciFormatter: Sendable {
 
     // MARK: Header
 
-    private func terseLines(_ function: ListedFunction, slot: String, _ view: ConfigView, into out: inout String) {
+    private func terseLines(_ function: ListedFunction, slot: String, _ view: ConfigView, into out: inout LspciText) {
         let snapshot = function.snapshot
-        out += slot + " " + classText(snapshot) + ": "
-        out += vendorDeviceText(vendor: snapshot.vendorID, device: snapshot.deviceID)
+        out += "\(slot) \(classText(snapshot)): \(vendorDeviceText(vendor: snapshot.vendorID, device: snapshot.deviceID))"
         let revision = view.byte(Header.revision)
         if revision != 0 { out += " (rev \(Fmt.hex(revision, 2)))" }
         if options.verbosity > 0 {
@@ -143,7 +149,7 @@ public struct LspciFormatter: Sendable {
         }
     }
 
-    private func verboseBody(_ function: ListedFunction, _ view: ConfigView, into out: inout String) {
+    private func verboseBody(_ function: ListedFunction, _ view: ConfigView, into out: inout LspciText) {
         let snapshot = function.snapshot
         let headerType = view.byte(Header.headerType) & 0x7f
         let classCode = UInt16(truncatingIfNeeded: snapshot.classCode24 >> 8)
@@ -183,10 +189,10 @@ public struct LspciFormatter: Sendable {
         }
     }
 
-    private func flagsLine(_ function: ListedFunction, _ view: ConfigView, into out: inout String) {
+    private func flagsLine(_ function: ListedFunction, _ view: ConfigView, into out: inout LspciText) {
         let command = view.word(Header.command)
         let status = view.word(Header.status)
-        var text = "\tFlags: "
+        var text: LspciText = "\tFlags: "
         if command & 0x4 != 0 { text += "bus master, " }
         if command & 0x20 != 0 { text += "VGA palette snoop, " }
         if command & 0x80 != 0 { text += "stepping, " }
@@ -199,6 +205,7 @@ public struct LspciFormatter: Sendable {
         if irq != 0 { text += ", IRQ \(irq)" }
         if let node = function.numaNode { text += ", NUMA node \(node)" }
         if let group = function.iommuGroup { text += ", IOMMU group \(group)" }
-        out += text + "\n"
+        out += text
+        out.append(byte: UInt8(ascii: "\n"))
     }
 }

@@ -15,7 +15,7 @@ public enum PCINameDatabaseError: Error, Equatable, CustomStringConvertible {
 }
 
 /// How lspci shows ids: names (default), numbers only (`-n`), or both (`-nn`).
-public enum PCINameStyle: Sendable, Equatable {
+public enum PCINameStyle: Sendable, Hashable {
     /// `Intel Corporation 82599ES ...`, falling back to `Device 10fb` for unknown ids.
     case names
     /// `8086:10fb` (lspci `-n`).
@@ -34,6 +34,16 @@ public final class PCINameDatabase: @unchecked Sendable {
     private let handle: OpaquePointer
     private let lock = NSLock()
     private var cache: [CacheKey: String?] = [:]
+    /// The `...Text` answers the formatter asks for on every listing (class, device, subsystem),
+    /// as made from the cached names; emptied when it reaches ``textCacheLimit`` entries.
+    private var textCache: [TextKey: String] = [:]
+    static let textCacheLimit = 4096
+
+    private enum TextKey: Hashable {
+        case classCode(UInt16, PCINameStyle)
+        case device(UInt16, UInt16, PCINameStyle)
+        case subsystem(UInt16, UInt16, UInt16, UInt16, PCINameStyle)
+    }
 
     private enum CacheKey: Hashable {
         case vendor(UInt16)
@@ -99,13 +109,19 @@ public final class PCINameDatabase: @unchecked Sendable {
 
     /// `Vendor Device` as lspci's one-line listing prints it, with lspci's fallbacks.
     public func vendorDeviceText(vendor: UInt16, device: UInt16, style: PCINameStyle = .names) -> String {
-        pairText(
-            vendor: vendorName(vendor), device: deviceName(vendor: vendor, device: device),
-            number: PCINameDatabase.hex4(vendor) + ":" + PCINameDatabase.hex4(device), style: style)
+        cachedText(.device(vendor, device, style)) {
+            pairText(
+                vendor: vendorName(vendor), device: deviceName(vendor: vendor, device: device),
+                number: PCINameDatabase.hex4(vendor) + ":" + PCINameDatabase.hex4(device), style: style)
+        }
     }
 
     /// The class as lspci prints it (`Ethernet controller`, `Class ff00`, `0200`, ...).
     public func classText(_ classCode: UInt16, style: PCINameStyle = .names) -> String {
+        cachedText(.classCode(classCode, style)) { makeClassText(classCode, style: style) }
+    }
+
+    private func makeClassText(_ classCode: UInt16, style: PCINameStyle) -> String {
         let number = PCINameDatabase.hex4(classCode)
         if style == .numeric { return number }
         guard let name = className(classCode) else {
@@ -121,12 +137,14 @@ public final class PCINameDatabase: @unchecked Sendable {
         vendor: UInt16, device: UInt16, subsystemVendor: UInt16, subsystemDevice: UInt16,
         style: PCINameStyle = .names
     ) -> String {
-        pairText(
-            vendor: vendorName(subsystemVendor),
-            device: subsystemName(
-                vendor: vendor, device: device, subsystemVendor: subsystemVendor, subsystemDevice: subsystemDevice),
-            number: PCINameDatabase.hex4(subsystemVendor) + ":" + PCINameDatabase.hex4(subsystemDevice),
-            style: style)
+        cachedText(.subsystem(vendor, device, subsystemVendor, subsystemDevice, style)) {
+            pairText(
+                vendor: vendorName(subsystemVendor),
+                device: subsystemName(
+                    vendor: vendor, device: device, subsystemVendor: subsystemVendor, subsystemDevice: subsystemDevice),
+                number: PCINameDatabase.hex4(subsystemVendor) + ":" + PCINameDatabase.hex4(subsystemDevice),
+                style: style)
+        }
     }
 
     /// The vendor alone as lspci prints it (`Vendor 1234` when unknown).
@@ -157,6 +175,20 @@ public final class PCINameDatabase: @unchecked Sendable {
     static func hex4(_ value: UInt16) -> String {
         let s = String(value, radix: 16)
         return String(repeating: "0", count: max(0, 4 - s.count)) + s
+    }
+
+    /// The cached text for `key`, or `make()`'s (made without the lock: it looks names up).
+    private func cachedText(_ key: TextKey, _ make: () -> String) -> String {
+        lock.lock()
+        let cached = textCache[key]
+        lock.unlock()
+        if let cached { return cached }
+        let text = make()
+        lock.lock()
+        if textCache.count >= Self.textCacheLimit { textCache.removeAll(keepingCapacity: true) }
+        textCache[key] = text
+        lock.unlock()
+        return text
     }
 
     private func lookup(
