@@ -35,6 +35,8 @@ final class PrivateMemoryClient: @unchecked Sendable {
     private let condition = NSCondition()
     private var replies: [VFIOUserIncomingMessage] = []
     private var stopped = false
+    /// Set by the I/O thread as it returns.
+    private var finished = false
     private var nextID: UInt16 = 0
     /// Set before the server's first request arrives.
     var behaviour = Behaviour.normal
@@ -53,12 +55,17 @@ final class PrivateMemoryClient: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops the I/O thread and closes the socket.
+    /// Stops the I/O thread and closes the socket, in that order: the descriptor's number is
+    /// free for reuse once it is closed, and an I/O thread still polling it would then read
+    /// another test's socket. Shutting the socket down first wakes a thread blocked in a read.
     func shutDown() {
         condition.lock()
         stopped = true
         condition.unlock()
-        usleep(60_000)
+        Foundation.shutdown(socket, Int32(SHUT_RDWR))
+        condition.lock()
+        while !finished { condition.wait() }
+        condition.unlock()
         Foundation.close(socket)
     }
 
@@ -125,6 +132,12 @@ final class PrivateMemoryClient: @unchecked Sendable {
     // MARK: The I/O thread
 
     private func serve() {
+        defer {
+            condition.lock()
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
         while true {
             condition.lock()
             let stop = stopped

@@ -46,8 +46,11 @@ struct VFIOUserServerTests {
         let good = dbvu_connect_unix(a.path)
         let bad = dbvu_connect_unix(b.path)
         #expect(good >= 0 && bad >= 0)
+        // `good` is closed halfway through; closing its number again at the end would close
+        // whatever the process (another test running in parallel) has opened under it since.
+        var goodIsOpen = true
         defer {
-            close(good)
+            if goodIsOpen { close(good) }
             close(bad)
         }
         pump(server)
@@ -73,6 +76,7 @@ struct VFIOUserServerTests {
         #expect(config.payload.suffix(4) == [0x0f, 0x1d, 0x61, 0x80])
         // It disconnects, and reconnects to a fresh session that must negotiate again.
         close(good)
+        goodIsOpen = false
         pump(server)
         #expect(a.lastEnd == .closed)
         #expect(!a.endpoint.negotiated)
