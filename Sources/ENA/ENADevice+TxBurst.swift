@@ -167,15 +167,21 @@ extension ENADevice {
         take(&ring, base: cq.pointee.base, bytes: UInt64(entrySize) &* UInt64(depth), .write)
         guard let host = ring.host else { return postTxCompletionsByEntry(count: count, to: cqIndex) }
         // The whole ring in one window: each completion is one store of its record's word with
-        // the lap's phase (bit 24: 1 on even laps; the shift is at most 15).
+        // the lap's phase (bit 24: 1 on even laps; the shift is at most 15). The slot and phase
+        // advance with the tail and are recomputed only when it wraps to a new lap.
         var tail = start
+        var slot = host + Int(tail & mask) &* entrySize
+        var phase = UInt64(((tail &>> lapShift) & 1) ^ 1) << 24
         for i in 0..<count {
             let record = records[i]
             guard record & TxBurst.wantsCompletion != 0 else { continue }
-            let phase = UInt64(((tail &>> lapShift) & 1) ^ 1) << 24
-            (host + Int(tail & mask) &* entrySize).storeBytes(
-                of: (record ^ TxBurst.wantsCompletion | phase).littleEndian, as: UInt64.self)
+            slot.storeBytes(of: (record ^ TxBurst.wantsCompletion | phase).littleEndian, as: UInt64.self)
             tail &+= 1
+            slot += entrySize
+            if tail & mask == 0 {
+                slot = host
+                phase = UInt64(((tail &>> lapShift) & 1) ^ 1) << 24
+            }
         }
         cq.pointee.tail = tail
         return tail != start
