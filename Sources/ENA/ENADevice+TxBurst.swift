@@ -75,6 +75,9 @@ extension ENADevice {
         // The ring is translated at the burst's first packet; then each entry is an offset.
         if !w.ring.taken { take(&w.ring, base: base, bytes: UInt64(ENATxDescriptor.size) &* UInt64(depth), .read) }
         let ring = w.ring.host
+        // First and last, and the phase bit the driver writes on this lap (1 on even laps; the
+        // shift is at most 15): recomputed only when the cursor wraps to a new lap.
+        var wanted = Self.simpleTxControl(cursor, lapShift)
         repeat {
             let index = cursor & mask
             guard
@@ -82,16 +85,13 @@ extension ENADevice {
                     ?? window(&w.ring.entries, base &+ UInt64(index) &* UInt64(ENATxDescriptor.size), ENATxDescriptor.size, .read)
             else { break }
             let d = ENATxDescriptor(loadingFrom: at)
-            // The phase bit the driver writes on this lap (1 on even laps); the shift is at most 15.
-            let wanted =
-                ENATxDescriptor.firstBit | ENATxDescriptor.lastBit
-                | ((UInt32(truncatingIfNeeded: cursor &>> lapShift) & 1) ^ 1) << 24
             let length = d.length
             guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, length >= 14,
                 length <= maxLength, d.requestID < depth,
                 let source = window(&w.buffers, d.bufferAddress, length, .read)
             else { break }
             cursor &+= 1
+            if cursor & mask == 0 { wanted = Self.simpleTxControl(cursor, lapShift) }
             frames[next] = UnsafeRawBufferPointer(start: source, count: length)
             records[next] = TxBurst.record(
                 requestID: d.requestID, head: cursor & mask, complete: !onDemand || d.completionRequested)
@@ -101,6 +101,13 @@ extension ENADevice {
         sq.pointee.head = cursor
         burstBytes &+= octets
         return next &- slot
+    }
+
+    /// The length-control bits (first, last, meta, phase) of a simple packet's descriptor at
+    /// free-running index `cursor` of a ring of 2^`lapShift` entries: first and last, no meta,
+    /// and the lap's phase (1 on even laps).
+    @inline(__always) static func simpleTxControl(_ cursor: UInt16, _ lapShift: UInt16) -> UInt32 {
+        ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | ((UInt32(truncatingIfNeeded: cursor &>> lapShift) & 1) ^ 1) << 24
     }
 
     /// TSO and the IPv4 / L4 checksum insertion bits of a descriptor's meta word.
