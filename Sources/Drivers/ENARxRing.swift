@@ -131,12 +131,20 @@ final class ENARxRing {
         var frames: UInt64 = 0
         var invalid: UInt64 = 0
         var oversize: UInt64 = 0
+        // The device writes phase 1 on even laps of the free-running head: the slot and the
+        // phase bit expected advance with the head and are recomputed only when it wraps.
+        var slot = ring + (Int(head) & mask) &* entrySize
+        var phase = UInt32(((head &>> lapShift) & 1) ^ 1) << 24
         while n < out.count {
-            let low = UInt64(littleEndian: (ring + (Int(head) & mask) &* entrySize).load(as: UInt64.self))
+            let low = UInt64(littleEndian: slot.load(as: UInt64.self))
             let status = UInt32(truncatingIfNeeded: low)
-            // The device writes phase 1 on even laps of the free-running head.
-            guard (status >> 24) & 1 == UInt32(((head &>> lapShift) & 1) ^ 1) else { break }
+            guard status & (1 << 24) == phase else { break }
             head &+= 1
+            slot += entrySize
+            if Int(head) & mask == 0 {
+                slot = ring
+                phase = UInt32(((head &>> lapShift) & 1) ^ 1) << 24
+            }
             let id = Int(UInt16(truncatingIfNeeded: low >> 48))
             let bufferIndex = id < depth ? slots[id] : -1
             guard bufferIndex >= 0 else {

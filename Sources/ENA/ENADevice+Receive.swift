@@ -376,9 +376,10 @@ struct ReceiveWindows {
 /// the device runs), so a frame with the same addresses, ports and protocol gets the same hash
 /// and queue: consecutive frames of one flow, the common case, are hashed once.
 struct FlowMemo {
-    private var valid = false
     private var addresses: UInt64 = 0
     private var ports: UInt32 = 0
+    /// The flow's protocol, TCP or UDP; 0 (no flow yet) matches no TCP or UDP frame, the only
+    /// frames the receive path asks about, so no separate "valid" test is needed.
     private var l4Protocol: UInt8 = 0
     private(set) var hash: UInt32 = 0
     private(set) var queue = -1
@@ -387,7 +388,6 @@ struct FlowMemo {
     init() {}
 
     init(addresses: UInt64, ports: UInt32, protocol l4Protocol: UInt8, hash: UInt32, queue: Int) {
-        valid = true
         self.addresses = addresses
         self.ports = ports
         self.l4Protocol = l4Protocol
@@ -395,8 +395,9 @@ struct FlowMemo {
         self.queue = queue
     }
 
-    /// Whether a frame with these addresses, ports and protocol belongs to the flow.
+    /// Whether a frame with these addresses, ports and protocol (TCP or UDP: never 0) belongs to
+    /// the flow.
     @inline(__always) func matches(addresses: UInt64, ports: UInt32, protocol l4Protocol: UInt8) -> Bool {
-        valid && addresses == self.addresses && ports == self.ports && l4Protocol == self.l4Protocol
+        l4Protocol == self.l4Protocol && addresses == self.addresses && ports == self.ports
     }
 }

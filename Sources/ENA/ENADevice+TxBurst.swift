@@ -75,6 +75,9 @@ extension ENADevice {
         // The ring is translated at the burst's first packet; then each entry is an offset.
         if !w.ring.taken { take(&w.ring, base: base, bytes: UInt64(ENATxDescriptor.size) &* UInt64(depth), .read) }
         let ring = w.ring.host
+        // First and last, and the phase bit the driver writes on this lap (1 on even laps; the
+        // shift is at most 15): recomputed only when the cursor wraps to a new lap.
+        var wanted = Self.simpleTxControl(cursor, lapShift)
         repeat {
             let index = cursor & mask
             guard
@@ -82,16 +85,13 @@ extension ENADevice {
                     ?? window(&w.ring.entries, base &+ UInt64(index) &* UInt64(ENATxDescriptor.size), ENATxDescriptor.size, .read)
             else { break }
             let d = ENATxDescriptor(loadingFrom: at)
-            // The phase bit the driver writes on this lap (1 on even laps); the shift is at most 15.
-            let wanted =
-                ENATxDescriptor.firstBit | ENATxDescriptor.lastBit
-                | ((UInt32(truncatingIfNeeded: cursor &>> lapShift) & 1) ^ 1) << 24
             let length = d.length
             guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, length >= 14,
                 length <= maxLength, d.requestID < depth,
                 let source = window(&w.buffers, d.bufferAddress, length, .read)
             else { break }
             cursor &+= 1
+            if cursor & mask == 0 { wanted = Self.simpleTxControl(cursor, lapShift) }
             frames[next] = UnsafeRawBufferPointer(start: source, count: length)
             records[next] = TxBurst.record(
                 requestID: d.requestID, head: cursor & mask, complete: !onDemand || d.completionRequested)
@@ -101,6 +101,13 @@ extension ENADevice {
         sq.pointee.head = cursor
         burstBytes &+= octets
         return next &- slot
+    }
+
+    /// The length-control bits (first, last, meta, phase) of a simple packet's descriptor at
+    /// free-running index `cursor` of a ring of 2^`lapShift` entries: first and last, no meta,
+    /// and the lap's phase (1 on even laps).
+    @inline(__always) static func simpleTxControl(_ cursor: UInt16, _ lapShift: UInt16) -> UInt32 {
+        ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | ((UInt32(truncatingIfNeeded: cursor &>> lapShift) & 1) ^ 1) << 24
     }
 
     /// TSO and the IPv4 / L4 checksum insertion bits of a descriptor's meta word.
@@ -167,15 +174,21 @@ extension ENADevice {
         take(&ring, base: cq.pointee.base, bytes: UInt64(entrySize) &* UInt64(depth), .write)
         guard let host = ring.host else { return postTxCompletionsByEntry(count: count, to: cqIndex) }
         // The whole ring in one window: each completion is one store of its record's word with
-        // the lap's phase (bit 24: 1 on even laps; the shift is at most 15).
+        // the lap's phase (bit 24: 1 on even laps; the shift is at most 15). The slot and phase
+        // advance with the tail and are recomputed only when it wraps to a new lap.
         var tail = start
+        var slot = host + Int(tail & mask) &* entrySize
+        var phase = UInt64(((tail &>> lapShift) & 1) ^ 1) << 24
         for i in 0..<count {
             let record = records[i]
             guard record & TxBurst.wantsCompletion != 0 else { continue }
-            let phase = UInt64(((tail &>> lapShift) & 1) ^ 1) << 24
-            (host + Int(tail & mask) &* entrySize).storeBytes(
-                of: (record ^ TxBurst.wantsCompletion | phase).littleEndian, as: UInt64.self)
+            slot.storeBytes(of: (record ^ TxBurst.wantsCompletion | phase).littleEndian, as: UInt64.self)
             tail &+= 1
+            slot += entrySize
+            if tail & mask == 0 {
+                slot = host
+                phase = UInt64(((tail &>> lapShift) & 1) ^ 1) << 24
+            }
         }
         cq.pointee.tail = tail
         return tail != start

@@ -25,6 +25,30 @@ struct ENADriverTrafficTests {
         #expect(b.guestErrors.isEmpty)
     }
 
+    @Test("rings of 64 entries: frames through every ring's wraps and phase flips, one receive call across a wrap")
+    func ringLaps() throws {
+        let b = try ENADriverBench(driver: .init(ringSize: 64))
+        #expect(b.roundTrip(300))
+        #expect(b.device.counters.rxPackets == 300)
+        let counters = b.driver.queueCounters(queue: 0)
+        #expect(counters.txPackets == 300 && counters.rxPackets == 300)
+        #expect(b.driver.transmitInFlight(queue: 0) == 0)
+        #expect(b.guestErrors.isEmpty)
+        // Chunks of 24 wrap the Rx completion ring inside a batch: one receive call takes the
+        // completions on both sides of the wrap (the phase expected flips with the lap).
+        let wrapping = try ENADriverBench(driver: .init(ringSize: 64))
+        let pool = try #require(wrapping.driver.pool)
+        var batch = [PacketBuffer](
+            repeating: PacketBuffer(index: 0, poolID: 0, deviceAddress: 0, hostAddress: 0, length: 0), count: 32)
+        for chunk in 0..<6 {
+            #expect(wrapping.send((0..<24).map { wrapping.frame(chunk * 24 + $0) }) == 24)
+            let n = batch.withUnsafeMutableBufferPointer { wrapping.driver.receiveBatch(queue: 0, into: $0) }
+            #expect(n == 24, "chunk \(chunk)")
+            for b in batch[0..<n] { pool.free(b) }
+            wrapping.driver.reclaimTransmitted(queue: 0)
+        }
+    }
+
     @Test("LLQ placement: small frames header-only, large frames split between entry and buffer", arguments: [60, 96, 97, 1514])
     func lowLatencyPlacement(length: Int) throws {
         let b = try ENADriverBench(driver: .init(placement: .lowLatency))

@@ -43,6 +43,28 @@ struct BurstPathTests {
         }
     }
 
+    @Test("a burst that wraps the Tx ring checks the new lap's phase: a stale descriptor after the wrap is not sent")
+    func burstAcrossTheWrap() throws {
+        let b = try ENABench.ready()
+        let tx = try IOQueuePair(b, transmit: true, depth: 16)
+        var buffers: [DMABuffer] = []
+        for i in 0..<14 { buffers.append(try tx.postFrame(udpFrame(payload: 20 + i), requestID: UInt16(i))) }
+        tx.ring()
+        #expect(b.far.count == 14)
+        // Slots 14 and 15 with this lap's phase, then slot 0 of the next lap still holding the
+        // last lap's phase (the driver has not written it): one burst of three.
+        for i in 14..<16 { buffers.append(try tx.postFrame(udpFrame(payload: 20 + i), requestID: UInt16(i))) }
+        let stale = try b.access.allocateDMA(80)
+        tx.post(
+            ENATxDescriptor(
+                length: 80, address: stale.deviceAddress.value, requestID: 0, phase: !tx.phase, first: true, last: true))
+        tx.ring()
+        #expect(b.far.count == 16)
+        #expect(b.device.counters.staleDescriptors == 1)
+        #expect(b.device.counters.txPackets == 16)
+        withExtendedLifetime((buffers, stale)) {}
+    }
+
     @Test("a doorbell rung by a far end while a burst is on the wire sends its packets one at a time")
     func doorbellDuringBurst() throws {
         let b = try ENABench.ready()
