@@ -6,9 +6,9 @@ public struct OpenSSLSpeed: Codable, Sendable, Equatable {
     /// The command that was run.
     public var command: String
     /// Bytes per second for 4 KiB units: the median of ``samples``.
-    public var bytesPerSecond: Double
+    public let bytesPerSecond: Double
     /// What each run of the command reported, in bytes per second, in the order they ran.
-    public var samples: [Double]
+    public let samples: [Double]
 
     /// A figure from the rates `samples` of several runs of `command` (at least one).
     public init(command: String, samples: [Double]) {

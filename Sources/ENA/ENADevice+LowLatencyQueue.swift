@@ -126,10 +126,7 @@ extension ENADevice {
             guard complete else { break }
             let entry = memory.bytes + offset
             let d = ENATxDescriptor(loadingFrom: entry)
-            // The phase bit the driver writes on this lap (1 on even laps); the shift is at most 15.
-            let wanted =
-                ENATxDescriptor.firstBit | ENATxDescriptor.lastBit
-                | ((UInt32(truncatingIfNeeded: head &>> lapShift) & 1) ^ 1) << 24
+            let wanted = Self.simpleTxControl(head, lapShift)
             let length = d.headerLength
             guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, d.length == 0, length >= 14,
                 length <= maxLength, d.requestID < depth

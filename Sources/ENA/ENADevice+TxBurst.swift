@@ -30,6 +30,13 @@ enum TxBurst {
 
     /// The SQ head of a ``record(requestID:head:complete:)``.
     @inline(__always) static func head(_ record: UInt64) -> UInt16 { UInt16(truncatingIfNeeded: record >> 48) }
+
+    /// Bit 24 (the phase of Tx descriptors and of Tx completions) as the lap of free-running
+    /// index `index` of a ring of 2^`lapShift` entries has it: set on even laps. The shift is at
+    /// most 15.
+    @inline(__always) static func phaseBit(_ index: UInt16, lapShift: UInt16) -> UInt32 {
+        ((UInt32(truncatingIfNeeded: index &>> lapShift) & 1) ^ 1) << 24
+    }
 }
 
 /// The DMA windows of one burst: descriptor ring and buffers (both read).
@@ -107,7 +114,7 @@ extension ENADevice {
     /// free-running index `cursor` of a ring of 2^`lapShift` entries: first and last, no meta,
     /// and the lap's phase (1 on even laps).
     @inline(__always) static func simpleTxControl(_ cursor: UInt16, _ lapShift: UInt16) -> UInt32 {
-        ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | ((UInt32(truncatingIfNeeded: cursor &>> lapShift) & 1) ^ 1) << 24
+        ENATxDescriptor.firstBit | ENATxDescriptor.lastBit | TxBurst.phaseBit(cursor, lapShift: lapShift)
     }
 
     /// TSO and the IPv4 / L4 checksum insertion bits of a descriptor's meta word.
@@ -178,7 +185,7 @@ extension ENADevice {
         // advance with the tail and are recomputed only when it wraps to a new lap.
         var tail = start
         var slot = host + Int(tail & mask) &* entrySize
-        var phase = UInt64(((tail &>> lapShift) & 1) ^ 1) << 24
+        var phase = UInt64(TxBurst.phaseBit(tail, lapShift: lapShift))
         for i in 0..<count {
             let record = records[i]
             guard record & TxBurst.wantsCompletion != 0 else { continue }
@@ -187,7 +194,7 @@ extension ENADevice {
             slot += entrySize
             if tail & mask == 0 {
                 slot = host
-                phase = UInt64(((tail &>> lapShift) & 1) ^ 1) << 24
+                phase = UInt64(TxBurst.phaseBit(tail, lapShift: lapShift))
             }
         }
         cq.pointee.tail = tail
@@ -221,7 +228,7 @@ extension ENADevice {
                 tail = cq.pointee.tail
                 continue
             }
-            let phase = UInt64(((tail &>> lapShift) & 1) ^ 1) << 24
+            let phase = UInt64(TxBurst.phaseBit(tail, lapShift: lapShift))
             slot.storeBytes(of: (record ^ TxBurst.wantsCompletion | phase).littleEndian, as: UInt64.self)
             tail &+= 1
             posted = true
