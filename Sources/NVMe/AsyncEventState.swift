@@ -37,7 +37,7 @@ struct AsyncEventState {
 
     /// Whether an event could complete a request now.
     var canDeliver: Bool {
-        !outstanding.isEmpty && pending.contains { maskedTypes & (1 << ($0.type & 7)) == 0 }
+        !pending.isEmpty && !outstanding.isEmpty && pending.contains { maskedTypes & (1 << ($0.type & 7)) == 0 }
     }
 
     /// The host read `logPage` without Retain Asynchronous Event: unmask the types it clears.

@@ -45,9 +45,14 @@ extension PCIFunction {
         return out
     }
 
+    /// Whether `offset` of `bar` may lie in the MSI-X table or PBA (the controller decides).
+    @inline(__always) private func mayBeMSIX(_ bar: BARIndex, _ offset: UInt64) -> Bool {
+        msixBARs & (1 << bar.value) != 0 && offset >= msixSpan.lowerBound && offset < msixSpan.upperBound
+    }
+
     /// A guest BAR read routed here by the bus; `offset` is inside the BAR and aligned.
     public func barRead(_ bar: BARIndex, offset: UInt64, width: AccessWidth) -> UInt64 {
-        if msixBARs & (1 << bar.value) != 0, let msix, msix.claims(bar, offset) {
+        if mayBeMSIX(bar, offset), let msix, msix.claims(bar, offset) {
             guard width == .dword || width == .qword else {
                 recordGuestError(.badMMIOAccess, "MSI-X \(width.rawValue)-byte read at \(bar)+0x\(String(offset, radix: 16))")
                 return width.allOnes
@@ -63,7 +68,7 @@ extension PCIFunction {
 
     /// A guest BAR write routed here by the bus.
     public func barWrite(_ bar: BARIndex, offset: UInt64, width: AccessWidth, value: UInt64) {
-        if msixBARs & (1 << bar.value) != 0, let msix, msix.claims(bar, offset) {
+        if mayBeMSIX(bar, offset), let msix, msix.claims(bar, offset) {
             guard width == .dword || width == .qword else {
                 recordGuestError(.badMMIOAccess, "MSI-X \(width.rawValue)-byte write at \(bar)+0x\(String(offset, radix: 16))")
                 return

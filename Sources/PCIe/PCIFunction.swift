@@ -23,6 +23,10 @@ public final class PCIFunction {
     /// Bit n set when BAR n holds the MSI-X table or PBA: an access to any other BAR skips the
     /// MSI-X controller without touching it (one cache line less per doorbell).
     let msixBARs: Int
+    /// The offsets from the lower start to the higher end of the table and the PBA, whichever BARs
+    /// they are in: an access outside it (a doorbell below the table, say) skips the MSI-X
+    /// controller's own check, a call per register access.
+    let msixSpan: Range<UInt64>
     /// MSI state, if the function has the capability.
     public let msi: MSIController?
     /// Bus-wide services.
@@ -69,6 +73,9 @@ public final class PCIFunction {
             msix = nil
         }
         msixBARs = msix.map { 1 << $0.tableBAR.value | 1 << $0.pbaBAR.value } ?? 0
+        msixSpan =
+            msix.map { min($0.tableOffset, $0.pbaOffset)..<max($0.tableOffset + $0.tableSize, $0.pbaOffset + $0.pbaSize) }
+            ?? 0..<0
         msi = configuration.msiVectors.map { MSIController(vectorCount: $0, source: bdf, clock: services.clock) }
         msix?.messageSignalledFallback = msi
         if let msi, let at = offsets.msi {
