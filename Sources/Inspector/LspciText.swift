@@ -1,54 +1,109 @@
-/// The formatter's output while it is built: UTF-8 bytes in one growing buffer.
+/// The formatter's output while it is built: UTF-8 bytes, the most recent of them in place.
 ///
 /// lspci's listing is made of many short pieces (a flag, a number, a field name); building it as
 /// a `String` paid for an interpolation `String` and a `String` append per piece. Literals here
 /// are `StaticString`s copied straight into the buffer, integers are written as digits without
 /// an intermediate `String`, and ``string`` makes the one `String` at the end. The bytes are
 /// exactly those of the `String` the same pieces would make.
+///
+/// The text is ``heap`` followed by the first ``tailCount`` bytes of ``tail``, an inline buffer:
+/// a line built by interpolation (`out += "\tStatus: \(...)"`) lives in its tail and does not
+/// allocate, and appending it to the listing is a copy into the listing's tail, which moves to
+/// the heap array a buffer-full at a time.
 struct LspciText: ExpressibleByStringInterpolation, ExpressibleByStringLiteral {
-    /// The UTF-8 bytes so far.
-    private(set) var bytes: [UInt8]
+    /// Bytes held in place before they move to ``heap`` (most lines fit).
+    static let tailCapacity = 128
+    /// The bytes before the tail.
+    private var heap: [UInt8]
+    /// The last bytes, in place.
+    private var tail = InlineArray<128, UInt8>(repeating: 0)
+    /// Bytes of ``tail`` in use.
+    private var tailCount = 0
 
     /// An empty text with room for `capacity` bytes.
     init(capacity: Int = 0) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        heap = []
+        heap.reserveCapacity(capacity)
     }
 
     init(stringLiteral literal: StaticString) {
-        bytes = []
+        heap = []
         append(literal)
     }
 
     init(stringInterpolation: Interpolation) {
-        bytes = stringInterpolation.bytes
+        self = stringInterpolation.text
+    }
+
+    /// The UTF-8 bytes so far.
+    var bytes: [UInt8] {
+        var all = heap
+        withTail { all.append(contentsOf: $0) }
+        return all
     }
 
     /// The text as a `String`.
-    var string: String { String(decoding: bytes, as: UTF8.self) }
+    var string: String {
+        let count = heap.count + tailCount
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            heap.withUnsafeBytes { raw.copyMemory(from: $0) }
+            withTail { UnsafeMutableRawBufferPointer(rebasing: raw[heap.count...]).copyMemory(from: UnsafeRawBufferPointer($0)) }
+            return count
+        }
+    }
 
     /// Whether nothing has been written.
-    var isEmpty: Bool { bytes.isEmpty }
+    var isEmpty: Bool { heap.isEmpty && tailCount == 0 }
+
+    /// Calls `body` with the bytes of the tail in use.
+    private func withTail<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        withUnsafeBytes(of: tail) { body(UnsafeBufferPointer(rebasing: $0.bindMemory(to: UInt8.self)[0..<tailCount])) }
+    }
+
+    /// Appends `source`'s bytes: into the tail when they fit, else after moving the tail to the heap.
+    @inline(__always)
+    mutating func append(contentsOf source: UnsafeBufferPointer<UInt8>) {
+        let n = source.count
+        if tailCount + n > Self.tailCapacity {
+            withTail { heap.append(contentsOf: $0) }
+            tailCount = 0
+            if n > Self.tailCapacity {
+                heap.append(contentsOf: source)
+                return
+            }
+        }
+        let at = tailCount
+        withUnsafeMutableBytes(of: &tail) {
+            UnsafeMutableRawBufferPointer(rebasing: $0[at..<at + n]).copyMemory(from: UnsafeRawBufferPointer(source))
+        }
+        tailCount = at + n
+    }
 
     /// Appends a literal.
     mutating func append(_ literal: StaticString) {
-        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        literal.withUTF8Buffer { append(contentsOf: $0) }
     }
 
     /// Appends a `String`'s UTF-8 bytes.
     mutating func append(_ text: String) {
         var text = text
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        text.withUTF8 { append(contentsOf: $0) }
     }
 
     /// Appends one byte (ASCII).
     mutating func append(byte: UInt8) {
-        bytes.append(byte)
+        withUnsafePointer(to: byte) { append(contentsOf: UnsafeBufferPointer(start: $0, count: 1)) }
     }
 
     /// Appends `value` as at least `digits` lowercase hex digits, as `Fmt.hex` writes it.
     mutating func append<T: BinaryInteger>(hex value: T, digits: Int) {
-        Self.appendHex(UInt64(truncatingIfNeeded: value), digits: digits, to: &bytes)
+        let value = UInt64(truncatingIfNeeded: value)
+        let count = Self.hexCount(value, digits: digits)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { buffer in
+            let written = Self.writeHex(value, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
+            append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<written]))
+        }
     }
 
     private static let hexDigits: StaticString = "0123456789abcdef"
@@ -70,14 +125,6 @@ struct LspciText: ExpressibleByStringInterpolation, ExpressibleByStringLiteral {
         return buffer.count
     }
 
-    static func appendHex(_ value: UInt64, digits: Int, to bytes: inout [UInt8]) {
-        let count = hexCount(value, digits: digits)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { buffer in
-            let written = writeHex(value, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<written]))
-        }
-    }
-
     /// The two texts one after the other.
     static func + (lhs: LspciText, rhs: LspciText) -> LspciText {
         var joined = lhs
@@ -87,19 +134,16 @@ struct LspciText: ExpressibleByStringInterpolation, ExpressibleByStringLiteral {
 
     /// Appends another text.
     static func += (lhs: inout LspciText, rhs: LspciText) {
-        lhs.bytes.append(contentsOf: rhs.bytes)
+        rhs.heap.withUnsafeBufferPointer { lhs.append(contentsOf: $0) }
+        rhs.withTail { lhs.append(contentsOf: $0) }
     }
 
     /// Appends `value` in decimal, as `"\(value)"` prints it.
     mutating func append<T: BinaryInteger>(decimal value: T) {
-        Self.appendDecimal(value, to: &bytes)
-    }
-
-    static func appendDecimal<T: BinaryInteger>(_ value: T, to bytes: inout [UInt8]) {
         var magnitude: UInt64
         if T.isSigned {
             let signed = Int64(truncatingIfNeeded: value)
-            if signed < 0 { bytes.append(UInt8(ascii: "-")) }
+            if signed < 0 { append(byte: UInt8(ascii: "-")) }
             magnitude = signed.magnitude
         } else {
             magnitude = UInt64(truncatingIfNeeded: value)
@@ -112,43 +156,27 @@ struct LspciText: ExpressibleByStringInterpolation, ExpressibleByStringLiteral {
                 digits[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
                 magnitude /= 10
             } while magnitude != 0
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[index..<20]))
+            append(contentsOf: UnsafeBufferPointer(rebasing: digits[index..<20]))
         }
     }
 
     /// Builds a text from literals and interpolated `String`s, texts and integers (decimal).
     struct Interpolation: StringInterpolationProtocol {
-        var bytes: [UInt8]
+        var text = LspciText()
 
-        init(literalCapacity: Int, interpolationCount: Int) {
-            bytes = []
-            bytes.reserveCapacity(literalCapacity + 4 * interpolationCount)
-        }
+        init(literalCapacity: Int, interpolationCount: Int) {}
 
-        mutating func appendLiteral(_ literal: StaticString) {
-            literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        }
+        mutating func appendLiteral(_ literal: StaticString) { text.append(literal) }
 
-        mutating func appendInterpolation(_ literal: StaticString) {
-            literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        }
+        mutating func appendInterpolation(_ literal: StaticString) { text.append(literal) }
 
-        mutating func appendInterpolation(_ text: String) {
-            var text = text
-            text.withUTF8 { bytes.append(contentsOf: $0) }
-        }
+        mutating func appendInterpolation(_ string: String) { text.append(string) }
 
-        mutating func appendInterpolation(_ text: LspciText) {
-            bytes.append(contentsOf: text.bytes)
-        }
+        mutating func appendInterpolation(_ other: LspciText) { text += other }
 
-        mutating func appendInterpolation(_ mark: FlagMark) {
-            bytes.append(mark.byte)
-        }
+        mutating func appendInterpolation(_ mark: FlagMark) { text.append(byte: mark.byte) }
 
-        mutating func appendInterpolation<T: BinaryInteger>(_ value: T) {
-            LspciText.appendDecimal(value, to: &bytes)
-        }
+        mutating func appendInterpolation<T: BinaryInteger>(_ value: T) { text.append(decimal: value) }
     }
 }
 

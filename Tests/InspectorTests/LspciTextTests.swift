@@ -58,4 +58,40 @@ struct LspciTextTests {
         #expect(out.string == "aéb\u{F7E9}c")
         #expect(LspciOutput.encode(out.string).suffix(2) == raw + [UInt8(ascii: "c")])
     }
+
+    /// Pieces of every length around the inline tail's capacity, appended in every way the
+    /// formatter appends them, give the bytes of the same pieces joined as a `String`.
+    @Test func piecesAcrossTheInlineTailKeepTheirOrder() {
+        let capacity = LspciText.tailCapacity
+        var out = LspciText()
+        var reference = ""
+        var seed: UInt64 = 7
+        for round in 0..<400 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let length = [0, 1, capacity - 1, capacity, capacity + 1, 2 * capacity + 3, Int(seed >> 58)][round % 7]
+            let piece = String((0..<length).map { Character(UnicodeScalar(UInt8(97 + ($0 + round) % 26))) })
+            switch (seed >> 40) % 4 {
+            case 0: out.append(piece)
+            case 1: out += "\(piece)|\(round)"
+            case 2:
+                let text: LspciText = "\(piece)"
+                out = out + text
+            default:
+                var inner = LspciText()
+                inner.append(piece)
+                inner.append(byte: UInt8(ascii: "#"))
+                out += "<\(inner)>"
+            }
+            switch (seed >> 40) % 4 {
+            case 0, 2: reference += piece
+            case 1: reference += "\(piece)|\(round)"
+            default: reference += "<\(piece)#>"
+            }
+            #expect(out.bytes.count == reference.utf8.count)
+        }
+        #expect(out.string == reference)
+        #expect(out.bytes == Array(reference.utf8))
+        #expect(!out.isEmpty)
+        #expect(LspciText().isEmpty && LspciText().string.isEmpty)
+    }
 }
