@@ -30,9 +30,9 @@ extension ConfigView {
         case 2: return (word(Header.cardbusSubsystemVendor), word(Header.cardbusSubsystemDevice))
         case 1:
             guard word(Header.status) & 0x10 != 0 else { return (0, 0) }
-            var visited = Set<Int>()
+            var visited = VisitedOffsets()
             var offset = Int(byte(Header.capabilityPointer) & ~3)
-            while offset != 0, has(offset, 8), visited.insert(offset).inserted {
+            while offset != 0, has(offset, 8), visited.insert(offset) {
                 if byte(offset) == 0x0d { return (word(offset + 4), word(offset + 6)) }
                 offset = Int(byte(offset + 1) & ~3)
             }

@@ -155,7 +155,7 @@ extension LspciFormatter {
         _ snapshot: FunctionSnapshot, _ view: ConfigView, pointer: Int, windows: [ResourceWindow], into out: inout LspciText
     ) {
         guard view.word(Header.status) & 0x10 != 0 else { return }
-        var visited = Set<Int>()
+        var visited = VisitedOffsets()
         var hasExtendedSpace = false
         var expressType = -1
         var offset = Int(view.byte(pointer) & ~3)
@@ -169,7 +169,7 @@ extension LspciFormatter {
             let next = Int(view.byte(offset + 1) & ~3)
             let header = UInt32(view.word(offset + 2))
             out += "[\(Fmt.hex(offset, 2))] "
-            guard visited.insert(offset).inserted else {
+            guard visited.insert(offset) else {
                 out += "<chain looped>\n"
                 break
             }

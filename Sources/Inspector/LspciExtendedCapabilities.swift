@@ -97,7 +97,7 @@ extension LspciFormatter {
         _ snapshot: FunctionSnapshot, _ view: ConfigView, windows: [ResourceWindow], expressType: Int,
         into out: inout LspciText
     ) {
-        var visited = Set<Int>()
+        var visited = VisitedOffsets()
         var offset = 0x100
         repeat {
             guard view.has(offset, 4) else { break }
@@ -107,7 +107,7 @@ extension LspciFormatter {
             out += "\tCapabilities: [\(Fmt.hex(offset, 3))"
             if options.verbosity > 1 { out += " v\(header >> 16 & 0xf)" }
             out += "] "
-            guard visited.insert(offset).inserted else {
+            guard visited.insert(offset) else {
                 out += "<chain looped>\n"
                 break
             }

@@ -23,7 +23,20 @@ public struct BDF: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// `BB:DD.F` as lspci prints it.
     public var description: String {
-        hex(bus, 2) + ":" + hex(device, 2) + "." + String(function, radix: 16)
+        // Seven ASCII bytes written in place: listings print one per function.
+        String(unsafeUninitializedCapacity: 7) { text in
+            let digits: StaticString = "0123456789abcdef"
+            digits.withUTF8Buffer { digit in
+                text[0] = digit[Int(bus >> 4)]
+                text[1] = digit[Int(bus & 0xf)]
+                text[2] = UInt8(ascii: ":")
+                text[3] = digit[Int(device >> 4)]
+                text[4] = digit[Int(device & 0xf)]
+                text[5] = UInt8(ascii: ".")
+                text[6] = digit[Int(function)]
+            }
+            return 7
+        }
     }
 
     /// `0000:BB:DD.F`, the sysfs directory name.
