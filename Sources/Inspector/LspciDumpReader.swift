@@ -32,8 +32,9 @@ public struct LspciDumpReader: Sendable {
 
     /// Parses the dump text. Lines end with LF or CR LF.
     ///
-    /// Lines of ASCII text (every line lspci writes) are parsed byte by byte; a line with any
-    /// other character goes through the same rules on its characters.
+    /// Lines of ASCII text (every line lspci writes) are parsed byte by byte, and so are lines
+    /// whose other characters cannot change the outcome (``readsAlikeByBytes(_:)``); any other line
+    /// goes through the same rules on its characters.
     public func read(_ text: String) -> ListingInput { read(text, byCharacters: false) }
 
     /// ``read(_:)``; with `byCharacters` every line takes the character rules (tests compare
@@ -51,8 +52,8 @@ public struct LspciDumpReader: Sendable {
                 var end = newline
                 if end > start, bytes[end - 1] == 0x0D { end -= 1 }
                 let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
-                if !byCharacters, line.allSatisfy({ $0 < 0x80 }) {
-                    readASCIILine(line, lineNumber, &state)
+                if !byCharacters, Self.isASCIIOrReplacement(line) || Self.readsAlikeByBytes(line) {
+                    readLineByBytes(line, lineNumber, &state)
                 } else {
                     readLine(Substring(String(decoding: line, as: UTF8.self)), lineNumber, &state)
                 }
@@ -105,8 +106,40 @@ public struct LspciDumpReader: Sendable {
         }
     }
 
-    /// One line of ASCII text, by bytes: the same rules as ``readLine(_:_:_:)``.
-    private func readASCIILine(_ line: UnsafeBufferPointer<UInt8>, _ lineNumber: Int, _ state: inout State) {
+    /// Whether the line is ASCII apart from replacement characters (U+FFFD, what invalid UTF-8
+    /// became when the text was decoded): a replacement character never joins a neighbour into one
+    /// character and is not a hex digit, so such a line reads the same by bytes as by characters
+    /// without looking for character boundaries. The text is a `String`, so its bytes are valid UTF-8.
+    static func isASCIIOrReplacement(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        while i < line.count {
+            if line[i] < 0x80 {
+                i += 1
+                continue
+            }
+            guard i + 2 < line.count, line[i] == 0xEF, line[i + 1] == 0xBF, line[i + 2] == 0xBD else { return false }
+            i += 3
+        }
+        return true
+    }
+
+    /// Whether a line with non-ASCII text reads the same by bytes as by characters.
+    ///
+    /// It does when every ASCII byte is a character of its own (no combining mark or other
+    /// extender joined to it, no prepended mark before it) and no non-ASCII character is a hex
+    /// digit (the fullwidth forms `Character.isHexDigit` accepts). Then the separators (space,
+    /// colon) split both views at the same places, ASCII fields have as many bytes as
+    /// characters, and a field with non-ASCII text fails both rule sets alike, since only ASCII
+    /// parses as a number. Invalid UTF-8 is read as its replacement characters either way.
+    static func readsAlikeByBytes(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        for character in String(decoding: line, as: UTF8.self) where character.utf8.count > 1 {
+            if character.isHexDigit || character.utf8.contains(where: { $0 < 0x80 }) { return false }
+        }
+        return true
+    }
+
+    /// One line by bytes (ASCII, or ``readsAlikeByBytes(_:)``): the same rules as ``readLine(_:_:_:)``.
+    private func readLineByBytes(_ line: UnsafeBufferPointer<UInt8>, _ lineNumber: Int, _ state: inout State) {
         if line.isEmpty {
             state.current = nil
             return

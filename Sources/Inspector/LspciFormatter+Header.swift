@@ -53,14 +53,19 @@ extension LspciFormatter {
             count = 256
             if options.hexDump >= 4 && view.has(256, 3840) { count = 4096 }
         }
-        for offset in 0..<count {
-            if offset & 15 == 0 {
-                out.append(hex: offset, digits: 2)
+        // A row at a time: `OO:` then ` hh` per byte, then the line end.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16 * 3 + 1) { row in
+            for start in stride(from: 0, to: count, by: 16) {
+                out.append(hex: start, digits: 2)
                 out.append(byte: UInt8(ascii: ":"))
+                for column in 0..<16 {
+                    row[column * 3] = UInt8(ascii: " ")
+                    let digits = UnsafeMutableBufferPointer(rebasing: row[column * 3 + 1..<column * 3 + 3])
+                    _ = LspciText.writeHex(UInt64(view.byte(start + column)), into: digits)
+                }
+                row[48] = UInt8(ascii: "\n")
+                out.append(contentsOf: UnsafeBufferPointer(row))
             }
-            out.append(byte: UInt8(ascii: " "))
-            out.append(hex: view.byte(offset), digits: 2)
-            if offset & 15 == 15 { out.append(byte: UInt8(ascii: "\n")) }
         }
     }
 }

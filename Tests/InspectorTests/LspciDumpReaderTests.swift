@@ -16,6 +16,11 @@ struct LspciDumpReaderTests {
         "000000000: 05", "0: 06", "f00: 07", "00:  08", "00: +f -0", "00: 8", "00: 866", "00: g0", "30: \u{FF10}1",
         "\u{FF10}0: 11", "00: 1\u{301}2", "00\u{301}: 13", "é0:00.0 x", "ab", "a:b", ": 14", "00:ff", "\r", "x\ry",
         "", "", "10: 15 16 17 18 19 1a 1b 1c 1d 1e 1f 20 21 22 23 24",
+        // Non-ASCII text that leaves the ASCII separate (read by bytes) and that joins it (by characters).
+        "00:04.0 Ethernet \u{2014} \u{FC}n\u{EF}code", "20: 86 \u{E9} 80", "\u{E9}\u{E9}: 01", "00: \u{1F600}",
+        "\u{600}00: 11", "00: 8\u{200D}6", "30: 1\u{301}", "00:0\u{301}4.0 x", "00:04.0\u{301} x", "40: ff\u{FFFD}",
+        "\u{FF21}0: 12", "50: \u{FF41}", "00: \u{301}86", "00:\u{301} 12", "00:04.0 \u{301}x", "60: \u{FFFD}1 02",
+        "\u{FFFD}0: 03", "00:04.\u{FFFD} x", "70: 0\u{FFFD}\u{301}",
     ]
 
     static func agree(_ text: String) -> Bool {
@@ -61,6 +66,26 @@ struct LspciDumpReaderTests {
             #expect(Self.agree(piece), "\(piece.debugDescription)")
             #expect(Self.agree("00:01.0 x\n" + piece + "\n"), "\(piece.debugDescription)")
         }
+    }
+
+    @Test("non-ASCII lines whose ASCII characters stand alone take the byte rules")
+    func byteRulesForSeparateASCII() {
+        func alike(_ line: String) -> Bool {
+            var line = line
+            return line.withUTF8 { LspciDumpReader.readsAlikeByBytes($0) }
+        }
+        for line in ["00:04.0 Ethernet \u{2014} \u{FC}n\u{EF}code", "20: 86 \u{E9} 80", "\u{E9}\u{E9}: 01", "00: \u{1F600}"] {
+            #expect(alike(line), "\(line.debugDescription)")
+        }
+        for line in ["\u{600}00: 11", "00: 8\u{200D}6", "30: 1\u{301}", "00:04.0\u{301} x", "\u{FF21}0: 12", "50: \u{FF41}"] {
+            #expect(!alike(line), "\(line.debugDescription)")
+        }
+        func plain(_ line: String) -> Bool {
+            var line = line
+            return line.withUTF8 { LspciDumpReader.isASCIIOrReplacement($0) }
+        }
+        #expect(plain("") && plain("00: 86 80") && plain("00: \u{FFFD}6 8\u{FFFD}\u{FFFD}") && plain("\u{FFFD}"))
+        #expect(!plain("00: \u{E9}") && !plain("\u{FFFD}\u{301}") && !plain("00: \u{FFFE}"))
     }
 
     @Test("CR LF line ends read as LF ones")
