@@ -117,6 +117,9 @@ extension ENADevice {
         var head = sq.pointee.head
         var next = slot
         var octets: UInt64 = 0
+        // First and last, and the phase bit the driver writes on this lap (1 on even laps; the
+        // shift is at most 15): recomputed only when the head wraps to a new lap.
+        var wanted = Self.simpleTxControl(head, lapShift)
         while next < TxBurst.capacity, head != tail {
             let offset = llqOffset &+ Int(head & mask) &* entrySize
             // The entry's dwords as one bitmap word when they lie in one (128- and 256-byte
@@ -126,7 +129,6 @@ extension ENADevice {
             guard complete else { break }
             let entry = memory.bytes + offset
             let d = ENATxDescriptor(loadingFrom: entry)
-            let wanted = Self.simpleTxControl(head, lapShift)
             let length = d.headerLength
             guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, d.length == 0, length >= 14,
                 length <= maxLength, d.requestID < depth
@@ -135,6 +137,7 @@ extension ENADevice {
             frame.copyMemory(from: entry + headerOffset, byteCount: length)
             if let span { memory.consume(span) } else { memory.consume(offset: offset, count: entrySize) }
             head &+= 1
+            if head & mask == 0 { wanted = Self.simpleTxControl(head, lapShift) }
             frames[next] = UnsafeRawBufferPointer(start: frame, count: length)
             records[next] = TxBurst.record(
                 requestID: d.requestID, head: head & mask, complete: !onDemand || d.completionRequested)
