@@ -60,7 +60,9 @@ struct ENADriverTrafficTests {
         #expect(b.guestErrors.isEmpty)
     }
 
-    @Test("LLQ: batches longer than one write-combined burst, and across the ring's end, arrive whole; entries hold nothing past their header")
+    @Test(
+        "LLQ: batches longer than one write-combined burst, and across the ring's end, arrive whole; entries hold nothing past their header"
+    )
     func lowLatencyBatches() throws {
         let b = try ENADriverBench(driver: .init(ringSize: 64, placement: .lowLatency))
         let layout = try #require(b.driver.lowLatency)
