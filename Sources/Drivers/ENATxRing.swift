@@ -245,6 +245,10 @@ final class ENATxRing {
         let capacity = pool.count
         let entrySize = layout.entrySize
         let limit = scratchEntries
+        // The scratch pointers in locals: the stores through them could alias the class's
+        // fields as far as the compiler knows, which would make it reload both per entry.
+        let scratch = entryScratch
+        let used = scratchUsed
         var octets: UInt64 = 0
         var sent = 0
         // Entries composed and not yet written, from `start`.
@@ -254,8 +258,9 @@ final class ENATxRing {
         for b in frames {
             let slot = Int(next) & mask
             guard slots[slot] < 0, Self.postable(b, poolID: poolID, capacity: capacity) else { break }
-            composeEntry(
-                at: composed, layout: layout, buffer: b, requestID: UInt16(slot), phase: (next &>> lapShift) & 1 == 0)
+            Self.composeEntry(
+                scratch + composed &* entrySize, used: used + composed, layout: layout, buffer: b, requestID: UInt16(slot),
+                phase: (next &>> lapShift) & 1 == 0)
             slots[slot] = b.index
             next &+= 1
             composed &+= 1
@@ -274,13 +279,15 @@ final class ENATxRing {
         return sent
     }
 
-    /// Composes one LLQ entry in scratch entry `index`: the buffer descriptor in slot 0, the
-    /// header inline after the descriptors. The header is the whole frame when it fits (a
-    /// header-only packet: zero-length descriptor), else as much as fits, and the descriptor
-    /// points at the rest of the buffer. The rest of the entry is zero.
+    /// Composes one LLQ entry at `entry` (a scratch entry; `used` its entry of ``scratchUsed``):
+    /// the buffer descriptor in slot 0, the header inline after the descriptors. The header is the
+    /// whole frame when it fits (a header-only packet: zero-length descriptor), else as much as
+    /// fits, and the descriptor points at the rest of the buffer. The rest of the entry is zero.
     @inlinable @inline(__always)
-    func composeEntry(at index: Int, layout: ENALowLatencySettings, buffer b: PacketBuffer, requestID: UInt16, phase: Bool) {
-        let entry = entryScratch + index &* layout.entrySize
+    static func composeEntry(
+        _ entry: UnsafeMutableRawPointer, used scratchUsed: UnsafeMutablePointer<Int>, layout: ENALowLatencySettings,
+        buffer b: PacketBuffer, requestID: UInt16, phase: Bool
+    ) {
         let header = min(b.length, layout.inlineHeaderCapacity, 255)
         let rest = b.length &- header
         ENATxDescriptor(
@@ -293,9 +300,9 @@ final class ENATxRing {
             used &+= header
         }
         // Only what the last entry composed here wrote beyond this one is left to zero.
-        let before = scratchUsed[index]
+        let before = scratchUsed.pointee
         if before > used { (entry + used).initializeMemory(as: UInt8.self, repeating: 0, count: before &- used) }
-        scratchUsed[index] = used
+        scratchUsed.pointee = used
     }
 
     /// Copies `count` composed entries to the LLQ BAR from ring index `first` (they do not wrap)
