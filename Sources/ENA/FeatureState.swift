@@ -157,6 +157,13 @@ final class LowLatencyMemory {
         var dword = (offset + 3) >> 2
         let end = (offset + count) >> 2
         while dword < end {
+            // A bitmap word the burst covers entirely (the middle of a burst of several entries):
+            // all its dwords written.
+            if dword & 63 == 0, end &- dword >= 64 {
+                written[dword &>> 6] = .max
+                dword &+= 64
+                continue
+            }
             let (word, mask, n) = Self.bits(from: dword, to: end)
             written[word] |= mask
             dword += n
