@@ -120,6 +120,9 @@ extension ENADevice {
         // First and last, and the phase bit the driver writes on this lap (1 on even laps; the
         // shift is at most 15): recomputed only when the head wraps to a new lap.
         var wanted = Self.simpleTxControl(head, lapShift)
+        // 128-byte entries with the header after two descriptors (the layout Linux and the
+        // reference driver use): 96 inline bytes, which fit the burst's scratch slot.
+        let wholeInline = entrySize &- headerOffset == 96
         while next < TxBurst.capacity, head != tail {
             let offset = llqOffset &+ Int(head & mask) &* entrySize
             // The entry's dwords as one bitmap word when they lie in one (128- and 256-byte
@@ -134,7 +137,13 @@ extension ENADevice {
                 length <= maxLength, d.requestID < depth
             else { break }
             let frame = scratch + next &* TxBurst.scratchStride
-            frame.copyMemory(from: entry + headerOffset, byteCount: length)
+            if wholeInline {
+                // The entry's whole inline part, a size the compiler copies without a call (what
+                // lies past the header in the scratch slot is outside the frame).
+                frame.copyMemory(from: entry + headerOffset, byteCount: 96)
+            } else {
+                frame.copyMemory(from: entry + headerOffset, byteCount: length)
+            }
             if let span { memory.consume(span) } else { memory.consume(offset: offset, count: entrySize) }
             head &+= 1
             if head & mask == 0 { wanted = Self.simpleTxControl(head, lapShift) }
