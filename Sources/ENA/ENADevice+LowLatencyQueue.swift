@@ -123,11 +123,14 @@ extension ENADevice {
         // 128-byte entries with the header after two descriptors (the layout Linux and the
         // reference driver use): 96 inline bytes, which fit the burst's scratch slot.
         let wholeInline = entrySize &- headerOffset == 96
+        // Every entry's dwords in one bitmap word (128- and 256-byte entries): each span is a
+        // shift of one mask.
+        let spans = EntrySpans(offset: llqOffset, entrySize: entrySize)
         while next < TxBurst.capacity, head != tail {
             let offset = llqOffset &+ Int(head & mask) &* entrySize
-            // The entry's dwords as one bitmap word when they lie in one (128- and 256-byte
-            // entries always do), else through the general loops.
-            let span = memory.span(offset: offset, count: entrySize)
+            // The entry's dwords as one bitmap word when they lie in one, else through the
+            // general loops.
+            let span = spans.map { $0.span(Int(head & mask)) } ?? memory.span(offset: offset, count: entrySize)
             let complete = if let span { memory.isComplete(span) } else { memory.isComplete(offset: offset, count: entrySize) }
             guard complete else { break }
             let entry = memory.bytes + offset

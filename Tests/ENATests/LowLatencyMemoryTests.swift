@@ -85,6 +85,25 @@ struct LowLatencyMemoryTests {
         #expect(a.isComplete(offset: 0, count: 16384) == b.isComplete(offset: 0, count: 16384))
     }
 
+    /// A queue's entry spans, where every entry lies in one bitmap word, are `span(offset:count:)`'s;
+    /// where some entry would straddle two words there are none.
+    @Test("entry spans of a queue are the spans of its entries")
+    func entrySpans() {
+        let m = LowLatencyMemory(size: 16384)
+        for size in [128, 192, 256] {
+            for start in stride(from: 0, to: 8192, by: 64) {
+                let spans = EntrySpans(offset: start, entrySize: size)
+                let fits = (0..<32).allSatisfy { m.span(offset: start + $0 * size, count: size) != nil }
+                #expect((spans != nil) == (fits && (start / 4) % (size / 4) == 0), "\(size) from \(start)")
+                guard let spans else { continue }
+                for i in 0..<32 {
+                    let expected = m.span(offset: start + i * size, count: size)
+                    #expect(spans.span(i).word == expected?.word && spans.span(i).mask == expected?.mask, "\(size) \(start) \(i)")
+                }
+            }
+        }
+    }
+
     /// An aligned burst marks its whole dwords in one bitmap word; the general loop does the same.
     @Test("an aligned burst marks exactly the dwords it covers")
     func alignedBurst() {
