@@ -249,6 +249,9 @@ final class ENATxRing {
         // fields as far as the compiler knows, which would make it reload both per entry.
         let scratch = entryScratch
         let used = scratchUsed
+        // The layout's derived sizes once, not per entry.
+        let headerOffset = layout.headerOffset
+        let inlineCapacity = min(layout.inlineHeaderCapacity, 255)
         var octets: UInt64 = 0
         var sent = 0
         // Entries composed and not yet written, from `start`.
@@ -259,8 +262,8 @@ final class ENATxRing {
             let slot = Int(next) & mask
             guard slots[slot] < 0, Self.postable(b, poolID: poolID, capacity: capacity) else { break }
             Self.composeEntry(
-                scratch + composed &* entrySize, used: used + composed, layout: layout, buffer: b, requestID: UInt16(slot),
-                phase: (next &>> lapShift) & 1 == 0)
+                scratch + composed &* entrySize, used: used + composed, headerOffset: headerOffset,
+                inlineCapacity: inlineCapacity, buffer: b, requestID: UInt16(slot), phase: (next &>> lapShift) & 1 == 0)
             slots[slot] = b.index
             next &+= 1
             composed &+= 1
@@ -280,21 +283,22 @@ final class ENATxRing {
     }
 
     /// Composes one LLQ entry at `entry` (a scratch entry; `used` its entry of ``scratchUsed``):
-    /// the buffer descriptor in slot 0, the header inline after the descriptors. The header is the
+    /// the buffer descriptor in slot 0, the header inline after the descriptors (at
+    /// `headerOffset`, at most `inlineCapacity` bytes: the layout's, and 255). The header is the
     /// whole frame when it fits (a header-only packet: zero-length descriptor), else as much as
     /// fits, and the descriptor points at the rest of the buffer. The rest of the entry is zero.
     @inlinable @inline(__always)
     static func composeEntry(
-        _ entry: UnsafeMutableRawPointer, used scratchUsed: UnsafeMutablePointer<Int>, layout: ENALowLatencySettings,
-        buffer b: PacketBuffer, requestID: UInt16, phase: Bool
+        _ entry: UnsafeMutableRawPointer, used scratchUsed: UnsafeMutablePointer<Int>, headerOffset: Int,
+        inlineCapacity: Int, buffer b: PacketBuffer, requestID: UInt16, phase: Bool
     ) {
-        let header = min(b.length, layout.inlineHeaderCapacity, 255)
+        let header = min(b.length, inlineCapacity)
         let rest = b.length &- header
         ENATxDescriptor(
             length: UInt16(truncatingIfNeeded: rest), address: rest > 0 ? b.deviceAddress &+ UInt64(header) : 0,
             requestID: requestID, phase: phase, first: true, last: true, headerLength: UInt8(truncatingIfNeeded: header)
         ).store(to: entry)
-        var used = layout.headerOffset
+        var used = headerOffset
         if let source = b.hostPointer {
             (entry + used).copyMemory(from: source, byteCount: header)
             used &+= header
