@@ -58,8 +58,15 @@ final class ENATxRing {
     @exclusivity(unchecked) @usableFromInline var unmaskRegister: UInt64 = 0
     /// Buffer index in flight per request id (-1: none).
     @usableFromInline let buffers: UnsafeMutablePointer<Int32>
-    /// One LLQ entry composed before it is written to the BAR.
+    /// LLQ entries composed before they are written to the BAR: up to ``scratchEntries``
+    /// consecutive entries, written as one burst.
     @usableFromInline let entryScratch: UnsafeMutableRawPointer
+    /// Entries `entryScratch` holds.
+    @usableFromInline let scratchEntries: Int
+    /// Per scratch entry, the end of the bytes the last composition there wrote past the
+    /// descriptor (everything after it is zero), so the next one zeroes only what it does not
+    /// overwrite.
+    @usableFromInline let scratchUsed: UnsafeMutablePointer<Int>
     /// Free-running count of descriptors (LLQ entries) posted: the doorbell value.
     @exclusivity(unchecked) @usableFromInline var tail: UInt16 = 0
     /// Free-running count of completions consumed.
@@ -83,14 +90,18 @@ final class ENATxRing {
         self.completions = completions
         buffers = .allocate(capacity: depth)
         buffers.initialize(repeating: -1, count: depth)
-        let scratchBytes = max(256, lowLatency?.entrySize ?? 0)
+        scratchEntries = lowLatency == nil ? 1 : Self.burstEntries
+        let scratchBytes = max(256, lowLatency?.entrySize ?? 0) * scratchEntries
         entryScratch = .allocate(byteCount: scratchBytes, alignment: 64)
         entryScratch.initializeMemory(as: UInt8.self, repeating: 0, count: scratchBytes)
+        scratchUsed = .allocate(capacity: scratchEntries)
+        scratchUsed.initialize(repeating: 0, count: scratchEntries)
     }
 
     deinit {
         buffers.deallocate()
         entryScratch.deallocate()
+        scratchUsed.deallocate()
     }
 
     /// Gives buffers in flight back to `pool` and starts from index 0, phase 1 (the device's
@@ -214,8 +225,15 @@ final class ENATxRing {
         return sent
     }
 
+    /// LLQ entries composed per write-combined burst.
+    @usableFromInline static let burstEntries = 32
+
     /// ``transmit(_:bar:pool:frames:now:)`` with LLQ placement: one entry per buffer written to
-    /// the LLQ BAR; returns how many were written (the doorbell is the caller's).
+    /// the LLQ BAR; returns how many were written (the doorbell is the caller's). Consecutive
+    /// entries are composed side by side and copied to the BAR as one write-combined burst (up
+    /// to ``burstEntries``, and never across the ring's end), as a driver's copy of several
+    /// entries into the write-combining mapping reaches the device: the same bytes at the same
+    /// offsets, before the doorbell.
     @inlinable
     func transmitLowLatency<A: DeviceAccess>(
         _ access: A, layout: ENALowLatencySettings, pool: PacketBufferPool, frames: UnsafeBufferPointer<PacketBuffer>
@@ -225,47 +243,79 @@ final class ENATxRing {
         let slots = buffers
         let poolID = pool.id
         let capacity = pool.count
+        let entrySize = layout.entrySize
+        let limit = scratchEntries
+        // The scratch pointers in locals: the stores through them could alias the class's
+        // fields as far as the compiler knows, which would make it reload both per entry.
+        let scratch = entryScratch
+        let used = scratchUsed
+        // The layout's derived sizes once, not per entry.
+        let headerOffset = layout.headerOffset
+        let inlineCapacity = min(layout.inlineHeaderCapacity, 255)
         var octets: UInt64 = 0
         var sent = 0
+        // Entries composed and not yet written, from `start`.
+        var composed = 0
+        var start = tail
+        var next = tail
         for b in frames {
-            let slot = Int(tail) & mask
+            let slot = Int(next) & mask
             guard slots[slot] < 0, Self.postable(b, poolID: poolID, capacity: capacity) else { break }
-            writeEntry(access, layout: layout, buffer: b, requestID: UInt16(slot), phase: (tail &>> lapShift) & 1 == 0)
+            Self.composeEntry(
+                scratch + composed &* entrySize, used: used + composed, headerOffset: headerOffset,
+                inlineCapacity: inlineCapacity, buffer: b, requestID: UInt16(slot), phase: (next &>> lapShift) & 1 == 0)
             slots[slot] = b.index
-            tail &+= 1
+            next &+= 1
+            composed &+= 1
             octets &+= UInt64(b.length)
             sent &+= 1
+            if composed == limit || Int(next) & mask == 0 {
+                writeEntries(access, from: start, count: composed, entrySize: entrySize)
+                composed = 0
+                start = next
+            }
         }
+        if composed > 0 { writeEntries(access, from: start, count: composed, entrySize: entrySize) }
+        tail = next
         inFlight &+= sent
         bytes &+= octets
         return sent
     }
 
-    /// Composes one LLQ entry (the buffer descriptor in slot 0, the header inline after the
-    /// descriptors) and copies it to the LLQ BAR as one write-combined burst, as the Linux driver
-    /// copies it into the write-combining mapping. The header is the whole frame
-    /// when it fits (a header-only packet: zero-length descriptor), else as much as fits, and the
-    /// descriptor points at the rest of the buffer.
-    @inlinable
-    func writeEntry<A: DeviceAccess>(
-        _ access: A, layout: ENALowLatencySettings, buffer b: PacketBuffer, requestID: UInt16, phase: Bool
+    /// Composes one LLQ entry at `entry` (a scratch entry; `used` its entry of ``scratchUsed``):
+    /// the buffer descriptor in slot 0, the header inline after the descriptors (at
+    /// `headerOffset`, at most `inlineCapacity` bytes: the layout's, and 255). The header is the
+    /// whole frame when it fits (a header-only packet: zero-length descriptor), else as much as
+    /// fits, and the descriptor points at the rest of the buffer. The rest of the entry is zero.
+    @inlinable @inline(__always)
+    static func composeEntry(
+        _ entry: UnsafeMutableRawPointer, used scratchUsed: UnsafeMutablePointer<Int>, headerOffset: Int,
+        inlineCapacity: Int, buffer b: PacketBuffer, requestID: UInt16, phase: Bool
     ) {
-        let header = min(b.length, layout.inlineHeaderCapacity, 255)
+        let header = min(b.length, inlineCapacity)
         let rest = b.length &- header
         ENATxDescriptor(
             length: UInt16(truncatingIfNeeded: rest), address: rest > 0 ? b.deviceAddress &+ UInt64(header) : 0,
             requestID: requestID, phase: phase, first: true, last: true, headerLength: UInt8(truncatingIfNeeded: header)
-        ).store(to: entryScratch)
+        ).store(to: entry)
+        var used = headerOffset
         if let source = b.hostPointer {
-            (entryScratch + layout.headerOffset).copyMemory(from: source, byteCount: header)
+            (entry + used).copyMemory(from: source, byteCount: header)
+            used &+= header
         }
-        let used = layout.headerOffset &+ header
-        if layout.entrySize > used {
-            (entryScratch + used).initializeMemory(as: UInt8.self, repeating: 0, count: layout.entrySize &- used)
-        }
-        let base = llqOffset &+ UInt64((Int(tail) & (depth &- 1)) &* layout.entrySize)
+        // Only what the last entry composed here wrote beyond this one is left to zero.
+        let before = scratchUsed.pointee
+        if before > used { (entry + used).initializeMemory(as: UInt8.self, repeating: 0, count: before &- used) }
+        scratchUsed.pointee = used
+    }
+
+    /// Copies `count` composed entries to the LLQ BAR from ring index `first` (they do not wrap)
+    /// as one write-combined burst.
+    @inlinable
+    func writeEntries<A: DeviceAccess>(_ access: A, from first: UInt16, count: Int, entrySize: Int) {
+        let base = llqOffset &+ UInt64((Int(first) & (depth &- 1)) &* entrySize)
         access.barWriteCombined(
-            llqBAR, offset: base, bytes: UnsafeRawBufferPointer(start: entryScratch, count: layout.entrySize))
+            llqBAR, offset: base, bytes: UnsafeRawBufferPointer(start: entryScratch, count: count &* entrySize))
     }
 
     /// Buffers in flight.

@@ -117,24 +117,39 @@ extension ENADevice {
         var head = sq.pointee.head
         var next = slot
         var octets: UInt64 = 0
+        // First and last, and the phase bit the driver writes on this lap (1 on even laps; the
+        // shift is at most 15): recomputed only when the head wraps to a new lap.
+        var wanted = Self.simpleTxControl(head, lapShift)
+        // 128-byte entries with the header after two descriptors (the layout Linux and the
+        // reference driver use): 96 inline bytes, which fit the burst's scratch slot.
+        let wholeInline = entrySize &- headerOffset == 96
+        // Every entry's dwords in one bitmap word (128- and 256-byte entries): each span is a
+        // shift of one mask.
+        let spans = EntrySpans(offset: llqOffset, entrySize: entrySize)
         while next < TxBurst.capacity, head != tail {
             let offset = llqOffset &+ Int(head & mask) &* entrySize
-            // The entry's dwords as one bitmap word when they lie in one (128- and 256-byte
-            // entries always do), else through the general loops.
-            let span = memory.span(offset: offset, count: entrySize)
+            // The entry's dwords as one bitmap word when they lie in one, else through the
+            // general loops.
+            let span = spans.map { $0.span(Int(head & mask)) } ?? memory.span(offset: offset, count: entrySize)
             let complete = if let span { memory.isComplete(span) } else { memory.isComplete(offset: offset, count: entrySize) }
             guard complete else { break }
             let entry = memory.bytes + offset
             let d = ENATxDescriptor(loadingFrom: entry)
-            let wanted = Self.simpleTxControl(head, lapShift)
             let length = d.headerLength
             guard d.lengthControl & flags == wanted, d.metaControl & Self.txOffloadBits == 0, d.length == 0, length >= 14,
                 length <= maxLength, d.requestID < depth
             else { break }
             let frame = scratch + next &* TxBurst.scratchStride
-            frame.copyMemory(from: entry + headerOffset, byteCount: length)
+            if wholeInline {
+                // The entry's whole inline part, a size the compiler copies without a call (what
+                // lies past the header in the scratch slot is outside the frame).
+                frame.copyMemory(from: entry + headerOffset, byteCount: 96)
+            } else {
+                frame.copyMemory(from: entry + headerOffset, byteCount: length)
+            }
             if let span { memory.consume(span) } else { memory.consume(offset: offset, count: entrySize) }
             head &+= 1
+            if head & mask == 0 { wanted = Self.simpleTxControl(head, lapShift) }
             frames[next] = UnsafeRawBufferPointer(start: frame, count: length)
             records[next] = TxBurst.record(
                 requestID: d.requestID, head: head & mask, complete: !onDemand || d.completionRequested)

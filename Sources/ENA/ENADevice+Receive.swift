@@ -29,10 +29,10 @@ extension ENADevice {
             for frame in frames { receiveFromWire(frame) }
             return
         }
-        var windows = ReceiveWindows(batched: true)
+        var windows = ReceiveWindows(batched: true, queues)
         var signal: UInt64 = 0
         for frame in frames {
-            let cq = deliver(frame, &windows)
+            let cq = deliver(frame, &windows, batched: true)
             // At most 64 queues (checked above): the masking shift is the plain one.
             if cq >= 0 { signal |= 1 &<< UInt64(cq) }
         }
@@ -107,15 +107,16 @@ extension ENADevice {
     /// posted: dropped as an overrun; more buffers than allowed per packet: dropped as buffers
     /// too small.
     func deliverReceived(_ frame: UnsafeRawBufferPointer) {
-        var windows = ReceiveWindows(batched: false)
-        let cq = deliver(frame, &windows)
+        var windows = ReceiveWindows(batched: false, queues)
+        let cq = deliver(frame, &windows, batched: false)
         if cq >= 0 { completionInterrupt(cq) }
     }
 
     /// ``deliverReceived(_:)`` without the interrupt: returns the completion queue written
-    /// (-1 when the frame was dropped), which the caller signals.
+    /// (-1 when the frame was dropped), which the caller signals. `batched` is `w.batched`, as a
+    /// constant of each caller: the burst loop has no one-frame code and no test per frame.
     @inline(__always)
-    private func deliver(_ frame: UnsafeRawBufferPointer, _ w: inout ReceiveWindows) -> Int {
+    private func deliver(_ frame: UnsafeRawBufferPointer, _ w: inout ReceiveWindows, batched: Bool) -> Int {
         guard operational, let layout = PacketLayout(frame), let source = frame.baseAddress else {
             counters.rxDrops &+= 1
             return -1
@@ -127,7 +128,7 @@ extension ENADevice {
         }
         let hash: UInt32
         let index: Int
-        if w.batched, layout.ipVersion == 4, layout.hasPorts {
+        if batched, layout.ipVersion == 4, layout.hasPorts {
             // A frame of the burst's last IPv4 flow has that flow's hash and queue.
             let addresses = source.loadUnaligned(fromByteOffset: layout.l3Offset &+ 12, as: UInt64.self)
             let ports = source.loadUnaligned(fromByteOffset: layout.l4Offset, as: UInt32.self)
@@ -147,36 +148,37 @@ extension ENADevice {
         }
         // Computed once for both paths below.
         let status = receiveStatus(frame, layout)
-        guard w.batched else { return deliverToBuffers(frame, queue: index, status: status, hash: hash, &w) }
+        guard batched else { return deliverToBuffers(frame, queue: index, status: status, hash: hash, &w) }
         if w.queue.index != index { w.queue = receiveQueueView(index) }
         // A frame that fits the posted buffer at the head, with both rings translated whole and
         // the buffer in a window: what the general path does for it, with the queue's fields
         // taken when the burst first reached the queue. Anything else (nothing posted, a stale
         // descriptor, a small or unwritable buffer, a ring without a window) takes the general
         // path, which reports it.
-        if let q = w.queue.fast {
-            let sq = q.submission
-            let cq = q.completion
+        if w.queue.fast {
+            let sq = w.queue.submission
             let head = sq.pointee.head
             if head != sq.pointee.tail {
-                let d = ENARxDescriptor(loadingFrom: q.descriptors + Int(head & q.descriptorMask) &* ENARxDescriptor.size)
+                let d = ENARxDescriptor(
+                    loadingFrom: w.queue.descriptors + Int(head & w.queue.descriptorMask) &* ENARxDescriptor.size)
                 // The phase the driver writes on this lap (1 on even laps; the shift is at most 15).
-                if d.phase == ((head &>> q.descriptorShift) & 1 == 0), d.capacity >= frame.count,
+                if d.phase == ((head &>> w.queue.descriptorShift) & 1 == 0), d.capacity >= frame.count,
                     let target = window(&w.buffers, d.bufferAddress, frame.count, .write)
                 {
                     target.copyMemory(from: source, byteCount: frame.count)
+                    let cq = w.queue.completion
                     let tail = cq.pointee.tail
                     var bits = status | ENARxCompletion.bufferBit | ENARxCompletion.firstBit | ENARxCompletion.lastBit
-                    if (tail &>> q.completionShift) & 1 == 0 { bits |= ENARxCompletion.phaseBit }
+                    if (tail &>> w.queue.completionShift) & 1 == 0 { bits |= ENARxCompletion.phaseBit }
                     ENARxCompletion(
                         status: bits, length: UInt16(truncatingIfNeeded: frame.count), requestID: d.requestID, hash: hash
                     )
-                    .store(to: q.completions + Int(tail & q.completionMask) &* q.completionSize)
+                    .store(to: w.queue.completions + Int(tail & w.queue.completionMask) &* w.queue.completionSize)
                     cq.pointee.tail = tail &+ 1
                     sq.pointee.head = head &+ 1
                     counters.rxPackets &+= 1
                     counters.rxBytes &+= UInt64(frame.count)
-                    return q.completionIndex
+                    return w.queue.completionIndex
                 }
             }
         }
@@ -188,7 +190,7 @@ extension ENADevice {
     /// each (no fault is recorded otherwise), masks, lap shifts and the completion size.
     @inline(never)
     private func receiveQueueView(_ index: Int) -> ReceiveQueueView {
-        var v = ReceiveQueueView()
+        var v = ReceiveQueueView(placeholder: queues)
         v.index = index
         let sq = queues.submission + index
         let cqIndex = sq.pointee.completionQueue
@@ -202,11 +204,17 @@ extension ENADevice {
             let completions = dma.window(covering: IOVA(cq.pointee.base), length: completionBytes, access: .write)?
                 .pointer(cq.pointee.base, length: completionBytes)
         else { return v }
-        v.fast = ReceiveFastQueue(
-            descriptors: descriptors, completions: completions, submission: sq, completion: cq, completionIndex: cqIndex,
-            completionSize: cq.pointee.entrySize, descriptorMask: sq.pointee.depth &- 1,
-            descriptorShift: sq.pointee.depthShift, completionMask: cq.pointee.depth &- 1,
-            completionShift: cq.pointee.depthShift)
+        v.fast = true
+        v.descriptors = descriptors
+        v.completions = completions
+        v.submission = sq
+        v.completion = cq
+        v.completionIndex = cqIndex
+        v.completionSize = cq.pointee.entrySize
+        v.descriptorMask = sq.pointee.depth &- 1
+        v.descriptorShift = sq.pointee.depthShift
+        v.completionMask = cq.pointee.depth &- 1
+        v.completionShift = cq.pointee.depthShift
         return v
     }
 
@@ -333,11 +341,14 @@ struct ReceiveWindows {
     var buffers = DMAWindow()
     var completions = DMAWindow()
     /// The Rx queue the burst's fast path writes to.
-    var queue = ReceiveQueueView()
+    var queue: ReceiveQueueView
     /// The burst's last IPv4 TCP/UDP flow, its hash and queue.
     var flow = FlowMemo()
 
-    init(batched: Bool) { self.batched = batched }
+    init(batched: Bool, _ table: IOQueueTable) {
+        self.batched = batched
+        queue = ReceiveQueueView(placeholder: table)
+    }
 
     /// The Rx descriptor at `address` (read).
     @inline(__always) mutating func descriptor(at address: UInt64, _ dma: DMAPort) -> UnsafeMutableRawPointer? {

@@ -91,6 +91,32 @@ struct WrittenSpan {
     let mask: UInt64
 }
 
+/// The spans (``LowLatencyMemory/span(offset:count:)``) of consecutive entries of one queue when
+/// each entry's dwords lie in one bitmap word: a whole number of entries fills a word (128- and
+/// 256-byte entries) and the first entry starts on an entry boundary of one. Entry `i`'s span is
+/// then a shift of one mask, with no test of whether it fits.
+struct EntrySpans {
+    let firstDword: Int
+    let dwords: Int
+    let ones: UInt64
+
+    /// Entries of `entrySize` bytes from `offset` (both dword aligned); nil when some entry
+    /// would straddle two bitmap words.
+    init?(offset: Int, entrySize: Int) {
+        dwords = entrySize &>> 2
+        firstDword = offset &>> 2
+        guard offset & 3 == 0, entrySize & 3 == 0, dwords > 0, dwords <= 64, 64 % dwords == 0, firstDword % dwords == 0
+        else { return nil }
+        ones = dwords == 64 ? .max : (UInt64(1) &<< UInt64(dwords)) &- 1
+    }
+
+    /// The span of entry `index` (`index` ≥ 0).
+    @inline(__always) func span(_ index: Int) -> WrittenSpan {
+        let dword = firstDword &+ index &* dwords
+        return WrittenSpan(word: dword &>> 6, mask: ones &<< UInt64(truncatingIfNeeded: dword & 63))
+    }
+}
+
 /// The LLQ BAR's memory and which dwords the driver has written since the device last consumed
 /// them, so an entry processed before it was completely written is detected.
 final class LowLatencyMemory {
@@ -157,6 +183,13 @@ final class LowLatencyMemory {
         var dword = (offset + 3) >> 2
         let end = (offset + count) >> 2
         while dword < end {
+            // A bitmap word the burst covers entirely (the middle of a burst of several entries):
+            // all its dwords written.
+            if dword & 63 == 0, end &- dword >= 64 {
+                written[dword &>> 6] = .max
+                dword &+= 64
+                continue
+            }
             let (word, mask, n) = Self.bits(from: dword, to: end)
             written[word] |= mask
             dword += n

@@ -65,6 +65,34 @@ struct BurstPathTests {
         withExtendedLifetime((buffers, stale)) {}
     }
 
+    @Test("an LLQ burst that wraps the queue checks the new lap's phase: a stale entry after the wrap is not sent")
+    func lowLatencyBurstAcrossTheWrap() throws {
+        let b = try ENABench.ready()
+        let tx = try IOQueuePair(b, transmit: true, depth: 16, lowLatency: true)
+        // A simple packet: the whole frame inline after two descriptor slots, zero-length buffer.
+        func entry(_ frame: [UInt8], id: UInt16, phase: Bool) -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: 128)
+            let d = ENATxDescriptor(
+                length: 0, address: 0, requestID: id, phase: phase, first: true, last: true, headerLength: UInt8(frame.count))
+            bytes.withUnsafeMutableBytes { p in if let base = p.baseAddress { d.store(to: base) } }
+            bytes.replaceSubrange(32..<(32 + frame.count), with: frame)
+            return bytes
+        }
+        for i in 0..<14 { tx.postEntry(entry(udpFrame(payload: 20 + i), id: UInt16(i), phase: tx.phase)) }
+        tx.ring()
+        #expect(b.far.count == 14)
+        // Entries 14 and 15 with this lap's phase, then entry 0 of the next lap completely
+        // written but with the last lap's phase: one burst of three.
+        for i in 14..<16 { tx.postEntry(entry(udpFrame(payload: 20 + i), id: UInt16(i), phase: tx.phase)) }
+        tx.postEntry(entry(udpFrame(payload: 50), id: 0, phase: !tx.phase))
+        tx.ring()
+        #expect(b.far.count == 16)
+        #expect(b.far.frames.last == udpFrame(payload: 35))
+        #expect(b.device.counters.staleDescriptors == 1)
+        #expect(b.device.counters.txPackets == 16)
+        #expect(b.device.counters.llqPartialEntries == 0)
+    }
+
     @Test("a doorbell rung by a far end while a burst is on the wire sends its packets one at a time")
     func doorbellDuringBurst() throws {
         let b = try ENABench.ready()

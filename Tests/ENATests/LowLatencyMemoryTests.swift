@@ -53,6 +53,57 @@ struct LowLatencyMemoryTests {
         }
     }
 
+    /// A burst of several entries (several bitmap words, from any dword or byte) marks what dword
+    /// writes of the dwords it covers entirely mark, over a bitmap with other dwords written and
+    /// consumed.
+    @Test("a burst over several bitmap words marks exactly the dwords it covers")
+    func longBursts() {
+        var random = SplitMix64(seed: 0x1B0)
+        let a = LowLatencyMemory(size: 16384)
+        let b = LowLatencyMemory(size: 16384)
+        for round in 0..<200 {
+            for _ in 0..<16 {
+                let offset = Int(random.next() % 2048) * 8
+                a.write(offset: offset, width: 8, value: 1)
+                b.write(offset: offset, width: 8, value: 1)
+            }
+            // Aligned to an entry, a dword or nothing; up to 4 KiB (32 entries of 128 bytes).
+            let alignment = [256, 128, 4, 1][round % 4]
+            let start = Int(random.next() % UInt64(12288 / alignment)) * alignment
+            let bytes = [UInt8](repeating: 1, count: Int(random.next() % 4097))
+            bytes.withUnsafeBytes { a.write(offset: start, bytes: $0) }
+            for dword in stride(from: (start + 3) / 4 * 4, to: (start + bytes.count) / 4 * 4, by: 4) {
+                b.write(offset: dword, width: 4, value: 1)
+            }
+            let consumed = Int(random.next() % 64) * 256
+            a.consume(offset: consumed, count: 256)
+            b.consume(offset: consumed, count: 256)
+        }
+        for offset in stride(from: 0, to: 16384, by: 4) {
+            #expect(a.isComplete(offset: offset, count: 4) == b.isComplete(offset: offset, count: 4), "\(offset)")
+        }
+        #expect(a.isComplete(offset: 0, count: 16384) == b.isComplete(offset: 0, count: 16384))
+    }
+
+    /// A queue's entry spans, where every entry lies in one bitmap word, are `span(offset:count:)`'s;
+    /// where some entry would straddle two words there are none.
+    @Test("entry spans of a queue are the spans of its entries")
+    func entrySpans() {
+        let m = LowLatencyMemory(size: 16384)
+        for size in [128, 192, 256] {
+            for start in stride(from: 0, to: 8192, by: 64) {
+                let spans = EntrySpans(offset: start, entrySize: size)
+                let fits = (0..<32).allSatisfy { m.span(offset: start + $0 * size, count: size) != nil }
+                #expect((spans != nil) == (fits && (start / 4) % (size / 4) == 0), "\(size) from \(start)")
+                guard let spans else { continue }
+                for i in 0..<32 {
+                    let expected = m.span(offset: start + i * size, count: size)
+                    #expect(spans.span(i).word == expected?.word && spans.span(i).mask == expected?.mask, "\(size) \(start) \(i)")
+                }
+            }
+        }
+    }
+
     /// An aligned burst marks its whole dwords in one bitmap word; the general loop does the same.
     @Test("an aligned burst marks exactly the dwords it covers")
     func alignedBurst() {
