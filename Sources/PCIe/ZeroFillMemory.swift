@@ -17,9 +17,11 @@
 /// next block (unlike a free list of `malloc` blocks, whose old contents would have to be found
 /// and cleared).
 ///
-/// Only on Linux (where `MADV_DONTNEED` guarantees zero-fill for private anonymous mappings)
-/// and only for sizes in ``recycledSizes``; otherwise ``allocate(byteCount:)`` returns nil and
-/// callers allocate and zero memory themselves.
+/// Only on Linux (where `MADV_DONTNEED` guarantees zero-fill for private anonymous mappings),
+/// only for sizes in ``recycledSizes``, and not under AddressSanitizer (memory from `malloc`
+/// has redzones, so a model writing past the end of a region is reported; a mapping has none);
+/// otherwise ``allocate(byteCount:)`` returns nil and callers allocate and zero memory
+/// themselves.
 public enum ZeroFillMemory {
     /// Sizes (in bytes, after rounding up to pages) served from recycled mappings. Below them a
     /// `memset` is cheaper than a system call and a fault per touched page (the NVMe driver's
@@ -35,7 +37,7 @@ public enum ZeroFillMemory {
     public static func allocate(byteCount: Int) -> UnsafeMutableRawPointer? {
         #if os(Linux)
             let size = rounded(byteCount)
-            guard recycledSizes.contains(size) else { return nil }
+            guard recycledSizes.contains(size), !underAddressSanitizer else { return nil }
             if let reused = pool.take(size) { return reused }
             let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
             guard let p, p != MAP_FAILED else { return nil }
@@ -63,6 +65,18 @@ public enum ZeroFillMemory {
     public static var retainedBytes: Int { pool.retainedBytes }
 
     private static func rounded(_ byteCount: Int) -> Int { (max(byteCount, 1) + 4095) & ~4095 }
+
+    /// The ASan runtime is in the process (its symbols are exported for its interceptors).
+    static let underAddressSanitizer = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__asan_init") != nil
+
+    /// Whether blocks are served here at all (Linux, no AddressSanitizer).
+    public static var recycles: Bool {
+        #if os(Linux)
+            !underAddressSanitizer
+        #else
+            false
+        #endif
+    }
 
     private static let pool = ZeroFillPool()
 }
