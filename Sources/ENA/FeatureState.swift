@@ -1,4 +1,5 @@
 import Network
+import PCIe
 
 /// The LLQ layout the driver chose with SET_FEATURE LLQ (inline headers only).
 struct LLQConfiguration {
@@ -130,19 +131,28 @@ final class LowLatencyMemory {
     /// there, so ``clear()`` zeroes only this range (every reset clears the 1 MiB BAR: it was a
     /// third of an `ena` fuzz input).
     private var dirtyStart = Int.max
+    /// `bytes` came from ``ZeroFillMemory`` and goes back there.
+    private let recycled: Bool
     private var dirtyEnd = 0
 
     init(size: Int) {
         self.size = size
-        bytes = .allocate(byteCount: size, alignment: 64)
-        bytes.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        // Zeroed by the kernel, so a fixture that never writes most of the BAR never clears it.
+        if let p = ZeroFillMemory.allocate(byteCount: size) {
+            bytes = p
+            recycled = true
+        } else {
+            bytes = .allocate(byteCount: size, alignment: 64)
+            bytes.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+            recycled = false
+        }
         wordCount = (size / 4 + 63) / 64
         written = .allocate(capacity: wordCount)
         written.initialize(repeating: 0, count: wordCount)
     }
 
     deinit {
-        bytes.deallocate()
+        if recycled { ZeroFillMemory.release(bytes, byteCount: size) } else { bytes.deallocate() }
         written.deallocate()
     }
 

@@ -34,8 +34,14 @@ public final class GuestMemoryRegion {
     }
 
     /// Allocates zeroed host memory (page aligned) owned by the region.
+    /// Medium sizes come from ``ZeroFillMemory`` (zeroed by the kernel, pages an owner never
+    /// touched are never cleared).
     public convenience init(base: GuestPhysicalAddress, allocating size: Int) {
         let bytes = max(size, 1)
+        if let p = ZeroFillMemory.allocate(byteCount: bytes) {
+            self.init(base: base, size: UInt64(size), host: p, release: { ZeroFillMemory.release(p, byteCount: bytes) })
+            return
+        }
         let huge = bytes >= Self.hugePageSize
         let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: huge ? Self.hugePageSize : 4096)
         #if os(Linux)

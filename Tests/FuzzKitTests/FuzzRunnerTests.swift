@@ -61,8 +61,9 @@ import Testing
     }
 
     /// What an input leaves behind that a test can see without side effects on the next look:
-    /// register reads over the target's surface, the arena's checksum, virtual time, and the
-    /// bus's error, fault and unmapped-access totals.
+    /// register reads over the target's surface, the arena's checksum, every guest memory
+    /// region's address, size and checksum (driver rings and packet pools included), virtual
+    /// time, and the bus's error, fault and unmapped-access totals.
     static func observe(_ t: any FuzzTarget) -> [UInt64] {
         guard let h = t.harness else { return [] }
         var seen = t.surface.registers.map {
@@ -70,6 +71,9 @@ import Testing
         }
         if let base = h.arena.host.baseAddress { seen.append(Canary.checksum(base, FuzzHarness.arenaSize)) }
         let services = h.bus.services
+        for region in services.memory.regions where region.remote == nil {
+            seen += [region.base.value, region.size, Canary.checksum(region.host, Int(region.size) & ~7)]
+        }
         seen += [
             services.clock.now.nanoseconds, UInt64(services.guestErrors.total), UInt64(services.faults.total),
             UInt64(h.bus.unmappedTotal),
