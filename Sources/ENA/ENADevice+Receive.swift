@@ -165,7 +165,7 @@ extension ENADevice {
                 if d.phase == ((head &>> w.queue.descriptorShift) & 1 == 0), d.capacity >= frame.count,
                     let target = window(&w.buffers, d.bufferAddress, frame.count, .write)
                 {
-                    target.copyMemory(from: source, byteCount: frame.count)
+                    FrameCopy.copy(to: target, from: source, count: frame.count)
                     let cq = w.queue.completion
                     let tail = cq.pointee.tail
                     var bits = status | ENARxCompletion.bufferBit | ENARxCompletion.firstBit | ENARxCompletion.lastBit
