@@ -190,7 +190,8 @@ final class ENATxRing {
     /// Whether `b` may be posted: a buffer of `pool` (id and index) with a length a descriptor carries.
     @inlinable @inline(__always)
     static func postable(_ b: PacketBuffer, poolID: UInt64, capacity: Int) -> Bool {
-        b.poolID == poolID && b.index >= 0 && Int(b.index) < capacity && b.length > 0 && b.length <= 0xFFFF
+        // The index's two bounds as one unsigned compare (a negative index is a huge unsigned one).
+        b.poolID == poolID && UInt(bitPattern: Int(b.index)) < UInt(bitPattern: capacity) && b.length > 0 && b.length <= 0xFFFF
     }
 
     /// ``transmit(_:bar:pool:frames:now:)`` with host placement: one descriptor per buffer in

@@ -35,7 +35,8 @@
         // A buffer is on the stack exactly when it is not in use, so `top` stays below
         // `capacity` while only in-use buffers are pushed.
         let i = Int(b)
-        guard i >= 0, i < capacity, used[i] else { return false }
+        // The two bounds as one unsigned compare (a negative index is a huge unsigned one).
+        guard UInt(bitPattern: i) < UInt(bitPattern: capacity), used[i] else { return false }
         used[i] = false
         stack[top] = b
         top &+= 1

@@ -152,6 +152,12 @@ struct ENADriverTrafficTests {
         empty.length = 0
         #expect([empty].withUnsafeBufferPointer { b.driver.transmitBatch(queue: 0, $0) } == 0)
         pool.free(empty)
+        // Indices outside the pool (one unsigned compare checks both bounds): never posted.
+        for index in [-1, Int32.min, Int32(pool.count), Int32.max] {
+            let outside = PacketBuffer(index: index, poolID: pool.id, deviceAddress: pool.id, hostAddress: 0, length: 60)
+            #expect([outside].withUnsafeBufferPointer { b.driver.transmitBatch(queue: 0, $0) } == 0, "index \(index)")
+        }
+        #expect(b.device.counters.txPackets == 0)
         #expect(b.send((0..<100).map { b.frame($0) }) == 64)
         #expect(b.device.counters.txPackets == 64)
         #expect(b.send((0..<10).map { b.frame($0) }) == 10)

@@ -44,10 +44,11 @@ struct PacketBufferPoolTests {
         let outOfRange = PacketBuffer(index: 99, poolID: pool.id, deviceAddress: 0, hostAddress: 0, length: 0)
         let negative = PacketBuffer(index: -1, poolID: pool.id, deviceAddress: 0, hostAddress: 0, length: 0)
         // out[0] twice: the second is a double free.
-        let released = [out[0], out[1], foreign, out[0], outOfRange, negative, out[2]]
+        let lowest = PacketBuffer(index: Int32.min, poolID: pool.id, deviceAddress: 0, hostAddress: 0, length: 0)
+        let released = [out[0], out[1], foreign, out[0], outOfRange, negative, lowest, out[2]]
         released.withUnsafeBufferPointer { pool.free($0) }
         #expect(pool.available == 4 + 3)
-        #expect(pool.badFrees == 4)
+        #expect(pool.badFrees == 5)
         #expect(other.badFrees == 0)
         // LIFO: the last buffer given back is the next handed out.
         #expect(pool.allocate()?.index == out[2].index)
@@ -56,7 +57,7 @@ struct PacketBufferPoolTests {
         // out[3] was never freed; freeing it now works once.
         [out[3]].withUnsafeBufferPointer { pool.free($0) }
         [out[3]].withUnsafeBufferPointer { pool.free($0) }
-        #expect(pool.badFrees == 5)
+        #expect(pool.badFrees == 6)
         #expect(pool.available == 4 + 1)
     }
 
