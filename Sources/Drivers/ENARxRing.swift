@@ -132,8 +132,10 @@ final class ENARxRing {
         var invalid: UInt64 = 0
         var oversize: UInt64 = 0
         // The device writes phase 1 on even laps of the free-running head: the slot and the
-        // phase bit expected advance with the head and are recomputed only when it wraps.
+        // phase bit expected advance with the head and are recomputed only when it wraps, which
+        // is when the slot reaches the ring's end (one compare, no mask of the head).
         var slot = ring + (Int(head) & mask) &* entrySize
+        let end = ring + depth &* entrySize
         var phase = UInt32(((head &>> lapShift) & 1) ^ 1) << 24
         while n < out.count {
             let low = UInt64(littleEndian: slot.load(as: UInt64.self))
@@ -141,7 +143,7 @@ final class ENARxRing {
             guard status & (1 << 24) == phase else { break }
             head &+= 1
             slot += entrySize
-            if Int(head) & mask == 0 {
+            if slot == end {
                 slot = ring
                 phase = UInt32(((head &>> lapShift) & 1) ^ 1) << 24
             }
