@@ -57,7 +57,7 @@ public final class PCIFunction {
     public init(
         _ configuration: FunctionConfiguration, at bdf: BDF, services: PlatformServices, domain: IOMMUDomain = IOMMUDomain()
     ) throws(ConfigurationError) {
-        let (space, offsets) = try ConfigSpaceBuilder.build(configuration)
+        let (space, offsets) = try ConfigSpaceBuilder.cachedBuild(configuration)
         self.bdf = bdf
         self.configuration = configuration
         self.config = space
