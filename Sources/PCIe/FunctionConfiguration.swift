@@ -1,7 +1,7 @@
 /// The shape of one Base Address Register.
-public struct BARDefinition: Sendable, Equatable {
+public struct BARDefinition: Sendable, Hashable {
     /// Address space and width.
-    public enum Kind: Sendable, Equatable {
+    public enum Kind: Sendable, Hashable {
         /// 32-bit memory BAR.
         case memory32
         /// 64-bit memory BAR (uses this BAR and the next).
@@ -47,7 +47,7 @@ public struct BARDefinition: Sendable, Equatable {
 }
 
 /// What identifies a function in its header.
-public struct FunctionIdentity: Sendable, Equatable {
+public struct FunctionIdentity: Sendable, Hashable {
     /// Vendor ID.
     public var vendorID: UInt16
     /// Device ID.
@@ -79,7 +79,7 @@ public struct FunctionIdentity: Sendable, Equatable {
 }
 
 /// PCI Express capability parameters of an endpoint.
-public struct PCIExpressProperties: Sendable, Equatable {
+public struct PCIExpressProperties: Sendable, Hashable {
     /// Max Payload Size Supported encoding (0 = 128 B ... 5 = 4096 B).
     public var maxPayloadSupported: UInt8 = 2
     /// Function Level Reset capability.
@@ -98,7 +98,7 @@ public struct PCIExpressProperties: Sendable, Equatable {
 }
 
 /// SR-IOV capability parameters (SR-IOV 1.1 §3.3).
-public struct SRIOVProperties: Sendable, Equatable {
+public struct SRIOVProperties: Sendable, Hashable {
     /// InitialVFs.
     public var initialVFs: UInt16
     /// TotalVFs.
@@ -136,7 +136,7 @@ public struct SRIOVProperties: Sendable, Equatable {
 }
 
 /// A capability to place in config space, optionally at a fixed offset.
-public enum CapabilityRequest: Sendable, Equatable {
+public enum CapabilityRequest: Sendable, Hashable {
     /// Power Management, version 3.
     case powerManagement
     /// MSI with `vectors` (1...32, power of two), 64-bit, per-vector masking.
@@ -164,7 +164,7 @@ public enum CapabilityRequest: Sendable, Equatable {
 }
 
 /// A capability and where it goes (nil: the next free, dword-aligned offset).
-public struct PlacedCapability: Sendable, Equatable {
+public struct PlacedCapability: Sendable, Hashable {
     /// The capability.
     public var request: CapabilityRequest
     /// Fixed offset, or nil.
@@ -178,7 +178,7 @@ public struct PlacedCapability: Sendable, Equatable {
 }
 
 /// Everything needed to build a function's config space.
-public struct FunctionConfiguration: Sendable, Equatable {
+public struct FunctionConfiguration: Sendable, Hashable {
     /// Header identity.
     public var identity: FunctionIdentity
     /// BAR0...BAR5; a 64-bit BAR leaves the next slot nil.

@@ -57,7 +57,7 @@ public final class PCIFunction {
     public init(
         _ configuration: FunctionConfiguration, at bdf: BDF, services: PlatformServices, domain: IOMMUDomain = IOMMUDomain()
     ) throws(ConfigurationError) {
-        let (space, offsets) = try ConfigSpaceBuilder.build(configuration)
+        let (space, offsets) = try ConfigSpaceBuilder.cachedBuild(configuration)
         self.bdf = bdf
         self.configuration = configuration
         self.config = space
@@ -129,14 +129,14 @@ public final class PCIFunction {
             return []
         }
         let touched = offset.value..<(offset.value + width.rawValue)
-        let before = SideEffectState(self)
+        let before = SideEffectState(self, watching: touched)
         recordIfReadOnlyWrite(offset, width: width, value: value)
         config.guestWrite(offset, width: width, value: value)
         if let at = capabilities.powerManagement {
             keepSupportedPowerState(at, touched, previous: before.powerState)
         }
         var effects = ConfigWriteEffects()
-        let after = SideEffectState(self)
+        let after = SideEffectState(self, watching: touched)
         if before.command != after.command {
             dma.busMasterEnabled = busMasterEnabled
             if before.memoryDecode != after.memoryDecode { effects.insert(.decodeChanged) }
@@ -248,6 +248,12 @@ public struct ConfigWriteEffects: OptionSet, Sendable {
 }
 
 /// Values compared before and after a config write.
+///
+/// A guest write changes only the bytes it covers (the masks, W1C and the power-state rule act
+/// on those bytes alone), so a register the write does not touch cannot differ between the two
+/// states: it is not read, and holds 0 in both. Memory decode follows Command (for a VF, its
+/// PF's VF MSE, which a write to the VF cannot change), so it is read with Command. BAR sizing
+/// writes touch none of them.
 struct SideEffectState {
     let command: UInt16
     let memoryDecode: Bool
@@ -255,16 +261,24 @@ struct SideEffectState {
     let numVFs: UInt16
     let powerState: UInt16
 
-    init(_ f: PCIFunction) {
-        command = f.config.read16(ConfigOffset(PCIType0Header.Command.offset))
-        memoryDecode = f.memoryDecodeEnabled
-        if let at = f.capabilities.powerManagement {
+    init(_ f: PCIFunction, watching touched: Range<Int>) {
+        let commandAt = PCIType0Header.Command.offset
+        if touched.overlaps(commandAt..<(commandAt + 2)) {
+            command = f.config.read16(ConfigOffset(commandAt))
+            memoryDecode = f.memoryDecodeEnabled
+        } else {
+            command = 0
+            memoryDecode = false
+        }
+        if let at = f.capabilities.powerManagement,
+            touched.overlaps(at.value..<(at.value + PowerManagementCapability.block.size))
+        {
             let pmcsr = f.config.read16(at.advanced(by: PowerManagementCapability.PMCSR.offset))
             powerState = PowerManagementCapability.PMCSR.powerState.extract(from: pmcsr)
         } else {
             powerState = 0
         }
-        if let at = f.capabilities.sriov {
+        if let at = f.capabilities.sriov, touched.overlaps(at.value..<(at.value + SRIOVCapability.block.size)) {
             sriovControl = f.config.read16(at.advanced(by: SRIOVCapability.SRIOVControl.offset))
             numVFs = f.config.read16(at.advanced(by: SRIOVCapability.NumVFs.offset))
         } else {
