@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 extension ConfigSpaceBuilder {
     /// Configurations remembered per process; past this many distinct ones, spaces are built
     /// and not remembered (a bench that gives every function a different serial number).
@@ -33,30 +27,19 @@ extension ConfigSpaceBuilder {
 
 /// Built spaces by configuration, behind a lock (tests build functions on several threads).
 private final class BuiltSpaceCache: @unchecked Sendable {
-    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let lock = ProcessLock()
     private var spaces: [FunctionConfiguration: (ConfigSpace, CapabilityOffsets)] = [:]
 
-    init() {
-        lock.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(lock, nil)
-    }
-
     func lookup(_ configuration: FunctionConfiguration) -> (ConfigSpace, CapabilityOffsets)? {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        return spaces[configuration]
+        lock.withLock { spaces[configuration] }
     }
 
     func remember(_ configuration: FunctionConfiguration, _ built: (ConfigSpace, CapabilityOffsets)) {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        guard spaces.count < ConfigSpaceBuilder.cachedConfigurationLimit else { return }
-        spaces[configuration] = built
+        lock.withLock {
+            guard spaces.count < ConfigSpaceBuilder.cachedConfigurationLimit else { return }
+            spaces[configuration] = built
+        }
     }
 
-    var count: Int {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        return spaces.count
-    }
+    var count: Int { lock.withLock { spaces.count } }
 }

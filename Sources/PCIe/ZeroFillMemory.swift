@@ -83,35 +83,26 @@ public enum ZeroFillMemory {
 
 /// Released mappings by size, behind a lock (tests run fixtures on several threads).
 private final class ZeroFillPool: @unchecked Sendable {
-    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let lock = ProcessLock()
     private var free: [Int: [UInt]] = [:]
     private var retained = 0
 
-    init() {
-        lock.initialize(to: pthread_mutex_t())
-        pthread_mutex_init(lock, nil)
-    }
-
     func take(_ size: Int) -> UnsafeMutableRawPointer? {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        guard let address = free[size]?.popLast() else { return nil }
-        retained -= size
-        return UnsafeMutableRawPointer(bitPattern: address)
+        lock.withLock {
+            guard let address = free[size]?.popLast() else { return nil }
+            retained -= size
+            return UnsafeMutableRawPointer(bitPattern: address)
+        }
     }
 
     func keep(_ p: UnsafeMutableRawPointer, _ size: Int) -> Bool {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        guard retained + size <= ZeroFillMemory.retainedLimit else { return false }
-        free[size, default: []].append(UInt(bitPattern: p))
-        retained += size
-        return true
+        lock.withLock {
+            guard retained + size <= ZeroFillMemory.retainedLimit else { return false }
+            free[size, default: []].append(UInt(bitPattern: p))
+            retained += size
+            return true
+        }
     }
 
-    var retainedBytes: Int {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        return retained
-    }
+    var retainedBytes: Int { lock.withLock { retained } }
 }
