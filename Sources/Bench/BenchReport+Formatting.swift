@@ -49,7 +49,8 @@ extension BenchReport {
     }
 
     /// Per-command latency and IOPS of workloads with a latency probe, and the encrypted ones
-    /// against `openssl speed`.
+    /// against `openssl speed`, next to what their speed-of-light loop (the same store work in C)
+    /// reaches against it.
     func latencyLines() -> [String] {
         let probed = results.filter { $0.latencyP50 != nil }
         guard !probed.isEmpty else { return [] }
@@ -63,6 +64,11 @@ extension BenchReport {
             if r.workload.hasSuffix("-xts"), let limit = openSSLSpeed?.unitsPerSecond, let ops = r.operationsPerSecond {
                 line += String(format: "  %.2f of openssl speed", ops / limit)
                 if let wall = openSSLSpeedElapsed?.unitsPerSecond { line += String(format: " (%.2f of -elapsed)", ops / wall) }
+                if let sol = r.speedOfLightMedian, sol > 0 {
+                    // What the same memory work reaches with no emulation around it: the ceiling
+                    // this store puts on the ratio above.
+                    line += String(format: "; C loop over the same store %.2f", 1e9 / sol / limit)
+                }
             }
             out.append(line)
         }
