@@ -250,7 +250,9 @@ extension BenchWorkload {
             speedOfLightSummary: "C loop over a store like the model's: a random block of the same 64 MiB, the model's "
                 + "prefetch hints, then "
                 + (shape.encrypted ? "OpenSSL EVP_aes_256_xts (same shim) " : "a 4 KiB copy ")
-                + (shape.read ? "from the block into one of \(shape.queueDepth) buffers" : "from one of \(shape.queueDepth) buffers into the block"),
+                + (shape.read
+                    ? "from the block into one of \(shape.queueDepth) buffers"
+                    : "from one of \(shape.queueDepth) buffers into the block"),
             operationsPerIteration: shape.queueDepth, bytesPerOperation: NVMeBenchFixture.blockSize
         ) {
             let fixture = try NVMeBenchFixture(shape)
