@@ -17,25 +17,41 @@ extension ENADevice {
         }
     }
 
-    /// A burst from the wire: each frame as ``receiveFromWire(_:)`` takes it. With no allowance
-    /// to apply the burst is delivered with its DMA windows kept from frame to frame (nothing
-    /// outside the device runs in between) and each completion queue signalled once at the end.
+    /// A burst from the wire: each frame as ``receiveFromWire(_:)`` takes it, through the
+    /// inbound allowances at the present virtual time, in order. The frames that pass are
+    /// delivered with their DMA windows kept from frame to frame (nothing outside the device runs
+    /// in between) and each completion queue signalled once at the end.
     func receiveBatchFromWire(_ frames: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
         guard linkUp, operational else {
             counters.rxDrops &+= UInt64(frames.count)
             return
         }
-        guard shaper.isUnlimited, queues.count <= UInt64.bitWidth else {
+        guard burstsAllowed, queues.count <= UInt64.bitWidth else {
             for frame in frames { receiveFromWire(frame) }
             return
         }
+        let shaping = !shaper.isUnlimited
+        let now = shaping ? clock.now.nanoseconds : 0
+        var held = false
         var windows = ReceiveWindows(batched: true, queues)
         var signal: UInt64 = 0
         for frame in frames {
+            if shaping {
+                switch shaper.admit(frame, .inbound, now: now, &allowanceCounters) {
+                case .pass: break
+                case .held:
+                    held = true
+                    continue
+                case .dropped:
+                    counters.rxDrops &+= 1
+                    continue
+                }
+            }
             let cq = deliver(frame, &windows, batched: true)
             // At most 64 queues (checked above): the masking shift is the plain one.
             if cq >= 0 { signal |= 1 &<< UInt64(cq) }
         }
+        if held { scheduleRelease(.inbound) }
         while signal != 0 {
             completionInterrupt(signal.trailingZeroBitCount)
             signal &= signal &- 1
@@ -64,7 +80,7 @@ extension ENADevice {
     }
 
     /// Schedules the release of the oldest waiting frame of `direction`, if none is scheduled.
-    private func scheduleRelease(_ direction: TrafficDirection) {
+    func scheduleRelease(_ direction: TrafficDirection) {
         let queue = shaper.queue(direction)
         guard !queue.timerPending, let departure = queue.nextDeparture else { return }
         queue.timerPending = true

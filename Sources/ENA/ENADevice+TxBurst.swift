@@ -146,24 +146,56 @@ extension ENADevice {
     }
 
     /// Sends the `count` packets of the burst (counted as sent, or as dropped while the link is
-    /// down) and posts their completions to CQ `cqIndex`; returns whether one was posted. Nothing
-    /// is posted when the device was reset while the frames were on the wire.
+    /// down) through the outbound allowances, and posts their completions to CQ `cqIndex`;
+    /// returns whether one was posted. Nothing is posted when the device was reset while the
+    /// frames were on the wire.
     func sendBurst(count: Int, completionQueue cqIndex: Int) -> Bool {
-        let frames = UnsafeBufferPointer(start: UnsafePointer(burstFrames), count: count)
         let life = generation
-        let bytes = burstBytes
+        var sent = count
+        var bytes = burstBytes
         burstBytes = 0
         if linkUp {
-            counters.txPackets &+= UInt64(count)
+            if !shaper.isUnlimited { (sent, bytes) = admitBurst(count: count) }
+            counters.txPackets &+= UInt64(sent)
             counters.txBytes &+= bytes
-            sendingBurst = true
-            wire?.transmitFromPort(batch: frames)
-            sendingBurst = false
+            if sent > 0 {
+                sendingBurst = true
+                wire?.transmitFromPort(batch: UnsafeBufferPointer(start: UnsafePointer(burstFrames), count: sent))
+                sendingBurst = false
+            }
         } else {
             counters.txDrops &+= UInt64(count)
         }
         guard generation == life, cqIndex < queues.count, queues.completion[cqIndex].exists else { return false }
         return postTxCompletions(count: count, to: cqIndex)
+    }
+
+    /// Runs the burst's `count` frames through the outbound allowances, in order, at the present
+    /// virtual time, as ``sendToWire(_:)`` runs each one: a frame that passes is moved down to
+    /// the next free place at the start of ``burstFrames``; a held frame is copied into the
+    /// outbound queue (its release scheduled), a dropped one counted. Returns the frames that
+    /// pass and their bytes. Completions are the records', untouched: a held or dropped packet is
+    /// completed as the general path completes it.
+    @inline(never)
+    private func admitBurst(count: Int) -> (frames: Int, bytes: UInt64) {
+        let now = clock.now.nanoseconds
+        let frames = burstFrames
+        var passing = 0
+        var bytes: UInt64 = 0
+        var held = false
+        for i in 0..<count {
+            let frame = frames[i]
+            switch shaper.admit(frame, .outbound, now: now, &allowanceCounters) {
+            case .pass:
+                frames[passing] = frame
+                passing &+= 1
+                bytes &+= UInt64(frame.count)
+            case .held: held = true
+            case .dropped: counters.txDrops &+= 1
+            }
+        }
+        if held { scheduleRelease(.outbound) }
+        return (passing, bytes)
     }
 
     /// Writes the completions the burst's records ask for at the tail of CQ `cqIndex`.

@@ -70,6 +70,13 @@ public final class ENADevice: PCIDeviceModel {
     /// A burst is on the wire: a doorbell rung from a far end meanwhile (re-entrantly) sends its
     /// packets one at a time, leaving the burst's storage to the burst.
     @exclusivity(unchecked) var sendingBurst = false
+    /// Test seam: false sends and receives every frame on its own (the general path), so tests
+    /// can hold the burst paths against it. The device's behaviour is the same either way.
+    @_spi(BurstPaths) public var takesBursts: Bool {
+        get { burstsAllowed }
+        set { burstsAllowed = newValue }
+    }
+    @exclusivity(unchecked) var burstsAllowed = true
     /// LLQ frames of the burst, copied out of their entries (``TxBurst/scratchStride`` each).
     let burstScratch: UnsafeMutableRawPointer
     let dma: DMAPort

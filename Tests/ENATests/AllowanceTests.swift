@@ -32,6 +32,28 @@ struct AllowanceTests {
         #expect(eni.load(UInt64.self, at: 24) == 8)
     }
 
+    @Test("a burst from the wire is shaped frame by frame: passes, then queued, then dropped; the queued leave in time")
+    func inboundBurst() throws {
+        let b = try ENABench.ready(shaped(pps: 1000, burst: 2))
+        let rx = try IOQueuePair(b, transmit: false)
+        try rx.postBuffers(16)
+        let frames = (0..<10).map { udpFrame(payload: 20 + $0) }
+        let buffers = frames.map { frame in
+            let p = UnsafeMutableRawBufferPointer.allocate(byteCount: frame.count, alignment: 8)
+            p.copyBytes(from: frame)
+            return UnsafeRawBufferPointer(p)
+        }
+        defer { for p in buffers { p.deallocate() } }
+        buffers.withUnsafeBufferPointer { b.wire.transmitToPort(batch: $0) }
+        #expect(rx.rxCompletions().map { Int($0.length) } == [frames[0].count, frames[1].count])
+        let counters = b.device.allowanceCounters
+        #expect(counters.ppsAllowanceExceeded == 8 && counters.queued == 4 && counters.dropped == 4)
+        #expect(b.device.counters.rxDrops == 4)
+        b.clock.advance(by: .milliseconds(10))
+        // The four held frames arrive, in order, after the two that passed.
+        #expect(rx.rxCompletions().map { Int($0.length) } == (2..<6).map { frames[$0].count })
+    }
+
     @Test("bandwidth in and out allowances count separately; GET_STATS ENI and customer metrics report them")
     func bandwidth() throws {
         let b = try ENABench.ready(shaped(bwIn: 1_000_000, bwOut: 1_000_000, queue: 0))
