@@ -177,6 +177,15 @@ final class BlockStore {
         #endif
     }
 
+    /// Byte ranges (ascending) outside which the store reads as zeroes: for memory the pages
+    /// ever populated (``PopulatedPages``), else (a file, or no page map) the whole store.
+    func rangesThatMayHoldData() -> [Range<UInt64>] {
+        if let memory, let pages = PopulatedPages.ranges(memory, count: Int(byteCount)) {
+            return pages.map { UInt64($0.lowerBound)..<UInt64($0.upperBound) }
+        }
+        return byteCount > 0 ? [0..<byteCount] : []
+    }
+
     /// Makes written data durable (file stores); memory has nothing to do. Returns false on error.
     func flush() -> Bool {
         guard fileDescriptor >= 0 else { return true }
