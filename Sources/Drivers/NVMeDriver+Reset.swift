@@ -47,7 +47,10 @@ extension NVMeDriver {
         let timeout = VirtualDuration.milliseconds(500 * UInt64(max(capabilities.timeoutUnits, 2)))
         let deadline = access.clock.now.advanced(by: timeout)
         for q in ioQueues { q.abortOutstanding() }
-        while access.read32(bar, NVMeRegister.csts) & NVMeRegister.cstsShutdownMask != NVMeRegister.cstsShutdownComplete {
+        while true {
+            let csts = access.read32(bar, NVMeRegister.csts)
+            if csts == 0xFFFF_FFFF { throw .deviceRemoved }
+            if csts & NVMeRegister.cstsShutdownMask == NVMeRegister.cstsShutdownComplete { return }
             guard access.clock.now < deadline else { throw .shutdownTimeout }
             access.sleep(configuration.pollInterval)
         }

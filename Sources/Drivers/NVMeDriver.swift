@@ -190,14 +190,16 @@ public final class NVMeDriver<Access: DeviceAccess> {
         try waitReady(false)
     }
 
-    /// Polls CSTS until RDY is `ready`; CFS fails enabling at once.
+    /// Polls CSTS until RDY is `ready`; CFS fails enabling at once, and CSTS reading all ones
+    /// (no controller answers) fails at once with ``NVMeDriverError/deviceRemoved``.
     func waitReady(_ ready: Bool) throws(NVMeDriverError) {
         let timeout = VirtualDuration.milliseconds(500 * UInt64(max(capabilities.timeoutUnits, 1)))
         let deadline = access.clock.now.advanced(by: timeout)
         while true {
             let csts = access.read32(bar, NVMeRegister.csts)
-            if ready, csts & NVMeRegister.cstsFatal != 0, csts != 0xFFFF_FFFF { throw .controllerFatal(status: csts) }
-            if (csts & NVMeRegister.cstsReady != 0) == ready, csts != 0xFFFF_FFFF { return }
+            if csts == 0xFFFF_FFFF { throw .deviceRemoved }
+            if ready, csts & NVMeRegister.cstsFatal != 0 { throw .controllerFatal(status: csts) }
+            if (csts & NVMeRegister.cstsReady != 0) == ready { return }
             guard access.clock.now < deadline else { throw .readyTimeout(ready: ready) }
             access.sleep(configuration.pollInterval)
         }

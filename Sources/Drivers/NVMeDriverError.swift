@@ -17,6 +17,10 @@ public enum NVMeDriverError: Error, Equatable, CustomStringConvertible {
     case readyTimeout(ready: Bool)
     /// CSTS.SHST did not report shutdown complete in time.
     case shutdownTimeout
+    /// CSTS read all ones while waiting for the controller: it is gone (removed, or the function
+    /// no longer decodes its BAR), so waiting out CAP.TO cannot help (Linux's `nvme_wait_ready`
+    /// returns -ENODEV on the same read).
+    case deviceRemoved
     /// The controller completed the command with an error status.
     case command(NVMeStatus)
     /// No completion for command `commandID` on I/O queue `queue` within the command timeout.
@@ -50,6 +54,7 @@ public enum NVMeDriverError: Error, Equatable, CustomStringConvertible {
         case .controllerFatal(let csts): "controller fatal status (CSTS 0x\(String(csts, radix: 16)))"
         case .readyTimeout(let ready): "CSTS.RDY did not become \(ready ? 1 : 0) within CAP.TO"
         case .shutdownTimeout: "CSTS.SHST did not report shutdown complete"
+        case .deviceRemoved: "the controller reads all ones (removed, or its BAR not decoded)"
         case .command(let status): "command failed with status \(status)"
         case .timeout(let q, let cid): "no completion for command \(cid) on \(Self.queueName(q))"
         case .abortedByReset(let q, let cid): "command \(cid) on \(Self.queueName(q)) aborted by controller reset"

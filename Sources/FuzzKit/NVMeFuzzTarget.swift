@@ -133,14 +133,19 @@ public final class NVMeFuzzTarget: FuzzTarget {
 
     /// The store never holds the marker plaintext nor the key: the first block that does.
     func storeLeak() -> (invariant: String, detail: String)? {
-        // Every block, read in place (copying each block out was a fifth of the target's time),
-        // all three needles in one pass (searching each with memchr was a fifth again).
-        for lba in 0..<Self.blocks {
-            let found = controller.withStoredBytes(ofBlock: lba) { Self.secretScanner.presence(in: $0) }
-            if found & 1 != 0 {
-                return ("no plaintext in an encrypting controller's store", "block \(lba) holds the marker in clear")
+        // Every block that may hold a non-zero byte, read in place (copying each block out was a
+        // fifth of the target's time), all three needles in one pass (searching each with memchr
+        // was a fifth again). The other blocks are on pages of the store never populated, which
+        // read as zeroes and so hold no needle (each has a non-zero byte); reading them was a
+        // page fault each, a quarter of the target's time.
+        for blocks in controller.storedBlocksThatMayHoldData() {
+            for lba in blocks {
+                let found = controller.withStoredBytes(ofBlock: lba) { Self.secretScanner.presence(in: $0) }
+                if found & 1 != 0 {
+                    return ("no plaintext in an encrypting controller's store", "block \(lba) holds the marker in clear")
+                }
+                if found != 0 { return ("no key bytes in the store", "block \(lba) holds half of the key") }
             }
-            if found != 0 { return ("no key bytes in the store", "block \(lba) holds half of the key") }
         }
         return nil
     }

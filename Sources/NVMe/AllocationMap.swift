@@ -10,8 +10,10 @@
 /// deallocated (never written, Write Zeroes, Dataset Management deallocate, format, sanitize,
 /// crypto erase). Deallocated blocks read as zeroes (DLFEAT 001b), whatever the store holds.
 ///
-/// The words live in a lazily reserved anonymous mapping, so a large namespace pays only for the
-/// words it touches. ``allocatedCount`` is kept exact for NUSE.
+/// The words of a large map live in a lazily reserved anonymous mapping, so a large namespace
+/// pays only for the words it touches; a map of at most ``heapWordLimit`` words (a page) lives on
+/// the heap, where building and dropping it is no system call (a fuzz input builds one).
+/// ``allocatedCount`` is kept exact for NUSE.
 final class AllocationMap {
     private var words: UnsafeMutablePointer<UInt64>
     private var wordCount: Int
@@ -26,10 +28,29 @@ final class AllocationMap {
         self.blockCount = blockCount
     }
 
-    deinit { munmap(words, wordCount * 8) }
+    deinit { Self.unmap(words, wordCount) }
+
+    /// Most words a map keeps on the heap (4 KiB: 32,768 blocks).
+    static let heapWordLimit = 512
+
+    /// Whether `wordCount` words live on the heap (else in a mapping).
+    static func onHeap(_ wordCount: Int) -> Bool { wordCount <= heapWordLimit }
+
+    private static func unmap(_ words: UnsafeMutablePointer<UInt64>, _ wordCount: Int) {
+        if onHeap(wordCount) {
+            words.deallocate()
+        } else {
+            munmap(words, wordCount * 8)
+        }
+    }
 
     private static func map(_ blocks: UInt64) throws(NVMeSetupError) -> (UnsafeMutablePointer<UInt64>, Int) {
         let count = Int((blocks + 63) / 64)
+        if onHeap(max(count, 1)) {
+            let words = UnsafeMutablePointer<UInt64>.allocate(capacity: max(count, 1))
+            words.initialize(repeating: 0, count: max(count, 1))
+            return (words, max(count, 1))
+        }
         #if os(Linux)
             let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
         #else
@@ -100,7 +121,11 @@ final class AllocationMap {
     /// Marks every block deallocated and gives the map's pages back.
     func deallocateAll() {
         #if os(Linux)
-            madvise(words, wordCount * 8, MADV_DONTNEED)
+            if Self.onHeap(wordCount) {
+                words.update(repeating: 0, count: wordCount)
+            } else {
+                madvise(words, wordCount * 8, MADV_DONTNEED)
+            }
         #else
             words.update(repeating: 0, count: wordCount)
         #endif
@@ -110,7 +135,7 @@ final class AllocationMap {
     /// Resizes to `blockCount` blocks, all deallocated (a format with another block size).
     func reset(blockCount: UInt64) throws(NVMeSetupError) {
         let (p, n) = try Self.map(blockCount)
-        munmap(words, wordCount * 8)
+        Self.unmap(words, wordCount)
         words = p
         wordCount = n
         self.blockCount = blockCount

@@ -1,3 +1,5 @@
+import PCIe
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -20,6 +22,8 @@ final class BlockStore {
     let fileDescriptor: Int32
     /// Size in bytes.
     let byteCount: UInt64
+    /// The memory came from ``ZeroFillMemory`` and goes back there.
+    private let recycled: Bool
 
     /// A memory store of `byteCount` bytes (zero filled).
     ///
@@ -28,8 +32,19 @@ final class BlockStore {
     /// TLB miss on 4 KiB pages (a nested page walk on a virtualised host) and a hit on 2 MiB
     /// ones. Such a store may become resident in 2 MiB steps, which is at most its own size;
     /// larger stores, sparse by design, keep 4 KiB pages so scattered writes commit only what
-    /// they touch.
+    /// they touch. A store of a size ``ZeroFillMemory`` recycles (a fuzz fixture's) takes a
+    /// recycled mapping, as zero as a fresh one, without a `mmap` and `munmap` per store.
     init(memoryOf byteCount: UInt64) throws(NVMeSetupError) {
+        self.byteCount = byteCount
+        fileDescriptor = -1
+        if !Self.wantsHugePages(byteCount), byteCount <= UInt64(Int.max),
+            let p = ZeroFillMemory.allocate(byteCount: Int(byteCount))
+        {
+            memory = p
+            recycled = true
+            return
+        }
+        recycled = false
         #if os(Linux)
             let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
         #else
@@ -54,8 +69,6 @@ final class BlockStore {
             #endif
         }
         memory = start
-        fileDescriptor = -1
-        self.byteCount = byteCount
     }
 
     /// Largest memory store backed by huge pages (1 GiB).
@@ -85,10 +98,17 @@ final class BlockStore {
         memory = nil
         fileDescriptor = fd
         self.byteCount = byteCount
+        recycled = false
     }
 
     deinit {
-        if let memory { munmap(memory, Int(byteCount)) }
+        if let memory {
+            if recycled {
+                ZeroFillMemory.release(memory, byteCount: Int(byteCount))
+            } else {
+                munmap(memory, Int(byteCount))
+            }
+        }
         if fileDescriptor >= 0 { close(fileDescriptor) }
     }
 
@@ -175,6 +195,15 @@ final class BlockStore {
         #else
             return false
         #endif
+    }
+
+    /// Byte ranges (ascending) outside which the store reads as zeroes: for memory the pages
+    /// ever populated (``PopulatedPages``), else (a file, or no page map) the whole store.
+    func rangesThatMayHoldData() -> [Range<UInt64>] {
+        if let memory, let pages = PopulatedPages.ranges(memory, count: Int(byteCount)) {
+            return pages.map { UInt64($0.lowerBound)..<UInt64($0.upperBound) }
+        }
+        return byteCount > 0 ? [0..<byteCount] : []
     }
 
     /// Makes written data durable (file stores); memory has nothing to do. Returns false on error.

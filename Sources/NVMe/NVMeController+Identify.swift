@@ -39,8 +39,8 @@ extension NVMeController {
         var p = PageBuilder(size: 4096)
         p.put(NVMe.vendorID, at: 0)
         p.put(NVMe.vendorID, at: 2)
-        p.put(ascii: c.serialNumber, at: 4, length: 20)
-        p.put(ascii: c.modelNumber, at: 24, length: 40)
+        p.put(ascii: identity.serialNumber, at: 4, length: 20)
+        p.put(ascii: identity.modelNumber, at: 24, length: 40)
         p.put(ascii: Self.firmwareRevision, at: 64, length: 8)
         p.put(UInt8(c.maximumTransferPages), at: 77)
         p.put(UInt32(0x0001_0400), at: 80)
@@ -72,16 +72,8 @@ extension NVMeController {
     /// The firmware revision in Identify Controller and the firmware slot log.
     static let firmwareRevision = "1.0"
 
-    /// NVMe Base §7.9: "nqn.2014.08.org.nvmexpress:" + VID + SSVID + SN + MN for a controller
-    /// without an assigned NQN.
-    var subsystemNQN: String {
-        var sn = Array(configuration.serialNumber.utf8.prefix(20))
-        sn += [UInt8](repeating: 0x20, count: 20 - sn.count)
-        var mn = Array(configuration.modelNumber.utf8.prefix(40))
-        mn += [UInt8](repeating: 0x20, count: 40 - mn.count)
-        let vid = String(NVMe.vendorID, radix: 16)
-        return "nqn.2014.08.org.nvmexpress:" + vid + vid + String(decoding: sn + mn, as: UTF8.self)
-    }
+    /// NVMe Base §7.9 subsystem NQN (see ``ControllerIdentity``).
+    var subsystemNQN: String { identity.subsystemNQN }
 
     /// The Identify Namespace data structure (4096 bytes) of namespace 1.
     func identifyNamespace() -> [UInt8] {
@@ -116,23 +108,9 @@ extension NVMeController {
     }
 
     /// EUI-64 of namespace 1, derived from the serial number (stable across re-creation).
-    var extendedUniqueIdentifier: [UInt8] { Array(identityHash(0x45).prefix(8)) }
+    var extendedUniqueIdentifier: [UInt8] { identity.extendedUniqueIdentifier }
     /// NGUID of namespace 1.
-    var namespaceGUID: [UInt8] { identityHash(0x4E) + identityHash(0x47) }
+    var namespaceGUID: [UInt8] { identity.namespaceGUID }
     /// UUID (version 4 layout, deterministic) of namespace 1.
-    var namespaceUUID: [UInt8] {
-        var u = identityHash(0x55) + identityHash(0x49)
-        u[6] = u[6] & 0x0F | 0x40
-        u[8] = u[8] & 0x3F | 0x80
-        return u
-    }
-
-    /// FNV-1a of the serial number seeded with `salt`, as 8 big-endian bytes.
-    private func identityHash(_ salt: UInt8) -> [UInt8] {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in [salt] + Array(configuration.serialNumber.utf8) + Array(configuration.modelNumber.utf8) {
-            h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3
-        }
-        return (0..<8).map { UInt8(truncatingIfNeeded: h >> (56 - 8 * $0)) }
-    }
+    var namespaceUUID: [UInt8] { identity.namespaceUUID }
 }

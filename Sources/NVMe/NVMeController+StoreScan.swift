@@ -13,4 +13,12 @@ extension NVMeController {
         }
         return ns.storedBytes(lba).withUnsafeBytes(body)
     }
+
+    /// Test seam: the blocks (ascending, disjoint ranges of LBAs) a scan of the store must read;
+    /// every stored byte of every other block is zero. For a memory store these are the blocks on
+    /// pages of the mapping that were ever populated, whatever wrote them (any write through any
+    /// pointer populates its page); without a page map, and for a file store, all blocks.
+    @_spi(KeyInjection) public func storedBlocksThatMayHoldData() -> [Range<UInt64>] {
+        namespace.blocksThatMayHoldData()
+    }
 }

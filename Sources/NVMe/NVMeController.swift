@@ -35,6 +35,8 @@ public final class NVMeController: PCIDeviceModel {
     let report: (GuestErrorKind, String) -> Void
     /// MDTS in bytes.
     let maximumTransferBytes: Int
+    /// Serial and model numbers, NQN and namespace identifiers, derived once.
+    let identity: ControllerIdentity
 
     /// RDY set, CFS clear, no shutdown: doorbells are accepted.
     @exclusivity(unchecked) var processing = false
@@ -55,6 +57,7 @@ public final class NVMeController: PCIDeviceModel {
     /// Builds the controller model for `function`.
     init(function: PCIFunction, configuration: NVMeControllerConfiguration) throws(NVMeSetupError) {
         self.configuration = configuration
+        identity = ControllerIdentity(configuration)
         namespace = try Namespace(configuration: configuration)
         queues = QueueTable(count: configuration.ioQueuePairs + 1)
         maximumTransferBytes = 4096 << configuration.maximumTransferPages

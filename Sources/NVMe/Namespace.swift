@@ -223,6 +223,24 @@ final class Namespace {
         keyGeneration &+= 1
     }
 
+    /// Blocks (ascending ranges of LBAs) outside which every stored byte is zero: those
+    /// overlapping a stretch of the store that may hold data.
+    func blocksThatMayHoldData() -> [Range<UInt64>] {
+        let size = UInt64(blockSize)
+        var blocks: [Range<UInt64>] = []
+        for bytes in store.rangesThatMayHoldData() {
+            let first = bytes.lowerBound / size
+            let end = min((bytes.upperBound + size - 1) / size, blockCount)
+            guard first < end else { continue }
+            if let last = blocks.last, last.upperBound >= first {
+                blocks[blocks.count - 1] = last.lowerBound..<max(last.upperBound, end)
+            } else {
+                blocks.append(first..<end)
+            }
+        }
+        return blocks
+    }
+
     /// Test seam: the raw stored bytes of block `lba` (ciphertext when encrypted).
     func storedBytes(_ lba: UInt64) -> [UInt8] {
         guard lba < blockCount else { return [] }
