@@ -26,30 +26,45 @@ extension ENADevice {
             counters.rxDrops &+= UInt64(frames.count)
             return
         }
-        guard burstsAllowed, queues.count <= UInt64.bitWidth else {
-            for frame in frames { receiveFromWire(frame) }
+        guard shaper.isUnlimited, burstsAllowed, queues.count <= UInt64.bitWidth else {
+            if burstsAllowed, queues.count <= UInt64.bitWidth {
+                receiveShapedBatch(frames)
+            } else {
+                for frame in frames { receiveFromWire(frame) }
+            }
             return
         }
-        let shaping = !shaper.isUnlimited
-        let now = shaping ? clock.now.nanoseconds : 0
+        var windows = ReceiveWindows(batched: true, queues)
+        var signal: UInt64 = 0
+        for frame in frames {
+            let cq = deliver(frame, &windows, batched: true)
+            // At most 64 queues (checked above): the masking shift is the plain one.
+            if cq >= 0 { signal |= 1 &<< UInt64(cq) }
+        }
+        while signal != 0 {
+            completionInterrupt(signal.trailingZeroBitCount)
+            signal &= signal &- 1
+        }
+    }
+
+    /// The frames of a burst that pass the inbound allowances (in order, at the present virtual
+    /// time), delivered as ``receiveBatchFromWire(_:)`` delivers a burst; the others held (their
+    /// release scheduled) or dropped and counted. Out of line: the unshaped burst loop stays free
+    /// of the allowance check.
+    @inline(never)
+    private func receiveShapedBatch(_ frames: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
+        let now = clock.now.nanoseconds
         var held = false
         var windows = ReceiveWindows(batched: true, queues)
         var signal: UInt64 = 0
         for frame in frames {
-            if shaping {
-                switch shaper.admit(frame, .inbound, now: now, &allowanceCounters) {
-                case .pass: break
-                case .held:
-                    held = true
-                    continue
-                case .dropped:
-                    counters.rxDrops &+= 1
-                    continue
-                }
+            switch shaper.admit(frame, .inbound, now: now, &allowanceCounters) {
+            case .pass:
+                let cq = deliver(frame, &windows, batched: true)
+                if cq >= 0 { signal |= 1 &<< UInt64(cq) }
+            case .held: held = true
+            case .dropped: counters.rxDrops &+= 1
             }
-            let cq = deliver(frame, &windows, batched: true)
-            // At most 64 queues (checked above): the masking shift is the plain one.
-            if cq >= 0 { signal |= 1 &<< UInt64(cq) }
         }
         if held { scheduleRelease(.inbound) }
         while signal != 0 {

@@ -150,12 +150,32 @@ extension ENADevice {
     /// returns whether one was posted. Nothing is posted when the device was reset while the
     /// frames were on the wire.
     func sendBurst(count: Int, completionQueue cqIndex: Int) -> Bool {
+        guard shaper.isUnlimited else { return sendShapedBurst(count: count, completionQueue: cqIndex) }
+        let frames = UnsafeBufferPointer(start: UnsafePointer(burstFrames), count: count)
         let life = generation
-        var sent = count
-        var bytes = burstBytes
+        let bytes = burstBytes
         burstBytes = 0
         if linkUp {
-            if !shaper.isUnlimited { (sent, bytes) = admitBurst(count: count) }
+            counters.txPackets &+= UInt64(count)
+            counters.txBytes &+= bytes
+            sendingBurst = true
+            wire?.transmitFromPort(batch: frames)
+            sendingBurst = false
+        } else {
+            counters.txDrops &+= UInt64(count)
+        }
+        return completeBurst(count: count, completionQueue: cqIndex, life: life)
+    }
+
+    /// ``sendBurst(count:completionQueue:)`` with allowances to apply (out of line: the unshaped
+    /// burst stays as it is). Only the frames that pass (``admitBurst(count:)``) go to the wire
+    /// and count as sent; every packet of the burst is completed.
+    @inline(never)
+    private func sendShapedBurst(count: Int, completionQueue cqIndex: Int) -> Bool {
+        let life = generation
+        burstBytes = 0
+        if linkUp {
+            let (sent, bytes) = admitBurst(count: count)
             counters.txPackets &+= UInt64(sent)
             counters.txBytes &+= bytes
             if sent > 0 {
@@ -166,6 +186,13 @@ extension ENADevice {
         } else {
             counters.txDrops &+= UInt64(count)
         }
+        return completeBurst(count: count, completionQueue: cqIndex, life: life)
+    }
+
+    /// Posts the burst's completions unless the device was reset (its generation moved past
+    /// `life`) while the frames were on the wire, or CQ `cqIndex` went away.
+    @inline(__always)
+    private func completeBurst(count: Int, completionQueue cqIndex: Int, life: UInt64) -> Bool {
         guard generation == life, cqIndex < queues.count, queues.completion[cqIndex].exists else { return false }
         return postTxCompletions(count: count, to: cqIndex)
     }
@@ -176,7 +203,7 @@ extension ENADevice {
     /// outbound queue (its release scheduled), a dropped one counted. Returns the frames that
     /// pass and their bytes. Completions are the records', untouched: a held or dropped packet is
     /// completed as the general path completes it.
-    @inline(never)
+    @inline(__always)
     private func admitBurst(count: Int) -> (frames: Int, bytes: UInt64) {
         let now = clock.now.nanoseconds
         let frames = burstFrames
