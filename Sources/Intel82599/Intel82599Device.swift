@@ -161,7 +161,8 @@ public final class Intel82599Device: PCIDeviceModel {
     }
 
     public func virtualFunctionsChanged(count: Int) {
-        for i in count..<Intel82599.poolCount { virtualFunctionDevices[i] = nil }
+        // Only where a VF goes away: each assignment rebuilds the queue owners' table.
+        for i in count..<Intel82599.poolCount where virtualFunctionDevices[i] != nil { virtualFunctionDevices[i] = nil }
         enabledVirtualFunctions = count
         var status = registers.value(at: R.STATUS.offset)
         status = R.STATUS.numVFs.insert(UInt64(count), into: status)
