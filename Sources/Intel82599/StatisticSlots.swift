@@ -23,6 +23,10 @@ struct StatisticSlots {
     let poolPacketsTransmitted, poolPacketsReceived, poolMulticastReceived: [RegisterSlot]
     let poolOctetsTransmitted, poolOctetsReceived: [OctetCounter]
 
+    /// The slot index of every counter the frame path adds to (an octet counter's low register):
+    /// the only places ``PendingStatistics`` can hold a count.
+    let countedSlots: [Int]
+
     /// Every octet counter by the slot index of its low and of its high register, nil for every
     /// other slot (read path only: an array, so a register read costs no hashing).
     let octetCounterBySlot: [OctetCounter?]
@@ -59,6 +63,15 @@ struct StatisticSlots {
             bySlot[c.high.index] = c
         }
         octetCounterBySlot = bySlot
+        let single =
+            [
+                goodPacketsTransmitted, totalPacketsTransmitted, broadcastTransmitted, multicastTransmitted,
+                goodPacketsReceived, broadcastReceived, multicastReceived, totalPacketsReceived, missedPackets,
+                spoofedPackets,
+            ] + queuePacketsTransmitted + queuePacketsReceived + queueDrops + poolPacketsTransmitted
+            + poolPacketsReceived + poolMulticastReceived
+        let octets = [goodOctetsTransmitted, goodOctetsReceived] + poolOctetsTransmitted + poolOctetsReceived
+        countedSlots = single.map(\.index) + octets.map(\.low.index)
     }
 
     /// The octet counter whose low or high register is in slot `index`, if any.
@@ -97,8 +110,11 @@ struct PendingStatistics {
         return counts[index]
     }
 
-    /// Forgets every pending count (device reset).
-    func clear() { counts.update(repeating: 0, count: capacity) }
+    /// Forgets every pending count (device reset). Counts only ever land in the slots of
+    /// `statistics` (every ``add(_:to:)`` takes one of them), so only those are zeroed.
+    func clear(_ statistics: StatisticSlots) {
+        for index in statistics.countedSlots where index >= 0 && index < capacity { counts[index] = 0 }
+    }
 }
 
 extension RegisterFile {

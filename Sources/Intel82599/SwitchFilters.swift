@@ -66,6 +66,8 @@ struct SwitchFilters: Equatable {
     var receiveAddresses = [ReceiveAddressEntry](repeating: .unused, count: R.RAL.count)
     /// Pools that are members of each VLAN id (VLVF/VLVFB).
     var vlanPools = [UInt64](repeating: 0, count: 4096)
+    /// Whether an enabled VLVF entry has set any of `vlanPools` since it was last zeroed.
+    private var vlanTableInUse = false
     /// Pools accepting untagged frames (VMOLR.AUPE).
     var untaggedPools: UInt64 = 0
     /// Pools accepting broadcast (VMOLR.BAM).
@@ -103,13 +105,43 @@ struct SwitchFilters: Equatable {
 
     /// Rebuilds VLAN membership from VLVF/VLVFB.
     mutating func rebuildVLANs(_ r: RegisterFile) {
-        for i in 0..<vlanPools.count { vlanPools[i] = 0 }
+        clearVLANs()
         for n in 0..<R.VLVF.count {
             let entry = r.value(at: R.VLVF.offset(n))
             guard R.VLVF.enable.isSet(in: entry) else { continue }
             let vid = Int(R.VLVF.vlanid.extract(from: entry))
             vlanPools[vid] |= r.value(at: R.VLVFB.offset(2 * n)) | r.value(at: R.VLVFB.offset(2 * n + 1)) << 32
+            vlanTableInUse = true
         }
+    }
+
+    /// Every VLAN without pools (the 32 KiB table is zeroed only if a VLVF entry filled it).
+    private mutating func clearVLANs() {
+        guard vlanTableInUse else { return }
+        for i in 0..<vlanPools.count { vlanPools[i] = 0 }
+        vlanTableInUse = false
+    }
+
+    /// Back to the state of `SwitchFilters()` (a device reset), keeping the storage.
+    mutating func clear() {
+        macs.removeAll()
+        for n in 0..<receiveAddresses.count { receiveAddresses[n] = .unused }
+        clearVLANs()
+        untaggedPools = 0
+        broadcastPools = 0
+        multicastTablePools = 0
+        multicastPromiscuousPools = 0
+        receiveEnabledPools = 0
+        transmitEnabledPools = 0
+        macAntiSpoofPools = 0
+        vlanAntiSpoofPools = 0
+        for p in 0..<defaultVLAN.count { defaultVLAN[p] = -1 }
+        loopback = false
+        for n in 0..<multicastTable.count { multicastTable[n] = 0 }
+        multicastOffset = 0
+        unicastPromiscuous = false
+        multicastPromiscuous = false
+        acceptBroadcast = false
     }
 
     /// Rebuilds the per-pool masks from VMOLR, PFVFRE/TE, PFVFSPOOF, VMVIR, PFDTXGSWC, MTA, FCTRL.

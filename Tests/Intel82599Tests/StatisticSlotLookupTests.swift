@@ -37,4 +37,33 @@ struct StatisticSlotLookupTests {
         #expect(slots.octetCounter(atSlot: -1) == nil)
         #expect(slots.octetCounter(atSlot: file.discardSlot.index + 1) == nil)
     }
+
+    /// Every slot index a ``StatisticSlots`` field holds (octet counters: low and high), found by
+    /// reflection so that a counter added later is seen without being listed here.
+    static func slotIndices(of value: Any) -> [Int] {
+        if let slot = value as? RegisterSlot { return [slot.index] }
+        if let counter = value as? StatisticSlots.OctetCounter { return [counter.low.index, counter.high.index] }
+        return Mirror(reflecting: value).children.flatMap { slotIndices(of: $0.value) }
+    }
+
+    @Test("a device reset forgets a pending count in every slot the frame path can count into")
+    func clearForgetsEveryCountedSlot() throws {
+        let file = Intel82599Device.registersAtReset
+        let slots = Intel82599Device.statisticSlots
+        var fields = Set<Int>()
+        for child in Mirror(reflecting: slots).children where child.label != "countedSlots" && child.label != "octetCounterBySlot" {
+            fields.formUnion(Self.slotIndices(of: child.value))
+        }
+        let octetHighs = Set(slots.octetCounterBySlot.compactMap { $0?.high.index })
+        let missing = fields.subtracting(octetHighs).subtracting(slots.countedSlots)
+        let extra = Set(slots.countedSlots).subtracting(fields)
+        #expect(missing.isEmpty && extra.isEmpty, "not cleared: \(missing.sorted()), not a counter: \(extra.sorted()), fields \(fields.count)")
+        #expect(slots.countedSlots.count == 10 + 3 * 16 + 3 * 64 + 2 + 2 * 64)
+
+        let pending = PendingStatistics(file)
+        defer { pending.deallocate() }
+        for index in slots.countedSlots { pending.add(7, to: RegisterSlot(index: index, mask: ~0)) }
+        pending.clear(slots)
+        for index in 0...file.discardSlot.index { #expect(pending.take(index) == 0, "slot \(index)") }
+    }
 }

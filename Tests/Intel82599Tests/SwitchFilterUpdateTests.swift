@@ -26,8 +26,10 @@ struct SwitchFilterUpdateTests {
         let left = Mirror(reflecting: a).children
         let right = Array(Mirror(reflecting: b).children)
         var names: [String] = []
-        for (i, field) in left.enumerated() where "\(field.value)" != "\(right[i].value)" {
-            names.append(field.label ?? "field \(i)")
+        for (i, field) in left.enumerated() {
+            // The MAC table compares by content (stale pools of emptied slots do not count).
+            let same = field.label == "macs" ? a.macs == b.macs : "\(field.value)" == "\(right[i].value)"
+            if !same { names.append(field.label ?? "field \(i)") }
         }
         return names.joined(separator: ", ")
     }
