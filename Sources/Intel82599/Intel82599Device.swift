@@ -121,7 +121,7 @@ public final class Intel82599Device: PCIDeviceModel {
         }
         let o = Self.canonical(Int(offset))
         if let v = specialRead(o) { return v }
-        registers.fold(pending, statistics, at: o)
+        registers.fold(pending, statistics.octetCounterBySlot, at: o)
         guard let v = registers.guestRead(o, width: width.rawValue) else {
             report(.badMMIOAccess, "\(width.rawValue)-byte read of BAR0+0x\(String(o, radix: 16)): no register there")
             return 0
@@ -303,7 +303,7 @@ public final class Intel82599Device: PCIDeviceModel {
     /// The raw value of the statistics register at `offset` with the frame path's pending count
     /// folded in (hardware view, no clear-on-read).
     func statistic(at offset: Int) -> UInt64 {
-        registers.fold(pending, statistics, at: offset)
+        registers.fold(pending, statistics.octetCounterBySlot, at: offset)
         return registers.value(at: offset)
     }
 

@@ -119,9 +119,12 @@ struct PendingStatistics {
 
 extension RegisterFile {
     /// Folds the pending count of the statistics register at `offset` (if any) into it.
-    mutating func fold(_ pending: PendingStatistics, _ statistics: StatisticSlots, at offset: Int) {
+    /// `octetCounters` is ``StatisticSlots/octetCounterBySlot`` (the array alone: passing the
+    /// whole `StatisticSlots` copied it on every register read).
+    mutating func fold(_ pending: PendingStatistics, _ octetCounters: [StatisticSlots.OctetCounter?], at offset: Int) {
         guard let slot = slot(at: offset) else { return }
-        if let pair = statistics.octetCounter(atSlot: slot.index) {
+        let index = slot.index
+        if index < octetCounters.count, let pair = octetCounters[index] {
             let n = pending.take(pair.low.index)
             if n != 0 { add(n, to: pair) }
         } else {
