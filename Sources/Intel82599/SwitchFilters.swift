@@ -9,10 +9,13 @@ struct MACPoolTable: Equatable {
     private static let empty = UInt64.max
     private var keys = [UInt64](repeating: MACPoolTable.empty, count: MACPoolTable.slots)
     private var pools = [UInt64](repeating: 0, count: MACPoolTable.slots)
+    /// The slots holding an address, so forgetting them all touches only those.
+    private var occupied: [Int] = []
 
     /// Forgets every address.
     mutating func removeAll() {
-        for i in 0..<keys.count { keys[i] = Self.empty }
+        for i in occupied { keys[i] = Self.empty }
+        occupied.removeAll(keepingCapacity: true)
     }
 
     /// Holds the addresses of the valid `entries`, added in entry order.
@@ -30,6 +33,7 @@ struct MACPoolTable: Equatable {
         } else {
             keys[i] = mac
             pools[i] = poolMask
+            occupied.append(i)
         }
     }
 
@@ -45,7 +49,7 @@ struct MACPoolTable: Equatable {
     }
 
     /// Same addresses in the same slots with the same pools (what a slot held before the table
-    /// was last emptied does not count).
+    /// was last emptied does not count, nor the order slots were filled in).
     static func == (a: MACPoolTable, b: MACPoolTable) -> Bool {
         a.keys == b.keys && a.keys.indices.allSatisfy { a.keys[$0] == empty || a.pools[$0] == b.pools[$0] }
     }
