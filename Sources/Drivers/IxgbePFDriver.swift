@@ -36,6 +36,15 @@ public final class IxgbePFDriver<Access: DeviceAccess> {
     var serviceStart = 0
     /// Timer of the background mailbox service.
     var serviceTimer: VirtualClock.TimerID?
+    /// Period of the background mailbox service.
+    var serviceInterval = VirtualDuration.microseconds(100)
+    /// What the service timer runs, made once: a closure (and a weak reference) per tick cost
+    /// more than an idle service round.
+    lazy var serviceTick: () -> Void = { [weak self] in
+        guard let self, self.serviceTimer != nil else { return }
+        self.serviceMailbox()
+        self.scheduleService()
+    }
     /// MSI-X vector of the mailbox ("other") cause, when interrupts are on.
     var mailboxVector: Int?
     /// Accumulated port statistics.
