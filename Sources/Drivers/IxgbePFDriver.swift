@@ -22,7 +22,7 @@ public final class IxgbePFDriver<Access: DeviceAccess> {
     /// The permanent MAC address (receive address 0, loaded from the EEPROM at reset).
     public internal(set) var macAddress = MACAddress(0)
     /// VFs enabled by ``enableSRIOV(vfCount:policy:)`` (0 without SR-IOV).
-    public internal(set) var vfCount = 0
+    @exclusivity(unchecked) public internal(set) var vfCount = 0
     /// Routing ids of the VFs.
     public internal(set) var vfAddresses: [BDF] = []
     /// The policy SR-IOV was enabled with.
@@ -33,12 +33,12 @@ public final class IxgbePFDriver<Access: DeviceAccess> {
     /// VF whose mailbox is looked at first in the next service round (round robin).
     /// Mailbox services skipped because the PF read as all ones (not decoding or removed,
     /// e.g. after a bus reset): the driver then writes nothing, as ixgbe's removal check does.
-    public internal(set) var unresponsiveServices: UInt64 = 0
+    @exclusivity(unchecked) public internal(set) var unresponsiveServices: UInt64 = 0
     @exclusivity(unchecked) var serviceStart = 0
     /// Timer of the background mailbox service.
     @exclusivity(unchecked) var serviceTimer: VirtualClock.TimerID?
     /// Period of the background mailbox service.
-    var serviceInterval = VirtualDuration.microseconds(100)
+    @exclusivity(unchecked) var serviceInterval = VirtualDuration.microseconds(100)
     /// What the service timer runs, made once: a closure (and a weak reference) per tick cost
     /// more than an idle service round.
     lazy var serviceTick: () -> Void = { [weak self] in
