@@ -280,7 +280,7 @@ public final class Intel82599Device: PCIDeviceModel {
             R.RSSRK.offset..<(R.RSSRK.offset + 4 * R.RSSRK.count):
             rss.reload(from: registers)
         case R.RAL.offset..<(R.RAL.offset + 8 * R.RAL.count), R.MPSAR_LO.offset..<(R.MPSAR_LO.offset + 8 * R.MPSAR_LO.count):
-            filters.receiveAddressWritten(at: o, registers)
+            filters.receiveAddressWritten(at: o) { registers.value(at: $0) }
         case R.VLVF.offset..<(R.VLVF.offset + 4 * R.VLVF.count), R.VLVFB.offset..<(R.VLVFB.offset + 4 * R.VLVFB.count):
             filters.rebuildVLANs(registers)
         case R.MTA.offset..<(R.MTA.offset + 4 * R.MTA.count):
@@ -290,7 +290,7 @@ public final class Intel82599Device: PCIDeviceModel {
             R.PFVFRE.offset, R.PFVFRE.offset(1), R.PFVFTE.offset, R.PFVFTE.offset(1),
             R.PFVFSPOOF.offset..<(R.PFVFSPOOF.offset + 4 * R.PFVFSPOOF.count), R.PFDTXGSWC.offset,
             R.MCSTCTRL.offset, R.FCTRL.offset:
-            filters.poolControlWritten(at: o, registers)
+            filters.poolControlWritten(at: o) { registers.value(at: $0) }
             if o == R.PFVFTE.offset || o == R.PFVFTE.offset(1) {
                 for q in 0..<txQueues.count where txQueues[q].enabled { transmit(queue: q) }
             }

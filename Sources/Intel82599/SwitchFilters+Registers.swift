@@ -15,17 +15,17 @@ struct ReceiveAddressEntry: Equatable {
         self.valid = valid
     }
 
-    /// Entry `n` of `r`.
-    init(entry n: Int, of r: RegisterFile) {
+    /// Entry `n` of the registers `value` reads (by offset).
+    init(entry n: Int, reading value: (Int) -> UInt64) {
         typealias R = Intel82599PFRegisters
-        let high = r.value(at: R.RAH.offset(n))
+        let high = value(R.RAH.offset(n))
         guard R.RAH.av.isSet(in: high) else {
             self = .unused
             return
         }
-        let low = r.value(at: R.RAL.offset(n))
+        let low = value(R.RAL.offset(n))
         let mac = MACAddress(receiveAddressLow: UInt32(truncatingIfNeeded: low), high: UInt16(truncatingIfNeeded: high))
-        self.init(mac: mac.value, pools: r.value(at: R.MPSAR_LO.offset(n)) | r.value(at: R.MPSAR_HI.offset(n)) << 32, valid: true)
+        self.init(mac: mac.value, pools: value(R.MPSAR_LO.offset(n)) | value(R.MPSAR_HI.offset(n)) << 32, valid: true)
     }
 }
 
@@ -43,17 +43,19 @@ extension SwitchFilters {
     }
 
     /// RAL, RAH, MPSAR_LO or MPSAR_HI at `o` was written: the table changes only if the entry did.
-    mutating func receiveAddressWritten(at o: Int, _ r: RegisterFile) {
+    /// `value` reads a register by offset: the device passes a closure over its own register
+    /// file, so the file is not copied per write (a `RegisterFile` argument was).
+    mutating func receiveAddressWritten(at o: Int, _ value: (Int) -> UInt64) {
         let n =
             Self.instance(o, offset: R.RAL.offset, count: R.RAL.count, stride: R.RAL.stride)
             ?? Self.instance(o, offset: R.RAH.offset, count: R.RAH.count, stride: R.RAH.stride)
             ?? Self.instance(o, offset: R.MPSAR_LO.offset, count: R.MPSAR_LO.count, stride: R.MPSAR_LO.stride)
             ?? Self.instance(o, offset: R.MPSAR_HI.offset, count: R.MPSAR_HI.count, stride: R.MPSAR_HI.stride)
         guard let n else {
-            rebuildAddresses(r)
+            rebuildAddresses(value)
             return
         }
-        let entry = ReceiveAddressEntry(entry: n, of: r)
+        let entry = ReceiveAddressEntry(entry: n, reading: value)
         guard entry != receiveAddresses[n] else { return }
         receiveAddresses[n] = entry
         macs.rebuild(from: receiveAddresses)
@@ -61,7 +63,7 @@ extension SwitchFilters {
 
     /// VMOLR, VMVIR, PFVFRE, PFVFTE, PFVFSPOOF, PFDTXGSWC, MCSTCTRL or FCTRL at `o` was written
     /// (or set by the device): reloads what that register determines; anything else, all of it.
-    mutating func poolControlWritten(at o: Int, _ r: RegisterFile) {
+    mutating func poolControlWritten(at o: Int, _ r: (Int) -> UInt64) {
         if let p = Self.instance(o, offset: R.VMOLR.offset, count: R.VMOLR.count, stride: R.VMOLR.stride) {
             loadOffloads(ofPool: p, r)
         } else if let p = Self.instance(o, offset: R.VMVIR.offset, count: R.VMVIR.count, stride: R.VMVIR.stride) {
@@ -84,8 +86,8 @@ extension SwitchFilters {
     }
 
     /// VMOLR(p): untagged, broadcast, MTA and multicast-promiscuous acceptance of pool `p`.
-    mutating func loadOffloads(ofPool p: Int, _ r: RegisterFile) {
-        let vmolr = r.value(at: R.VMOLR.offset(p))
+    mutating func loadOffloads(ofPool p: Int, _ r: (Int) -> UInt64) {
+        let vmolr = r(R.VMOLR.offset(p))
         let bit = UInt64(1) << UInt64(p)
         func assign(_ mask: inout UInt64, _ on: Bool) { mask = on ? mask | bit : mask & ~bit }
         assign(&untaggedPools, R.VMOLR.aupe.isSet(in: vmolr))
@@ -95,21 +97,21 @@ extension SwitchFilters {
     }
 
     /// VMVIR(p): the VLAN pool `p`'s transmits always get, or none.
-    mutating func loadDefaultVLAN(ofPool p: Int, _ r: RegisterFile) {
-        let vmvir = r.value(at: R.VMVIR.offset(p))
+    mutating func loadDefaultVLAN(ofPool p: Int, _ r: (Int) -> UInt64) {
+        let vmvir = r(R.VMVIR.offset(p))
         let insert = R.VMVIR.vlanAction.extract(from: vmvir) == R.VMVIR.VLANActionValue.alwaysInsertDefault
         defaultVLAN[p] = insert ? Int32(R.VMVIR.vlanTag.extract(from: vmvir) & 0xFFF) : -1
     }
 
     /// PFVFRE and PFVFTE: pools with receive and transmit enabled.
-    mutating func loadEnables(_ r: RegisterFile) {
-        receiveEnabledPools = r.value(at: R.PFVFRE.offset(0)) | r.value(at: R.PFVFRE.offset(1)) << 32
-        transmitEnabledPools = r.value(at: R.PFVFTE.offset(0)) | r.value(at: R.PFVFTE.offset(1)) << 32
+    mutating func loadEnables(_ r: (Int) -> UInt64) {
+        receiveEnabledPools = r(R.PFVFRE.offset(0)) | r(R.PFVFRE.offset(1)) << 32
+        transmitEnabledPools = r(R.PFVFTE.offset(0)) | r(R.PFVFTE.offset(1)) << 32
     }
 
     /// PFVFSPOOF(n): MAC and VLAN anti-spoofing of pools 8n ..< 8n + 8.
-    mutating func loadAntiSpoofing(_ n: Int, _ r: RegisterFile) {
-        let v = r.value(at: R.PFVFSPOOF.offset(n))
+    mutating func loadAntiSpoofing(_ n: Int, _ r: (Int) -> UInt64) {
+        let v = r(R.PFVFSPOOF.offset(n))
         let shift = UInt64(8 * n)
         let byte = UInt64(0xFF) << shift
         macAntiSpoofPools = (macAntiSpoofPools & ~byte) | R.PFVFSPOOF.macas.extract(from: v) << shift
@@ -117,18 +119,18 @@ extension SwitchFilters {
     }
 
     /// PFDTXGSWC.VT_LBEN.
-    mutating func loadLoopback(_ r: RegisterFile) {
-        loopback = R.PFDTXGSWC.loopbackEnable.isSet(in: r.value(at: R.PFDTXGSWC.offset))
+    mutating func loadLoopback(_ r: (Int) -> UInt64) {
+        loopback = R.PFDTXGSWC.loopbackEnable.isSet(in: r(R.PFDTXGSWC.offset))
     }
 
     /// MCSTCTRL.MO.
-    mutating func loadMulticastOffset(_ r: RegisterFile) {
-        multicastOffset = Int(R.MCSTCTRL.mo.extract(from: r.value(at: R.MCSTCTRL.offset)))
+    mutating func loadMulticastOffset(_ r: (Int) -> UInt64) {
+        multicastOffset = Int(R.MCSTCTRL.mo.extract(from: r(R.MCSTCTRL.offset)))
     }
 
     /// FCTRL's promiscuous and broadcast bits for the non-virtualized receive path.
-    mutating func loadFilterControl(_ r: RegisterFile) {
-        let fctrl = r.value(at: R.FCTRL.offset)
+    mutating func loadFilterControl(_ r: (Int) -> UInt64) {
+        let fctrl = r(R.FCTRL.offset)
         unicastPromiscuous = R.FCTRL.upe.isSet(in: fctrl)
         multicastPromiscuous = R.FCTRL.mpe.isSet(in: fctrl)
         acceptBroadcast = R.FCTRL.bam.isSet(in: fctrl)

@@ -102,8 +102,11 @@ struct SwitchFilters: Equatable {
     var acceptBroadcast = false
 
     /// Rebuilds the receive-address table from RAL/RAH/MPSAR.
-    mutating func rebuildAddresses(_ r: RegisterFile) {
-        for n in 0..<R.RAL.count { receiveAddresses[n] = ReceiveAddressEntry(entry: n, of: r) }
+    mutating func rebuildAddresses(_ r: RegisterFile) { rebuildAddresses { r.value(at: $0) } }
+
+    /// Rebuilds the receive-address table from the registers `value` reads by offset.
+    mutating func rebuildAddresses(_ value: (Int) -> UInt64) {
+        for n in 0..<R.RAL.count { receiveAddresses[n] = ReceiveAddressEntry(entry: n, reading: value) }
         macs.rebuild(from: receiveAddresses)
     }
 
@@ -149,7 +152,10 @@ struct SwitchFilters: Equatable {
     }
 
     /// Rebuilds the per-pool masks from VMOLR, PFVFRE/TE, PFVFSPOOF, VMVIR, PFDTXGSWC, MTA, FCTRL.
-    mutating func rebuildPoolControls(_ r: RegisterFile) {
+    mutating func rebuildPoolControls(_ file: RegisterFile) { rebuildPoolControls { file.value(at: $0) } }
+
+    /// Rebuilds the per-pool masks from the registers `r` reads by offset.
+    mutating func rebuildPoolControls(_ r: (Int) -> UInt64) {
         for p in 0..<Intel82599.poolCount {
             loadOffloads(ofPool: p, r)
             loadDefaultVLAN(ofPool: p, r)
@@ -157,7 +163,7 @@ struct SwitchFilters: Equatable {
         loadEnables(r)
         for n in 0..<R.PFVFSPOOF.count { loadAntiSpoofing(n, r) }
         loadLoopback(r)
-        for n in 0..<multicastTable.count { multicastTable[n] = UInt32(truncatingIfNeeded: r.value(at: R.MTA.offset(n))) }
+        for n in 0..<multicastTable.count { multicastTable[n] = UInt32(truncatingIfNeeded: r(R.MTA.offset(n))) }
         loadMulticastOffset(r)
         loadFilterControl(r)
     }
