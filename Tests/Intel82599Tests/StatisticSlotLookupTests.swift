@@ -1,6 +1,7 @@
-@testable import Intel82599
 import RegisterModel
 import Testing
+
+@testable import Intel82599
 
 /// ``StatisticSlots/octetCounter(atSlot:)``: a register read folds pending octets into the
 /// 36-bit counter whose low or high register it reads, and into nothing else.
@@ -51,13 +52,16 @@ struct StatisticSlotLookupTests {
         let file = Intel82599Device.registersAtReset
         let slots = Intel82599Device.statisticSlots
         var fields = Set<Int>()
-        for child in Mirror(reflecting: slots).children where child.label != "countedSlots" && child.label != "octetCounterBySlot" {
+        for child in Mirror(reflecting: slots).children where child.label != "countedSlots" && child.label != "octetCounterBySlot"
+        {
             fields.formUnion(Self.slotIndices(of: child.value))
         }
         let octetHighs = Set(slots.octetCounterBySlot.compactMap { $0?.high.index })
         let missing = fields.subtracting(octetHighs).subtracting(slots.countedSlots)
         let extra = Set(slots.countedSlots).subtracting(fields)
-        #expect(missing.isEmpty && extra.isEmpty, "not cleared: \(missing.sorted()), not a counter: \(extra.sorted()), fields \(fields.count)")
+        #expect(
+            missing.isEmpty && extra.isEmpty,
+            "not cleared: \(missing.sorted()), not a counter: \(extra.sorted()), fields \(fields.count)")
         #expect(slots.countedSlots.count == 10 + 3 * 16 + 3 * 64 + 2 + 2 * 64)
 
         let pending = PendingStatistics(file)

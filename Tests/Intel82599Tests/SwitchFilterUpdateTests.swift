@@ -1,9 +1,10 @@
-@testable import Intel82599
 import Network
 import PCIe
 import RegisterModel
 import TestSupport
 import Testing
+
+@testable import Intel82599
 
 /// A write to one filter register reloads only what that register determines
 /// (``SwitchFilters/receiveAddressWritten(at:_:)``, ``SwitchFilters/poolControlWritten(at:_:)``).
