@@ -61,15 +61,13 @@ extension IxgbePFDriver {
     /// ixgbe PF services its mailbox interrupt while VF drivers wait for replies.
     public func startMailboxService(interval: VirtualDuration = .microseconds(100)) {
         stopMailboxService()
-        scheduleService(interval)
+        serviceInterval = interval
+        scheduleService()
     }
 
-    private func scheduleService(_ interval: VirtualDuration) {
-        serviceTimer = access.clock.schedule(after: interval) { [weak self] in
-            guard let self, self.serviceTimer != nil else { return }
-            self.serviceMailbox()
-            self.scheduleService(interval)
-        }
+    /// Runs ``serviceTick`` once `serviceInterval` has passed.
+    func scheduleService() {
+        serviceTimer = access.clock.schedule(after: serviceInterval, serviceTick)
     }
 
     /// Stops the background service.

@@ -22,20 +22,30 @@ public final class IxgbePFDriver<Access: DeviceAccess> {
     /// The permanent MAC address (receive address 0, loaded from the EEPROM at reset).
     public internal(set) var macAddress = MACAddress(0)
     /// VFs enabled by ``enableSRIOV(vfCount:policy:)`` (0 without SR-IOV).
-    public internal(set) var vfCount = 0
+    @exclusivity(unchecked) public internal(set) var vfCount = 0
     /// Routing ids of the VFs.
     public internal(set) var vfAddresses: [BDF] = []
     /// The policy SR-IOV was enabled with.
     public internal(set) var policy = IxgbeVFPolicy()
-    /// Per-VF mailbox state.
-    var vfs: [IxgbeVFMailboxState] = []
+    /// Per-VF mailbox state (unchecked exclusivity: read and written element by element, or
+    /// copied out and back, never across a call that reaches it again).
+    @exclusivity(unchecked) var vfs: [IxgbeVFMailboxState] = []
     /// VF whose mailbox is looked at first in the next service round (round robin).
     /// Mailbox services skipped because the PF read as all ones (not decoding or removed,
     /// e.g. after a bus reset): the driver then writes nothing, as ixgbe's removal check does.
-    public internal(set) var unresponsiveServices: UInt64 = 0
-    var serviceStart = 0
+    @exclusivity(unchecked) public internal(set) var unresponsiveServices: UInt64 = 0
+    @exclusivity(unchecked) var serviceStart = 0
     /// Timer of the background mailbox service.
-    var serviceTimer: VirtualClock.TimerID?
+    @exclusivity(unchecked) var serviceTimer: VirtualClock.TimerID?
+    /// Period of the background mailbox service.
+    @exclusivity(unchecked) var serviceInterval = VirtualDuration.microseconds(100)
+    /// What the service timer runs, made once: a closure (and a weak reference) per tick cost
+    /// more than an idle service round.
+    lazy var serviceTick: () -> Void = { [weak self] in
+        guard let self, self.serviceTimer != nil else { return }
+        self.serviceMailbox()
+        self.scheduleService()
+    }
     /// MSI-X vector of the mailbox ("other") cause, when interrupts are on.
     var mailboxVector: Int?
     /// Accumulated port statistics.

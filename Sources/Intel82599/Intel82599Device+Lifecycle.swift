@@ -12,7 +12,7 @@ extension Intel82599Device {
     /// (virtual) initialisation time has passed. VFs see RSTI until the PF driver sets PFRSTD.
     func resetDevice(kind: ResetKind) {
         registers.reset()
-        pending.clear()
+        pending.clear(statistics)
         for q in 0..<rxQueues.count { rxQueues[q] = RxQueue() }
         for q in 0..<txQueues.count { txQueues[q] = TxQueue() }
         interrupts = InterruptCauses()
@@ -34,7 +34,7 @@ extension Intel82599Device {
         registers.set(R.STATUS.offset, status)
         registers.set(R.EEC.offset, R.EEC.present.mask)
         registers.set(R.RDRXCTL.offset, 0)
-        filters = SwitchFilters()
+        filters.clear()
         filters.rebuildAddresses(registers)
         filters.rebuildPoolControls(registers)
         rss.reload(from: registers)

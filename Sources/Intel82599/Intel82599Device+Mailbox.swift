@@ -78,7 +78,7 @@ extension Intel82599Device {
         let half = vf >> 5
         let bit = UInt64(1) << UInt64(vf & 31)
         for reg in [R.PFVFRE.offset(half), R.PFVFTE.offset(half)] { registers.set(reg, registers.value(at: reg) & ~bit) }
-        filters.rebuildPoolControls(registers)
+        filters.poolControlWritten(at: R.PFVFRE.offset(half)) { registers.value(at: $0) }
         registers.setBits(R.VFLREC.offset(half), bit)
         mailboxes[vf].vfLocked = false
         mailboxes[vf].pfStatus = false

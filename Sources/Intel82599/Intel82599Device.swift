@@ -121,7 +121,7 @@ public final class Intel82599Device: PCIDeviceModel {
         }
         let o = Self.canonical(Int(offset))
         if let v = specialRead(o) { return v }
-        registers.fold(pending, statistics, at: o)
+        registers.fold(pending, statistics.octetCounterBySlot, at: o)
         guard let v = registers.guestRead(o, width: width.rawValue) else {
             report(.badMMIOAccess, "\(width.rawValue)-byte read of BAR0+0x\(String(o, radix: 16)): no register there")
             return 0
@@ -161,7 +161,8 @@ public final class Intel82599Device: PCIDeviceModel {
     }
 
     public func virtualFunctionsChanged(count: Int) {
-        for i in count..<Intel82599.poolCount { virtualFunctionDevices[i] = nil }
+        // Only where a VF goes away: each assignment rebuilds the queue owners' table.
+        for i in count..<Intel82599.poolCount where virtualFunctionDevices[i] != nil { virtualFunctionDevices[i] = nil }
         enabledVirtualFunctions = count
         var status = registers.value(at: R.STATUS.offset)
         status = R.STATUS.numVFs.insert(UInt64(count), into: status)
@@ -279,7 +280,7 @@ public final class Intel82599Device: PCIDeviceModel {
             R.RSSRK.offset..<(R.RSSRK.offset + 4 * R.RSSRK.count):
             rss.reload(from: registers)
         case R.RAL.offset..<(R.RAL.offset + 8 * R.RAL.count), R.MPSAR_LO.offset..<(R.MPSAR_LO.offset + 8 * R.MPSAR_LO.count):
-            filters.rebuildAddresses(registers)
+            filters.receiveAddressWritten(at: o) { registers.value(at: $0) }
         case R.VLVF.offset..<(R.VLVF.offset + 4 * R.VLVF.count), R.VLVFB.offset..<(R.VLVFB.offset + 4 * R.VLVFB.count):
             filters.rebuildVLANs(registers)
         case R.MTA.offset..<(R.MTA.offset + 4 * R.MTA.count):
@@ -289,7 +290,7 @@ public final class Intel82599Device: PCIDeviceModel {
             R.PFVFRE.offset, R.PFVFRE.offset(1), R.PFVFTE.offset, R.PFVFTE.offset(1),
             R.PFVFSPOOF.offset..<(R.PFVFSPOOF.offset + 4 * R.PFVFSPOOF.count), R.PFDTXGSWC.offset,
             R.MCSTCTRL.offset, R.FCTRL.offset:
-            filters.rebuildPoolControls(registers)
+            filters.poolControlWritten(at: o) { registers.value(at: $0) }
             if o == R.PFVFTE.offset || o == R.PFVFTE.offset(1) {
                 for q in 0..<txQueues.count where txQueues[q].enabled { transmit(queue: q) }
             }
@@ -302,7 +303,7 @@ public final class Intel82599Device: PCIDeviceModel {
     /// The raw value of the statistics register at `offset` with the frame path's pending count
     /// folded in (hardware view, no clear-on-read).
     func statistic(at offset: Int) -> UInt64 {
-        registers.fold(pending, statistics, at: offset)
+        registers.fold(pending, statistics.octetCounterBySlot, at: offset)
         return registers.value(at: offset)
     }
 

@@ -7,7 +7,7 @@ struct StatisticSlots {
     typealias R = Intel82599PFRegisters
 
     /// A 36-bit octet counter split over a low (31:0) and a high (35:32) register.
-    struct OctetCounter {
+    struct OctetCounter: Equatable {
         let low: RegisterSlot
         let high: RegisterSlot
     }
@@ -23,8 +23,13 @@ struct StatisticSlots {
     let poolPacketsTransmitted, poolPacketsReceived, poolMulticastReceived: [RegisterSlot]
     let poolOctetsTransmitted, poolOctetsReceived: [OctetCounter]
 
-    /// Every octet counter by the slot index of its low and of its high register (read path only).
-    let octetCounterBySlot: [Int: OctetCounter]
+    /// The slot index of every counter the frame path adds to (an octet counter's low register):
+    /// the only places ``PendingStatistics`` can hold a count.
+    let countedSlots: [Int]
+
+    /// Every octet counter by the slot index of its low and of its high register, nil for every
+    /// other slot (read path only: an array, so a register read costs no hashing).
+    let octetCounterBySlot: [OctetCounter?]
 
     init(_ file: RegisterFile) {
         func at(_ offset: Int) -> RegisterSlot { file.slotOrDiscard(at: offset) }
@@ -51,13 +56,27 @@ struct StatisticSlots {
         poolMulticastReceived = pools.map { at(R.PVFMPRC.offset($0)) }
         poolOctetsTransmitted = pools.map { octets(R.PVFGOTC_LSB.offset($0), R.PVFGOTC_MSB.offset($0)) }
         poolOctetsReceived = pools.map { octets(R.PVFGORC_LSB.offset($0), R.PVFGORC_MSB.offset($0)) }
-        var bySlot: [Int: OctetCounter] = [:]
+        var bySlot = [OctetCounter?](repeating: nil, count: file.discardSlot.index + 1)
         for c in [goodOctetsTransmitted, goodOctetsReceived] + poolOctetsTransmitted + poolOctetsReceived
         where c.low != file.discardSlot {
             bySlot[c.low.index] = c
             bySlot[c.high.index] = c
         }
         octetCounterBySlot = bySlot
+        let single =
+            [
+                goodPacketsTransmitted, totalPacketsTransmitted, broadcastTransmitted, multicastTransmitted,
+                goodPacketsReceived, broadcastReceived, multicastReceived, totalPacketsReceived, missedPackets,
+                spoofedPackets,
+            ] + queuePacketsTransmitted + queuePacketsReceived + queueDrops + poolPacketsTransmitted
+            + poolPacketsReceived + poolMulticastReceived
+        let octets = [goodOctetsTransmitted, goodOctetsReceived] + poolOctetsTransmitted + poolOctetsReceived
+        countedSlots = single.map(\.index) + octets.map(\.low.index)
+    }
+
+    /// The octet counter whose low or high register is in slot `index`, if any.
+    @inline(__always) func octetCounter(atSlot index: Int) -> OctetCounter? {
+        index >= 0 && index < octetCounterBySlot.count ? octetCounterBySlot[index] : nil
     }
 }
 
@@ -91,15 +110,21 @@ struct PendingStatistics {
         return counts[index]
     }
 
-    /// Forgets every pending count (device reset).
-    func clear() { counts.update(repeating: 0, count: capacity) }
+    /// Forgets every pending count (device reset). Counts only ever land in the slots of
+    /// `statistics` (every ``add(_:to:)`` takes one of them), so only those are zeroed.
+    func clear(_ statistics: StatisticSlots) {
+        for index in statistics.countedSlots where index >= 0 && index < capacity { counts[index] = 0 }
+    }
 }
 
 extension RegisterFile {
     /// Folds the pending count of the statistics register at `offset` (if any) into it.
-    mutating func fold(_ pending: PendingStatistics, _ statistics: StatisticSlots, at offset: Int) {
+    /// `octetCounters` is ``StatisticSlots/octetCounterBySlot`` (the array alone: passing the
+    /// whole `StatisticSlots` copied it on every register read).
+    mutating func fold(_ pending: PendingStatistics, _ octetCounters: [StatisticSlots.OctetCounter?], at offset: Int) {
         guard let slot = slot(at: offset) else { return }
-        if let pair = statistics.octetCounterBySlot[slot.index] {
+        let index = slot.index
+        if index < octetCounters.count, let pair = octetCounters[index] {
             let n = pending.take(pair.low.index)
             if n != 0 { add(n, to: pair) }
         } else {

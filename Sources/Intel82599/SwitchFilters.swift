@@ -4,15 +4,24 @@ import RegisterModel
 /// Receive-address lookup: MAC address to the set of pools (MPSAR) that own it, built from the
 /// 128 RAL/RAH/MPSAR entries. Open addressing in a fixed table, so a lookup is a few compares
 /// whatever the number of VFs, and never allocates.
-struct MACPoolTable {
+struct MACPoolTable: Equatable {
     private static let slots = 512
     private static let empty = UInt64.max
     private var keys = [UInt64](repeating: MACPoolTable.empty, count: MACPoolTable.slots)
     private var pools = [UInt64](repeating: 0, count: MACPoolTable.slots)
+    /// The slots holding an address, so forgetting them all touches only those.
+    private var occupied: [Int] = []
 
     /// Forgets every address.
     mutating func removeAll() {
-        for i in 0..<keys.count { keys[i] = Self.empty }
+        for i in occupied { keys[i] = Self.empty }
+        occupied.removeAll(keepingCapacity: true)
+    }
+
+    /// Holds the addresses of the valid `entries`, added in entry order.
+    mutating func rebuild(from entries: [ReceiveAddressEntry]) {
+        removeAll()
+        for e in entries where e.valid { add(e.mac, pools: e.pools) }
     }
 
     /// Adds `poolMask` to the pools of `mac`.
@@ -24,6 +33,7 @@ struct MACPoolTable {
         } else {
             keys[i] = mac
             pools[i] = poolMask
+            occupied.append(i)
         }
     }
 
@@ -38,6 +48,12 @@ struct MACPoolTable {
         }
     }
 
+    /// Same addresses in the same slots with the same pools (what a slot held before the table
+    /// was last emptied does not count, nor the order slots were filled in).
+    static func == (a: MACPoolTable, b: MACPoolTable) -> Bool {
+        a.keys == b.keys && a.keys.indices.allSatisfy { a.keys[$0] == empty || a.pools[$0] == b.pools[$0] }
+    }
+
     @inline(__always) private static func slot(_ mac: UInt64) -> Int {
         Int(truncatingIfNeeded: (mac &* 0x9E37_79B9_7F4A_7C15) >> 55) & (slots - 1)
     }
@@ -45,13 +61,17 @@ struct MACPoolTable {
 
 /// The filter state of the receive path and the internal switch, derived from the filter
 /// registers whenever one of them is written (datasheet §7.1.2 and §7.10.3.4).
-struct SwitchFilters {
+struct SwitchFilters: Equatable {
     typealias R = Intel82599PFRegisters
 
     /// Receive addresses.
     var macs = MACPoolTable()
+    /// RAL/RAH/MPSAR entry by entry, as `macs` was last built from them.
+    var receiveAddresses = [ReceiveAddressEntry](repeating: .unused, count: R.RAL.count)
     /// Pools that are members of each VLAN id (VLVF/VLVFB).
     var vlanPools = [UInt64](repeating: 0, count: 4096)
+    /// Whether an enabled VLVF entry has set any of `vlanPools` since it was last zeroed.
+    private var vlanTableInUse = false
     /// Pools accepting untagged frames (VMOLR.AUPE).
     var untaggedPools: UInt64 = 0
     /// Pools accepting broadcast (VMOLR.BAM).
@@ -82,62 +102,70 @@ struct SwitchFilters {
     var acceptBroadcast = false
 
     /// Rebuilds the receive-address table from RAL/RAH/MPSAR.
-    mutating func rebuildAddresses(_ r: RegisterFile) {
-        macs.removeAll()
-        for n in 0..<R.RAL.count {
-            let high = r.value(at: R.RAH.offset(n))
-            guard R.RAH.av.isSet(in: high) else { continue }
-            let low = r.value(at: R.RAL.offset(n))
-            let pools = r.value(at: R.MPSAR_LO.offset(n)) | r.value(at: R.MPSAR_HI.offset(n)) << 32
-            let mac = MACAddress(receiveAddressLow: UInt32(truncatingIfNeeded: low), high: UInt16(truncatingIfNeeded: high))
-            macs.add(mac.value, pools: pools)
-        }
+    mutating func rebuildAddresses(_ r: RegisterFile) { rebuildAddresses { r.value(at: $0) } }
+
+    /// Rebuilds the receive-address table from the registers `value` reads by offset.
+    mutating func rebuildAddresses(_ value: (Int) -> UInt64) {
+        for n in 0..<R.RAL.count { receiveAddresses[n] = ReceiveAddressEntry(entry: n, reading: value) }
+        macs.rebuild(from: receiveAddresses)
     }
 
     /// Rebuilds VLAN membership from VLVF/VLVFB.
     mutating func rebuildVLANs(_ r: RegisterFile) {
-        for i in 0..<vlanPools.count { vlanPools[i] = 0 }
+        clearVLANs()
         for n in 0..<R.VLVF.count {
             let entry = r.value(at: R.VLVF.offset(n))
             guard R.VLVF.enable.isSet(in: entry) else { continue }
             let vid = Int(R.VLVF.vlanid.extract(from: entry))
             vlanPools[vid] |= r.value(at: R.VLVFB.offset(2 * n)) | r.value(at: R.VLVFB.offset(2 * n + 1)) << 32
+            vlanTableInUse = true
         }
     }
 
-    /// Rebuilds the per-pool masks from VMOLR, PFVFRE/TE, PFVFSPOOF, VMVIR, PFDTXGSWC, MTA, FCTRL.
-    mutating func rebuildPoolControls(_ r: RegisterFile) {
+    /// Every VLAN without pools (the 32 KiB table is zeroed only if a VLVF entry filled it).
+    private mutating func clearVLANs() {
+        guard vlanTableInUse else { return }
+        for i in 0..<vlanPools.count { vlanPools[i] = 0 }
+        vlanTableInUse = false
+    }
+
+    /// Back to the state of `SwitchFilters()` (a device reset), keeping the storage.
+    mutating func clear() {
+        macs.removeAll()
+        for n in 0..<receiveAddresses.count { receiveAddresses[n] = .unused }
+        clearVLANs()
         untaggedPools = 0
         broadcastPools = 0
         multicastTablePools = 0
         multicastPromiscuousPools = 0
-        for p in 0..<Intel82599.poolCount {
-            let vmolr = r.value(at: R.VMOLR.offset(p))
-            let bit = UInt64(1) << UInt64(p)
-            if R.VMOLR.aupe.isSet(in: vmolr) { untaggedPools |= bit }
-            if R.VMOLR.bam.isSet(in: vmolr) { broadcastPools |= bit }
-            if R.VMOLR.rompe.isSet(in: vmolr) { multicastTablePools |= bit }
-            if R.VMOLR.mpe.isSet(in: vmolr) { multicastPromiscuousPools |= bit }
-            let vmvir = r.value(at: R.VMVIR.offset(p))
-            let insert = R.VMVIR.vlanAction.extract(from: vmvir) == R.VMVIR.VLANActionValue.alwaysInsertDefault
-            defaultVLAN[p] = insert ? Int32(R.VMVIR.vlanTag.extract(from: vmvir) & 0xFFF) : -1
-        }
-        receiveEnabledPools = r.value(at: R.PFVFRE.offset(0)) | r.value(at: R.PFVFRE.offset(1)) << 32
-        transmitEnabledPools = r.value(at: R.PFVFTE.offset(0)) | r.value(at: R.PFVFTE.offset(1)) << 32
+        receiveEnabledPools = 0
+        transmitEnabledPools = 0
         macAntiSpoofPools = 0
         vlanAntiSpoofPools = 0
-        for n in 0..<R.PFVFSPOOF.count {
-            let v = r.value(at: R.PFVFSPOOF.offset(n))
-            macAntiSpoofPools |= R.PFVFSPOOF.macas.extract(from: v) << UInt64(8 * n)
-            vlanAntiSpoofPools |= R.PFVFSPOOF.vlanas.extract(from: v) << UInt64(8 * n)
+        for p in 0..<defaultVLAN.count { defaultVLAN[p] = -1 }
+        loopback = false
+        for n in 0..<multicastTable.count { multicastTable[n] = 0 }
+        multicastOffset = 0
+        unicastPromiscuous = false
+        multicastPromiscuous = false
+        acceptBroadcast = false
+    }
+
+    /// Rebuilds the per-pool masks from VMOLR, PFVFRE/TE, PFVFSPOOF, VMVIR, PFDTXGSWC, MTA, FCTRL.
+    mutating func rebuildPoolControls(_ file: RegisterFile) { rebuildPoolControls { file.value(at: $0) } }
+
+    /// Rebuilds the per-pool masks from the registers `r` reads by offset.
+    mutating func rebuildPoolControls(_ r: (Int) -> UInt64) {
+        for p in 0..<Intel82599.poolCount {
+            loadOffloads(ofPool: p, r)
+            loadDefaultVLAN(ofPool: p, r)
         }
-        loopback = R.PFDTXGSWC.loopbackEnable.isSet(in: r.value(at: R.PFDTXGSWC.offset))
-        for n in 0..<multicastTable.count { multicastTable[n] = UInt32(truncatingIfNeeded: r.value(at: R.MTA.offset(n))) }
-        multicastOffset = Int(R.MCSTCTRL.mo.extract(from: r.value(at: R.MCSTCTRL.offset)))
-        let fctrl = r.value(at: R.FCTRL.offset)
-        unicastPromiscuous = R.FCTRL.upe.isSet(in: fctrl)
-        multicastPromiscuous = R.FCTRL.mpe.isSet(in: fctrl)
-        acceptBroadcast = R.FCTRL.bam.isSet(in: fctrl)
+        loadEnables(r)
+        for n in 0..<R.PFVFSPOOF.count { loadAntiSpoofing(n, r) }
+        loadLoopback(r)
+        for n in 0..<multicastTable.count { multicastTable[n] = UInt32(truncatingIfNeeded: r(R.MTA.offset(n))) }
+        loadMulticastOffset(r)
+        loadFilterControl(r)
     }
 
     /// Whether a multicast destination hits the MTA (datasheet §7.1.2.2: 12 address bits chosen

@@ -42,11 +42,12 @@ public final class MSIXController {
     /// Function Mask, mirrored from Message Control.
     public internal(set) var functionMasked = false
 
-    private var addressLow: [UInt32]
-    private var addressHigh: [UInt32]
-    private var data: [UInt32]
-    private var control: [UInt32]
-    private var pending: [Bool]
+    // The table's arrays are only read or written element by element, never across a call out.
+    @exclusivity(unchecked) private var addressLow: [UInt32]
+    @exclusivity(unchecked) private var addressHigh: [UInt32]
+    @exclusivity(unchecked) private var data: [UInt32]
+    @exclusivity(unchecked) private var control: [UInt32]
+    @exclusivity(unchecked) private var pending: [Bool]
     /// Messages delivered per vector since creation.
     public private(set) var delivered: [UInt64]
     /// Delivered but not yet consumed by a waiter, per vector.
