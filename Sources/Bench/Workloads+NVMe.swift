@@ -170,7 +170,9 @@ final class NVMeBenchFixture {
 /// The speed-of-light of one 4 KiB command: the memory and cipher work the command needs and
 /// nothing else. A store of the same size, backed and placed as the model's (2 MiB aligned,
 /// transparent huge pages), filled once; a block picked by the same random sequence; the same
-/// cache hints the model gives; then OpenSSL's EVP_aes_256_xts through the same shim (or a
+/// cache hints the model gives (above queue depth 1 the next block's first bytes are asked for
+/// while one block is worked on, as the model fetches one command ahead); then OpenSSL's
+/// EVP_aes_256_xts through the same shim (or a
 /// copy, unencrypted) between that block and one of `queueDepth` 4 KiB buffers, reads from the
 /// store, writes to it. What is left between this loop and the model is emulation: driver,
 /// doorbells, queues, PRPs, completions.
@@ -185,6 +187,9 @@ final class NVMeReference {
     let shape: NVMeBenchShape
     var rng = NVMeBenchFixture.seed
     var slot = 0
+    /// Above queue depth 1, the LBA after the one being worked on, whose first bytes were asked
+    /// for ahead (as the model asks for the next command's block while it runs one).
+    var upcoming: UInt64?
 
     init(_ shape: NVMeBenchShape) throws {
         self.shape = shape
@@ -210,14 +215,29 @@ final class NVMeReference {
         let blockSize = NVMeBenchFixture.blockSize
         let hint = NVMeBenchFixture.firstPrefetchBytes
         var sum: UInt64 = 0
+        let lookAhead = shape.queueDepth > 1
         for _ in 0..<n {
-            let lba = NVMeBenchFixture.nextLBA(&rng)
+            // The hints the model gives: the block's first bytes when its command is fetched
+            // (above QD 1, while the command before it runs), for reads the next stretch just
+            // before the cipher starts.
+            let lba: UInt64
+            if lookAhead {
+                if let ahead = upcoming {
+                    lba = ahead
+                } else {
+                    lba = NVMeBenchFixture.nextLBA(&rng)
+                    CacheControl.prefetch(store.host + Int(lba) * blockSize, length: hint, forWriting: !shape.read)
+                }
+                let next = NVMeBenchFixture.nextLBA(&rng)
+                upcoming = next
+                CacheControl.prefetch(store.host + Int(next) * blockSize, length: hint, forWriting: !shape.read)
+            } else {
+                lba = NVMeBenchFixture.nextLBA(&rng)
+                CacheControl.prefetch(store.host + Int(lba) * blockSize, length: hint, forWriting: !shape.read)
+            }
             let block = store.host + Int(lba) * blockSize
             let buffer = buffers.pointer + slot * blockSize
             slot = slot + 1 == max(shape.queueDepth, 1) ? 0 : slot + 1
-            // The hints the model gives: the block's first bytes when the command is fetched,
-            // for reads the next stretch just before the cipher starts.
-            CacheControl.prefetch(block, length: hint, forWriting: !shape.read)
             switch (shape.read, cipher) {
             case (true, let cipher?):
                 CacheControl.prefetch(block + hint, length: 2 * hint, forWriting: false)
