@@ -216,6 +216,8 @@ final class NVMeReference {
         let hint = NVMeBenchFixture.firstPrefetchBytes
         var sum: UInt64 = 0
         let lookAhead = shape.queueDepth > 1
+        // The model gives no hint for a plaintext write: it streams the block past the cache.
+        let hinted = shape.read || cipher != nil
         for _ in 0..<n {
             // The hints the model gives: the block's first bytes when its command is fetched
             // (above QD 1, while the command before it runs), for reads the next stretch just
@@ -226,14 +228,14 @@ final class NVMeReference {
                     lba = ahead
                 } else {
                     lba = NVMeBenchFixture.nextLBA(&rng)
-                    CacheControl.prefetch(store.host + Int(lba) * blockSize, length: hint, forWriting: !shape.read)
+                    if hinted { CacheControl.prefetch(store.host + Int(lba) * blockSize, length: hint, forWriting: !shape.read) }
                 }
                 let next = NVMeBenchFixture.nextLBA(&rng)
                 upcoming = next
-                CacheControl.prefetch(store.host + Int(next) * blockSize, length: hint, forWriting: !shape.read)
+                if hinted { CacheControl.prefetch(store.host + Int(next) * blockSize, length: hint, forWriting: !shape.read) }
             } else {
                 lba = NVMeBenchFixture.nextLBA(&rng)
-                CacheControl.prefetch(store.host + Int(lba) * blockSize, length: hint, forWriting: !shape.read)
+                if hinted { CacheControl.prefetch(store.host + Int(lba) * blockSize, length: hint, forWriting: !shape.read) }
             }
             let block = store.host + Int(lba) * blockSize
             let buffer = buffers.pointer + slot * blockSize
