@@ -61,6 +61,8 @@ public final class PCIBus {
 
     /// MMIO accesses in progress (nested when a model's work reaches another function).
     @exclusivity(unchecked) private var accessDepth = 0
+    /// When set, every routed guest access is recorded here (see ``GuestAccessLog``).
+    @exclusivity(unchecked) public var accessLog: GuestAccessLog?
     /// Functions removed from the bus while an access was in progress, released after it.
     @exclusivity(unchecked) private var retiredDuringAccess: [PCIFunction] = []
 
@@ -99,12 +101,16 @@ public final class PCIBus {
     /// A config read; an empty slot reads all ones (master abort), as on real hardware.
     public func configRead(_ bdf: BDF, _ offset: ConfigOffset, width: AccessWidth) -> UInt32 {
         guard let f = slots[rid: Int(bdf.routingID)] else { return UInt32(truncatingIfNeeded: width.allOnes) }
+        if let log = accessLog { log.record(.configRead(bdf, offset: UInt16(truncatingIfNeeded: offset.value), width: width), f) }
         return f.guestConfigRead(offset, width: width)
     }
 
     /// A config write; writes to an empty slot are dropped.
     public func configWrite(_ bdf: BDF, _ offset: ConfigOffset, width: AccessWidth, value: UInt32) {
         guard let f = slots[rid: Int(bdf.routingID)] else { return }
+        if let log = accessLog {
+            log.record(.configWrite(bdf, offset: UInt16(truncatingIfNeeded: offset.value), width: width, value: value), f)
+        }
         let effects = f.guestConfigWrite(offset, width: width, value: value)
         if effects.contains(.functionLevelReset) {
             functionLevelReset(f)
@@ -141,6 +147,9 @@ public final class PCIBus {
             recordBadMMIO(address, width, isWrite: false)
             return width.allOnes
         }
+        if let log = accessLog {
+            f._withUnsafeGuaranteedRef { log.record(.mmioRead($0.bdf, bar: bar, offset: offset, width: width), $0) }
+        }
         beginAccess()
         defer { endAccess() }
         return f._withUnsafeGuaranteedRef { $0.barRead(bar, offset: offset, width: width) }
@@ -152,6 +161,11 @@ public final class PCIBus {
         guard let (f, bar, offset) = route(address, width, memo: &memo) else {
             recordBadMMIO(address, width, isWrite: true)
             return
+        }
+        if let log = accessLog {
+            f._withUnsafeGuaranteedRef {
+                log.record(.mmioWrite($0.bdf, bar: bar, offset: offset, width: width, value: value), $0)
+            }
         }
         beginAccess()
         defer { endAccess() }
@@ -171,6 +185,14 @@ public final class PCIBus {
         guard !bytes.isEmpty else { return }
         let a = address.value
         if let target = window(containing: a, memo: &memo), UInt64(bytes.count) - 1 <= memo.last - a {
+            if let log = accessLog {
+                let start = memo.start
+                target.function._withUnsafeGuaranteedRef { f in
+                    forEachNaturallyAlignedWrite(of: bytes, at: a - start) {
+                        log.record(.mmioWrite(f.bdf, bar: target.bar, offset: $0, width: $1, value: $2), f)
+                    }
+                }
+            }
             beginAccess()
             defer { endAccess() }
             target.function._withUnsafeGuaranteedRef { $0.barWriteCombined(target.bar, offset: a - memo.start, bytes: bytes) }

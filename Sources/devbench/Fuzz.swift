@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FuzzKit
+import Host
 
 /// `devbench fuzz`: the fuzz targets driven by the built-in deterministic generator, or one
 /// input replayed (a reproducer this command wrote, a libFuzzer crash file, a regression input).
@@ -37,6 +38,13 @@ struct Fuzz: ParsableCommand {
     @Option(name: .long, help: "Write --iterations generated inputs into this directory (a seed corpus) instead of running them.")
     var writeCorpus: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Run the conformance suites on the default profile, recording their register accesses, and write them as "
+                + "seed inputs into DIR/TARGET/conform-NNNN.bin (82599-pf, 82599-vf, ena, nvme)."))
+    var recordConformance: String?
+
     @Flag(name: .long, help: "List the targets.")
     var list = false
 
@@ -46,6 +54,7 @@ struct Fuzz: ParsableCommand {
             return
         }
         if let replay { return try replayInput(replay) }
+        if let directory = recordConformance { return try recordConformanceSeeds(to: directory) }
         guard let name = target, let t = FuzzTargets.named(name) else {
             throw ValidationError("--target must name one of: \(FuzzTargets.all.map { $0.name }.joined(separator: ", "))")
         }
@@ -84,6 +93,24 @@ struct Fuzz: ParsableCommand {
             try Data(program.encoded).write(to: path)
         }
         print("wrote \(count) inputs for \(t.name) to \(directory)")
+    }
+
+    private func recordConformanceSeeds(to directory: String) throws {
+        let recorded: [String: [FuzzProgram]]
+        do {
+            recorded = try ConformanceCorpus.record(profile: HostProfile.named("default"))
+        } catch {
+            throw ValidationError("cannot bring up the default profile: \(error)")
+        }
+        for (name, inputs) in recorded.sorted(by: { $0.key < $1.key }) {
+            let folder = URL(fileURLWithPath: directory).appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (i, input) in inputs.enumerated() {
+                try Data(input.encoded).write(to: folder.appendingPathComponent(String(format: "conform-%04d.bin", i)))
+            }
+            let operations = inputs.reduce(0) { $0 + $1.operations.count }
+            print("\(name): \(inputs.count) inputs, \(operations) operations recorded from the conformance suites")
+        }
     }
 
     private func replayInput(_ path: String) throws {
