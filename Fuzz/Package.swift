@@ -8,7 +8,7 @@ import PackageDescription
 /// (swiftc keeps only the last -sanitize= SwiftPM passes; the combined flag must come last).
 let targets = [
     "82599-pf", "82599-vf", "nvme", "config-space", "lspci-dump", "host-profile", "nvme-driver",
-    "ixgbevf-driver", "ena", "ena-driver", "vfio-user",
+    "ixgbevf-driver", "ena", "ena-driver", "vfio-user", "sysfs",
 ]
 
 let package = Package(

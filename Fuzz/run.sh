@@ -28,7 +28,7 @@ cd "$(dirname "$0")"
 seconds="${1:-600}"; shift || true
 coverage_seconds="${COVERAGE_SECONDS:-$((seconds / 3))}"
 targets=("$@")
-if [[ ${#targets[@]} -eq 0 ]]; then targets=(82599-pf 82599-vf nvme ena config-space lspci-dump host-profile nvme-driver ixgbevf-driver ena-driver vfio-user); fi
+if [[ ${#targets[@]} -eq 0 ]]; then targets=(82599-pf 82599-vf nvme ena config-space lspci-dump host-profile nvme-driver ixgbevf-driver ena-driver vfio-user sysfs); fi
 coverage_flags=(-c release --sanitize=fuzzer --scratch-path .build/coverage)
 asan_flags=(-c release --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address --scratch-path .build/asan)
 swift build "${coverage_flags[@]}"

@@ -35,7 +35,7 @@ public enum FuzzTargets {
         [
             Intel82599PFFuzzTarget.self, Intel82599VFFuzzTarget.self, NVMeFuzzTarget.self, ConfigSpaceFuzzTarget.self,
             LspciDumpFuzzTarget.self, HostProfileFuzzTarget.self, NVMeDriverFuzzTarget.self, IxgbeVFDriverFuzzTarget.self,
-            ENAFuzzTarget.self, ENADriverFuzzTarget.self, VFIOUserFuzzTarget.self,
+            ENAFuzzTarget.self, ENADriverFuzzTarget.self, VFIOUserFuzzTarget.self, SysfsFuzzTarget.self,
         ]
     }
 

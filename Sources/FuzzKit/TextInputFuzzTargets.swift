@@ -11,9 +11,11 @@ struct FuzzedText {
     /// Longest the document may grow (bounds the parser's work per input).
     static let maximumLength = 64 * 1024
 
-    init(_ sample: String) {
-        original = Array(sample.utf8)
-        bytes = original
+    init(_ sample: String) { self.init(bytes: Array(sample.utf8)) }
+
+    init(bytes sample: [UInt8]) {
+        original = sample
+        bytes = sample
     }
 
     /// The document as text (invalid UTF-8 repaired, as reading a file would).

@@ -10,37 +10,47 @@ import PCIe
 /// each case is a ``ListingProblem`` naming the file.
 public struct SysfsImporter: Sendable {
     /// The tree's root (`DIR`; `DIR/bus/pci` is used when `DIR` is a sysfs mount).
-    public let root: URL
+    public let root: String
+    /// Where the files are read from.
+    public let source: any SysfsSource
 
-    /// Creates an importer for `root`.
-    public init(root: URL) { self.root = root }
+    /// Creates an importer for `root` on the file system.
+    public init(root: URL) {
+        self.root = root.path
+        source = FileSystemSysfs()
+    }
+
+    /// Creates an importer for the tree at `root` in `source`.
+    public init(root: String, source: any SysfsSource) {
+        self.root = root
+        self.source = source
+    }
 
     /// The directory holding the per-function directories.
-    public var devicesDirectory: URL {
-        let direct = root.appendingPathComponent("devices", isDirectory: true)
-        let mounted = root.appendingPathComponent("bus/pci/devices", isDirectory: true)
-        return FileManager.default.fileExists(atPath: mounted.path) ? mounted : direct
+    public var devicesDirectory: String {
+        let mounted = Self.join(root, "bus/pci/devices")
+        return source.exists(mounted) ? mounted : Self.join(root, "devices")
+    }
+
+    static func join(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
     /// Every function in the tree, and what was wrong with it.
     public func read() -> ListingInput {
         let directory = devicesDirectory
         var input = ListingInput(functions: [])
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-        } catch {
-            input.problems.append(ListingProblem(file: directory.path, message: "cannot list the directory"))
+        guard let names = source.names(inDirectory: directory)?.sorted() else {
+            input.problems.append(ListingProblem(file: directory, message: "cannot list the directory"))
             return input
         }
         for name in names {
             guard let address = Self.parseAddress(name) else {
                 input.problems.append(
-                    ListingProblem(file: directory.appendingPathComponent(name).path, message: "not a DDDD:BB:DD.F name; skipped")
-                )
+                    ListingProblem(file: Self.join(directory, name), message: "not a DDDD:BB:DD.F name; skipped"))
                 continue
             }
-            if let function = readFunction(directory.appendingPathComponent(name), address, &input.problems) {
+            if let function = readFunction(Self.join(directory, name), address, &input.problems) {
                 input.functions.append(function)
             }
         }
@@ -56,86 +66,86 @@ public struct SysfsImporter: Sendable {
         return (domain, bdf)
     }
 
-    private func readFunction(_ dir: URL, _ address: (domain: UInt16, bdf: BDF), _ problems: inout [ListingProblem])
+    private func readFunction(_ dir: String, _ address: (domain: UInt16, bdf: BDF), _ problems: inout [ListingProblem])
         -> ListedFunction?
     {
-        let configURL = dir.appendingPathComponent("config")
-        guard let config = try? Data(contentsOf: configURL) else {
-            problems.append(ListingProblem(file: configURL.path, message: "cannot read; function skipped"))
+        let configPath = Self.join(dir, "config")
+        guard let config = source.bytes(at: configPath) else {
+            problems.append(ListingProblem(file: configPath, message: "cannot read; function skipped"))
             return nil
         }
-        let bytes = [UInt8](config.prefix(4096))
+        let bytes = Array(config.prefix(4096))
         guard bytes.count >= 64 else {
             problems.append(
                 ListingProblem(
-                    file: configURL.path, location: "offset 0x\(String(bytes.count, radix: 16))",
+                    file: configPath, location: "offset 0x\(String(bytes.count, radix: 16))",
                     message: "\(bytes.count) bytes, shorter than the 64-byte standard header; function skipped"))
             return nil
         }
         if bytes.count != 64 && bytes.count != 256 && bytes.count != 4096 {
             problems.append(
                 ListingProblem(
-                    file: configURL.path, location: "offset 0x\(String(bytes.count, radix: 16))",
+                    file: configPath, location: "offset 0x\(String(bytes.count, radix: 16))",
                     message: "\(bytes.count) bytes, not 64, 256 or 4096; registers past the end read as absent"))
         }
         let view = ConfigView(bytes)
-        let resources = readResources(dir.appendingPathComponent("resource"), &problems)
-        let vendor = readHex(dir.appendingPathComponent("vendor"), max: 0xffff, &problems).map { UInt16($0) }
-        let device = readHex(dir.appendingPathComponent("device"), max: 0xffff, &problems).map { UInt16($0) }
-        let irqURL = dir.appendingPathComponent("irq")
+        let resources = readResources(Self.join(dir, "resource"), &problems)
+        let vendor = readHex(Self.join(dir, "vendor"), max: 0xffff, &problems).map { UInt16($0) }
+        let device = readHex(Self.join(dir, "device"), max: 0xffff, &problems).map { UInt16($0) }
+        let irqPath = Self.join(dir, "irq")
         var irq = UInt32(view.byte(Header.interruptLine))
-        if let text = readText(irqURL, &problems) {
+        if let text = readText(irqPath, &problems) {
             if let value = UInt32(text) {
                 irq = value
             } else {
-                problems.append(ListingProblem(file: irqURL.path, location: "line 1", message: "not a decimal IRQ"))
+                problems.append(ListingProblem(file: irqPath, location: "line 1", message: "not a decimal IRQ"))
             }
         }
-        let physfn = link(dir.appendingPathComponent("physfn")).flatMap { Self.parseAddress($0)?.bdf }
-        let numa = (try? String(contentsOf: dir.appendingPathComponent("numa_node"), encoding: .utf8))
+        let physfn = link(Self.join(dir, "physfn")).flatMap { Self.parseAddress($0)?.bdf }
+        let numa = source.bytes(at: Self.join(dir, "numa_node")).flatMap { String(validating: $0, as: UTF8.self) }
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         let snapshot = FunctionSnapshot(
             bdf: address.bdf, config: bytes, resources: resources ?? [], isVirtualFunction: physfn != nil,
             physicalFunction: physfn, vendorID: vendor, deviceID: device)
         return ListedFunction(
-            snapshot: snapshot, irq: irq, kernelDriver: link(dir.appendingPathComponent("driver")),
-            numaNode: numa == -1 ? nil : numa, iommuGroup: link(dir.appendingPathComponent("iommu_group")),
+            snapshot: snapshot, irq: irq, kernelDriver: link(Self.join(dir, "driver")),
+            numaNode: numa == -1 ? nil : numa, iommuGroup: link(Self.join(dir, "iommu_group")),
             domain: address.domain, hasSizes: resources != nil)
     }
 
     /// The last path component a symlink points to, or `nil` when there is no link.
-    private func link(_ url: URL) -> String? {
-        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: url.path) else { return nil }
+    private func link(_ path: String) -> String? {
+        guard let target = source.linkTarget(at: path) else { return nil }
         let name = (target as NSString).lastPathComponent
         return name.isEmpty ? nil : name
     }
 
-    private func readText(_ url: URL, _ problems: inout [ListingProblem]) -> String? {
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            problems.append(ListingProblem(file: url.path, message: "missing; using the config register instead"))
+    private func readText(_ path: String, _ problems: inout [ListingProblem]) -> String? {
+        guard source.exists(path) else {
+            problems.append(ListingProblem(file: path, message: "missing; using the config register instead"))
             return nil
         }
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            problems.append(ListingProblem(file: url.path, message: "unreadable; using the config register instead"))
+        guard let bytes = source.bytes(at: path), let text = String(validating: bytes, as: UTF8.self) else {
+            problems.append(ListingProblem(file: path, message: "unreadable; using the config register instead"))
             return nil
         }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private func readHex(_ url: URL, max: UInt64, _ problems: inout [ListingProblem]) -> UInt64? {
-        guard let text = readText(url, &problems) else { return nil }
+    private func readHex(_ path: String, max: UInt64, _ problems: inout [ListingProblem]) -> UInt64? {
+        guard let text = readText(path, &problems) else { return nil }
         let digits = text.hasPrefix("0x") ? String(text.dropFirst(2)) : text
         guard let value = UInt64(digits, radix: 16), value <= max else {
             problems.append(
-                ListingProblem(file: url.path, location: "line 1", message: "'\(text)' is not a hex id; using config"))
+                ListingProblem(file: path, location: "line 1", message: "'\(text)' is not a hex id; using config"))
             return nil
         }
         return value
     }
 
     /// Seven windows from `resource`; `nil` (no sizes) when the file is missing or malformed.
-    private func readResources(_ url: URL, _ problems: inout [ListingProblem]) -> [ResourceWindow]? {
-        guard let text = readText(url, &problems) else { return nil }
+    private func readResources(_ path: String, _ problems: inout [ListingProblem]) -> [ResourceWindow]? {
+        guard let text = readText(path, &problems) else { return nil }
         var windows: [ResourceWindow] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let fields = line.split(separator: " ").map { $0.hasPrefix("0x") ? $0.dropFirst(2) : $0 }
@@ -144,7 +154,7 @@ public struct SysfsImporter: Sendable {
             else {
                 problems.append(
                     ListingProblem(
-                        file: url.path, location: "line \(index + 1)",
+                        file: path, location: "line \(index + 1)",
                         message: "not '0x<start> 0x<end> 0x<flags>'; BAR sizes not shown"))
                 return nil
             }

@@ -1,0 +1,127 @@
+import Foundation
+import Host
+import Inspector
+import PCIe
+
+/// `pci-list` over a sysfs tree (`-A linux-sysfs`): the default profile's tree as `devbench
+/// export-sysfs` writes it (config, resource, vendor, device, irq, numa_node files; driver,
+/// iommu_group and physfn links), held in memory as one bundle the operations edit byte by
+/// byte, then read by ``SysfsImporter`` and listed at -vv after every change. File names,
+/// link targets and contents all get damaged: every problem must name a file of the tree, and
+/// every function read must list.
+public final class SysfsFuzzTarget: FuzzTarget {
+    public static let name = "sysfs"
+    public static let summary =
+        "pci-list -A linux-sysfs: sysfs files and links (config, resource, ids, irq, physfn) read and listed"
+    public let harness: FuzzHarness? = nil
+    public let surface = FuzzSurface(registers: [], doorbellCount: 1, entryCount: 256, entrySize: 16, virtualFunctions: false)
+    private var document: FuzzedText
+    private let formatter = LspciFormatter(options: LspciOptions(verbosity: 2, nameStyle: .mixed))
+
+    /// Where the bundle's paths are rooted.
+    static let root = "/fuzz-sysfs"
+
+    /// The tree every input starts from, as a bundle: the default profile's functions exported
+    /// once per process (into a scratch directory, read back, removed).
+    static let sample: [UInt8] = {
+        guard let profile = try? HostProfile.named("default"), let host = try? VirtualHost(profile: profile) else { return [] }
+        host.bringUp()
+        let drivers = host.kernelDriverNames
+        // One function of each kind (the host bridge, the 82599 PF and a VF, the ENA, each
+        // NVMe, a DMA engine): the same parsers on a fifth of the bytes.
+        var kinds = Set<UInt32>()
+        let functions = host.snapshots.filter { kinds.insert(UInt32($0.vendorID) << 16 | UInt32($0.deviceID)).inserted }
+            .map { ListedFunction(snapshot: $0, kernelDriver: drivers[$0.bdf]) }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "devbench-sysfs-fuzz-\(ProcessInfo.processInfo.processIdentifier)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        guard (try? SysfsExporter(root: scratch).export(functions)) != nil else { return [] }
+        return SysfsBundle.encode(SysfsBundle.load(scratch.path))
+    }()
+
+    public init() throws { document = FuzzedText(bytes: Self.sample) }
+
+    public func apply(_ op: FuzzOperation) { document.apply(op) }
+
+    public func violatedInvariant(after op: FuzzOperation) -> (invariant: String, detail: String)? {
+        guard document.needsCheck() else { return nil }
+        let tree = SysfsBundle.decode(document.bytes, root: Self.root)
+        let input = SysfsImporter(root: Self.root, source: tree).read()
+        if let p = input.problems.first(where: { !$0.file.hasPrefix(Self.root + "/") || $0.message.isEmpty }) {
+            return ("problems name a file of the tree", "\(p)")
+        }
+        let text = formatter.format(input.functions.map(\.snapshot))
+        if !input.functions.isEmpty, !text.hasSuffix("\n") {
+            return ("every function read lists", "output does not end a line")
+        }
+        return nil
+    }
+
+    public func finalCheck() -> (invariant: String, detail: String)? { nil }
+}
+
+/// A sysfs tree as one byte string: records, each opened by 0x1E, `F path\n` followed by the
+/// file's bytes or `L path target\n` for a link; paths relative to the tree's root. Any byte
+/// string decodes (what does not parse is left out).
+enum SysfsBundle {
+    static let separator: UInt8 = 0x1E
+
+    /// The files and links under `root` on disk, by relative path.
+    static func load(_ root: String) -> InMemorySysfs {
+        var files: [String: [UInt8]] = [:]
+        var links: [String: String] = [:]
+        let manager = FileManager.default
+        for path in (manager.subpathsOnly(atPath: root) ?? []).sorted() {
+            let full = root + "/" + path
+            if let target = try? manager.destinationOfSymbolicLink(atPath: full) {
+                links[path] = target
+            } else if let data = manager.contents(atPath: full) {
+                files[path] = [UInt8](data)
+            }
+        }
+        return InMemorySysfs(files: files, links: links)
+    }
+
+    static func encode(_ tree: InMemorySysfs) -> [UInt8] {
+        var out: [UInt8] = []
+        for (path, bytes) in tree.files.sorted(by: { $0.key < $1.key }) {
+            out.append(separator)
+            out += Array("F \(path)\n".utf8)
+            out += bytes
+        }
+        for (path, target) in tree.links.sorted(by: { $0.key < $1.key }) {
+            out.append(separator)
+            out += Array("L \(path) \(target)\n".utf8)
+        }
+        return out
+    }
+
+    /// The tree `bytes` describe, its paths under `root`.
+    static func decode(_ bytes: [UInt8], root: String) -> InMemorySysfs {
+        var files: [String: [UInt8]] = [:]
+        var links: [String: String] = [:]
+        for record in bytes.split(separator: separator, omittingEmptySubsequences: true) {
+            guard let newline = record.firstIndex(of: 0x0A) else { continue }
+            let header = String(decoding: record[record.startIndex..<newline], as: UTF8.self)
+            let fields = header.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 2 else { continue }
+            let path = root + "/" + fields[1]
+            if fields[0] == "F" {
+                files[path] = Array(record[(newline + 1)...])
+            } else if fields[0] == "L", fields.count >= 3 {
+                links[path] = String(fields[2])
+            }
+        }
+        return InMemorySysfs(files: files, links: links)
+    }
+}
+
+extension FileManager {
+    /// Relative paths of everything under `path`, not following links into directories.
+    fileprivate func subpathsOnly(atPath path: String) -> [String]? {
+        guard let enumerator = enumerator(atPath: path) else { return nil }
+        var out: [String] = []
+        while let next = enumerator.nextObject() as? String { out.append(next) }
+        return out
+    }
+}
