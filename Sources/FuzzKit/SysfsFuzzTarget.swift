@@ -47,14 +47,9 @@ public final class SysfsFuzzTarget: FuzzTarget {
         guard document.needsCheck() else { return nil }
         let tree = SysfsBundle.decode(document.bytes, root: Self.root)
         let input = SysfsImporter(root: Self.root, source: tree).read()
-        if let p = input.problems.first(where: { !$0.file.hasPrefix(Self.root + "/") || $0.message.isEmpty }) {
-            return ("problems name a file of the tree", "\(p)")
+        return listingViolation(input, formatter, invariant: "problems name a file of the tree") {
+            $0.hasPrefix(Self.root + "/")
         }
-        let text = formatter.format(input.functions.map(\.snapshot))
-        if !input.functions.isEmpty, !text.hasSuffix("\n") {
-            return ("every function read lists", "output does not end a line")
-        }
-        return nil
     }
 
     public func finalCheck() -> (invariant: String, detail: String)? { nil }

@@ -91,14 +91,9 @@ public final class LspciDumpFuzzTarget: FuzzTarget {
     public func violatedInvariant(after op: FuzzOperation) -> (invariant: String, detail: String)? {
         guard document.needsCheck() else { return nil }
         let input = LspciDumpReader(fileName: "fuzz.dump").read(document.text)
-        if let p = input.problems.first(where: { $0.file != "fuzz.dump" || $0.message.isEmpty }) {
-            return ("problems name the file and say what is wrong", "\(p)")
+        return listingViolation(input, formatter, invariant: "problems name the file and say what is wrong") {
+            $0 == "fuzz.dump"
         }
-        let text = formatter.format(input.functions.map(\.snapshot))
-        if !input.functions.isEmpty, !text.hasSuffix("\n") {
-            return ("every function read lists", "output does not end a line")
-        }
-        return nil
     }
 
     public func finalCheck() -> (invariant: String, detail: String)? { nil }
@@ -132,4 +127,19 @@ public final class HostProfileFuzzTarget: FuzzTarget {
     }
 
     public func finalCheck() -> (invariant: String, detail: String)? { nil }
+}
+
+/// The invariants of a parser target's reading: every problem names a file `names` accepts and
+/// says what is wrong (`invariant` when not), and the functions read list, ending a line.
+func listingViolation(
+    _ input: ListingInput, _ formatter: LspciFormatter, invariant: String, names: (String) -> Bool
+) -> (invariant: String, detail: String)? {
+    if let p = input.problems.first(where: { !names($0.file) || $0.message.isEmpty }) {
+        return (invariant, "\(p)")
+    }
+    let text = formatter.format(input.functions.map(\.snapshot))
+    if !input.functions.isEmpty, !text.hasSuffix("\n") {
+        return ("every function read lists", "output does not end a line")
+    }
+    return nil
 }
