@@ -152,14 +152,7 @@ final class LowLatencyMemory {
     }
 
     deinit {
-        if recycled {
-            // Only the stored range can be non-zero: zeroed here, the block goes back as it is,
-            // resident, instead of being discarded page by page and faulted in again.
-            clear()
-            ZeroFillMemory.releaseZeroed(bytes, byteCount: size)
-        } else {
-            bytes.deallocate()
-        }
+        if recycled { ZeroFillMemory.release(bytes, byteCount: size) } else { bytes.deallocate() }
         written.deallocate()
     }
 

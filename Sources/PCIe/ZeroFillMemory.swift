@@ -61,30 +61,6 @@ public enum ZeroFillMemory {
         #endif
     }
 
-    /// Returns a block from ``allocate(byteCount:)`` whose owner has kept it all zero, or zeroed
-    /// again what it wrote (an owner that knows where it wrote, like the ENA's LLQ aperture): it
-    /// is kept for the next block of its size as it is, with no system call, no TLB flush and no
-    /// fault when its pages are touched again. The owner vouches for every byte; debug builds
-    /// check it.
-    public static func releaseZeroed(_ p: UnsafeMutableRawPointer, byteCount: Int) {
-        #if os(Linux)
-            let size = rounded(byteCount)
-            assert(isZero(p, size), "releaseZeroed(_:byteCount:) of a block that is not all zero")
-            guard pool.keep(p, size) else {
-                _ = munmap(p, size)
-                return
-            }
-        #endif
-    }
-
-    /// Whether the `count` bytes at `p` (a multiple of 8, 8-byte aligned) are all zero.
-    static func isZero(_ p: UnsafeMutableRawPointer, _ count: Int) -> Bool {
-        let words = p.assumingMemoryBound(to: UInt64.self)
-        var any: UInt64 = 0
-        for i in 0..<(count / 8) { any |= words[i] }
-        return any == 0
-    }
-
     /// Bytes of released mappings kept for reuse right now (for tests).
     public static var retainedBytes: Int { pool.retainedBytes }
 

@@ -27,20 +27,6 @@ import Testing
         ZeroFillMemory.release(second, byteCount: size)
     }
 
-    @Test(.enabled(if: ZeroFillMemory.recycles))
-    func aBlockReleasedZeroedIsKeptAndComesBackZero() throws {
-        let size = 384 * 1024
-        let p = try #require(ZeroFillMemory.allocate(byteCount: size))
-        let before = ZeroFillMemory.retainedBytes
-        p.storeBytes(of: 0xAB, toByteOffset: 3 * 4096 + 5, as: UInt8.self)
-        p.storeBytes(of: 0, toByteOffset: 3 * 4096 + 5, as: UInt8.self)
-        ZeroFillMemory.releaseZeroed(p, byteCount: size)
-        #expect(ZeroFillMemory.retainedBytes >= before)
-        let q = try #require(ZeroFillMemory.allocate(byteCount: size))
-        #expect(Self.allZero(q, size))
-        ZeroFillMemory.release(q, byteCount: size)
-    }
-
     @Test func sizesOutsideTheRecycledRangeAreLeftToTheCaller() {
         #expect(ZeroFillMemory.allocate(byteCount: ZeroFillMemory.recycledSizes.lowerBound - 4096) == nil)
         #expect(ZeroFillMemory.allocate(byteCount: ZeroFillMemory.recycledSizes.upperBound) == nil)
