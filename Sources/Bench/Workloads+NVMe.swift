@@ -38,8 +38,6 @@ final class NVMeBenchFixture {
     let completions: UnsafeMutableBufferPointer<NVMeCompletion>
     /// Where the LBA sequence starts (the speed-of-light loop walks the same sequence).
     static let seed: UInt64 = 0x6e76_6d65_6265_6e63
-    /// Bytes of a block the model prefetches when it fetches the command (`Namespace.prefetchBytes`).
-    static let firstPrefetchBytes = 512
     var rng: UInt64 = NVMeBenchFixture.seed
     var nextBuffer = 0
     var failures = 0
@@ -213,29 +211,28 @@ final class NVMeReference {
 
     func run(_ n: Int) -> UInt64 {
         let blockSize = NVMeBenchFixture.blockSize
-        let hint = NVMeBenchFixture.firstPrefetchBytes
+        let hint = NVMe.prefetchBytes
         var sum: UInt64 = 0
-        let lookAhead = shape.queueDepth > 1
         // The model gives no hint for a plaintext write: it streams the block past the cache.
         let hinted = shape.read || cipher != nil
+        // The hint the model gives when it fetches the command for block `lba`.
+        func fetched(_ lba: UInt64) {
+            if hinted { CacheControl.prefetch(store.host + Int(lba) * blockSize, length: hint, forWriting: !shape.read) }
+        }
         for _ in 0..<n {
-            // The hints the model gives: the block's first bytes when its command is fetched
-            // (above QD 1, while the command before it runs), for reads the next stretch just
-            // before the cipher starts.
+            // A block's command is fetched at its turn at QD 1, above it while the command before
+            // it runs; for reads the next stretch is asked for just before the cipher starts.
             let lba: UInt64
-            if lookAhead {
-                if let ahead = upcoming {
-                    lba = ahead
-                } else {
-                    lba = NVMeBenchFixture.nextLBA(&rng)
-                    if hinted { CacheControl.prefetch(store.host + Int(lba) * blockSize, length: hint, forWriting: !shape.read) }
-                }
-                let next = NVMeBenchFixture.nextLBA(&rng)
-                upcoming = next
-                if hinted { CacheControl.prefetch(store.host + Int(next) * blockSize, length: hint, forWriting: !shape.read) }
+            if let ahead = upcoming {
+                lba = ahead
             } else {
                 lba = NVMeBenchFixture.nextLBA(&rng)
-                if hinted { CacheControl.prefetch(store.host + Int(lba) * blockSize, length: hint, forWriting: !shape.read) }
+                fetched(lba)
+            }
+            if shape.queueDepth > 1 {
+                let next = NVMeBenchFixture.nextLBA(&rng)
+                upcoming = next
+                fetched(next)
             }
             let block = store.host + Int(lba) * blockSize
             let buffer = buffers.pointer + slot * blockSize

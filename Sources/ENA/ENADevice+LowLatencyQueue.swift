@@ -21,7 +21,7 @@ extension ENADevice {
         let mask = sq.pointee.depth &- 1
         var posted = false
         defer { if posted { completionInterrupt(sq.pointee.completionQueue) } }
-        let bursts = burstsAllowed && !sendingBurst && layout.descriptorsBeforeHeader >= 1
+        let bursts = takesBursts && !sendingBurst && layout.descriptorsBeforeHeader >= 1
         var burst = 0
         defer { if burst > 0, sendBurst(count: burst, completionQueue: sq.pointee.completionQueue) { posted = true } }
         while sq.pointee.head != sq.pointee.tail, operational {

@@ -26,8 +26,8 @@ extension ENADevice {
             counters.rxDrops &+= UInt64(frames.count)
             return
         }
-        guard shaper.isUnlimited, burstsAllowed, queues.count <= UInt64.bitWidth else {
-            if burstsAllowed, queues.count <= UInt64.bitWidth {
+        guard shaper.isUnlimited, takesBursts, queues.count <= UInt64.bitWidth else {
+            if takesBursts, queues.count <= UInt64.bitWidth {
                 receiveShapedBatch(frames)
             } else {
                 for frame in frames { receiveFromWire(frame) }
@@ -41,6 +41,12 @@ extension ENADevice {
             // At most 64 queues (checked above): the masking shift is the plain one.
             if cq >= 0 { signal |= 1 &<< UInt64(cq) }
         }
+        signalCompletionQueues(signal)
+    }
+
+    /// Raises the interrupt of each completion queue whose bit is set in `mask`, lowest first.
+    @inline(__always) private func signalCompletionQueues(_ mask: UInt64) {
+        var signal = mask
         while signal != 0 {
             completionInterrupt(signal.trailingZeroBitCount)
             signal &= signal &- 1
@@ -67,10 +73,7 @@ extension ENADevice {
             }
         }
         if held { scheduleRelease(.inbound) }
-        while signal != 0 {
-            completionInterrupt(signal.trailingZeroBitCount)
-            signal &= signal &- 1
-        }
+        signalCompletionQueues(signal)
     }
 
     /// A frame leaving the instance: dropped while the link is down, then through the outbound

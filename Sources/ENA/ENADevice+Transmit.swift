@@ -32,7 +32,7 @@ extension ENADevice {
         let sq = queues.submission + index
         let mask = sq.pointee.depth &- 1
         var posted = false
-        let bursts = burstsAllowed && !sendingBurst
+        let bursts = takesBursts && !sendingBurst
         var burst = 0
         var windows = TxBurstWindows()
         while sq.pointee.head != sq.pointee.tail, operational {

@@ -158,9 +158,7 @@ extension ENADevice {
         if linkUp {
             counters.txPackets &+= UInt64(count)
             counters.txBytes &+= bytes
-            sendingBurst = true
-            wire?.transmitFromPort(batch: frames)
-            sendingBurst = false
+            putOnWire(frames)
         } else {
             counters.txDrops &+= UInt64(count)
         }
@@ -178,15 +176,19 @@ extension ENADevice {
             let (sent, bytes) = admitBurst(count: count)
             counters.txPackets &+= UInt64(sent)
             counters.txBytes &+= bytes
-            if sent > 0 {
-                sendingBurst = true
-                wire?.transmitFromPort(batch: UnsafeBufferPointer(start: UnsafePointer(burstFrames), count: sent))
-                sendingBurst = false
-            }
+            if sent > 0 { putOnWire(UnsafeBufferPointer(start: UnsafePointer(burstFrames), count: sent)) }
         } else {
             counters.txDrops &+= UInt64(count)
         }
         return completeBurst(count: count, completionQueue: cqIndex, life: life)
+    }
+
+    /// Hands `frames` to the wire as one burst; a doorbell rung meanwhile sends one at a time.
+    @inline(__always)
+    private func putOnWire(_ frames: UnsafeBufferPointer<UnsafeRawBufferPointer>) {
+        sendingBurst = true
+        wire?.transmitFromPort(batch: frames)
+        sendingBurst = false
     }
 
     /// Posts the burst's completions unless the device was reset (its generation moved past

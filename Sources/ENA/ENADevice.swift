@@ -72,11 +72,7 @@ public final class ENADevice: PCIDeviceModel {
     @exclusivity(unchecked) var sendingBurst = false
     /// Test seam: false sends and receives every frame on its own (the general path), so tests
     /// can hold the burst paths against it. The device's behaviour is the same either way.
-    @_spi(BurstPaths) public var takesBursts: Bool {
-        get { burstsAllowed }
-        set { burstsAllowed = newValue }
-    }
-    @exclusivity(unchecked) var burstsAllowed = true
+    @_spi(BurstPaths) @exclusivity(unchecked) public var takesBursts = true
     /// LLQ frames of the burst, copied out of their entries (``TxBurst/scratchStride`` each).
     let burstScratch: UnsafeMutableRawPointer
     let dma: DMAPort

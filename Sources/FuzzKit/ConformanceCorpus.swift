@@ -1,5 +1,8 @@
 import Conformance
+import ENA
 import Host
+import Intel82599
+import NVMe
 import PCIe
 
 /// Seed inputs recorded from the conformance runs: the config and MMIO accesses the suites make
@@ -15,10 +18,10 @@ public enum ConformanceCorpus {
     /// The fuzz target for a function with `vendor`:`device` ids, if one fuzzes it.
     public static func target(vendor: UInt16, device: UInt16) -> String? {
         switch (vendor, device) {
-        case (0x8086, 0x10FB): "82599-pf"
-        case (0x8086, 0x10ED): "82599-vf"
-        case (0x1D0F, 0xEC20): "ena"
-        case (0x1D0F, 0x8061), (0x1D0F, 0xCD01): "nvme"
+        case (Intel82599.vendorID, Intel82599.deviceID): "82599-pf"
+        case (Intel82599.vendorID, Intel82599.vfDeviceID): "82599-vf"
+        case (ENA.vendorID, ENA.deviceID): "ena"
+        case (NVMe.vendorID, NVMe.ebsDeviceID), (NVMe.vendorID, NVMe.instanceStoreDeviceID): "nvme"
         default: nil
         }
     }

@@ -66,7 +66,7 @@ enum SysfsBundle {
         var files: [String: [UInt8]] = [:]
         var links: [String: String] = [:]
         let manager = FileManager.default
-        for path in (manager.subpathsOnly(atPath: root) ?? []).sorted() {
+        for path in ((manager.enumerator(atPath: root)?.allObjects as? [String]) ?? []).sorted() {
             let full = root + "/" + path
             if let target = try? manager.destinationOfSymbolicLink(atPath: full) {
                 links[path] = target
@@ -108,15 +108,5 @@ enum SysfsBundle {
             }
         }
         return InMemorySysfs(files: files, links: links)
-    }
-}
-
-extension FileManager {
-    /// Relative paths of everything under `path`, not following links into directories.
-    fileprivate func subpathsOnly(atPath path: String) -> [String]? {
-        guard let enumerator = enumerator(atPath: path) else { return nil }
-        var out: [String] = []
-        while let next = enumerator.nextObject() as? String { out.append(next) }
-        return out
     }
 }

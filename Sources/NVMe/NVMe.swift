@@ -21,6 +21,10 @@ public enum NVMe {
     public static let registerBAR = BARIndex(clamping: 0)
     /// Size of BAR0.
     public static let registerBARSize: UInt64 = 0x4000
+    /// Bytes of a memory store's block the controller asks the cache for when it fetches a
+    /// command that reads or writes it (and, for an encrypted read, twice as many more just
+    /// before the cipher starts): see `Namespace.prefetch(_:forWriting:)`.
+    public static let prefetchBytes = 512
     /// The instance-storage controller's second window (8 KiB, prefetchable, not used by drivers).
     public static let auxiliaryBAR = BARIndex(clamping: 2)
     /// Size of the instance-storage controller's BAR2.

@@ -85,7 +85,7 @@ final class Namespace {
     /// Bytes ``prefetch(_:forWriting:)`` asks for: enough for the hardware prefetcher to carry on
     /// through a 4 KiB block, few enough not to crowd out the current block's misses. No LBA
     /// format has smaller blocks, so they always lie inside the block at the LBA.
-    static let prefetchBytes = 512
+    static let prefetchBytes = NVMe.prefetchBytes
 
     /// A hint before block `lba` and those after it are read (`forWriting` false) or written:
     /// starts moving the first ``prefetchBytes`` of a memory store's block into the cache. Nothing
