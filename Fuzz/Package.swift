@@ -17,8 +17,11 @@ let package = Package(
     targets: targets.map { name in
         .executableTarget(
             name: "fuzz-\(name)",
-            dependencies: [.product(name: "FuzzKit", package: "DeviceBench")],
+            dependencies: [.product(name: "FuzzKit", package: "DeviceBench"), "LeakSuppressions"],
             path: "Sources/fuzz-\(name)",
             swiftSettings: [.treatAllWarnings(as: .error)])
-    }
+    } + [
+        // LeakSanitizer's suppressions, linked into every executable (see the C file).
+        .target(name: "LeakSuppressions", path: "Sources/LeakSuppressions")
+    ]
 )

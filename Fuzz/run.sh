@@ -21,8 +21,8 @@
 # Per target: the coverage build grows the corpus (Fuzz/corpus/TARGET, seeded from
 # Fixtures/fuzz/corpus/TARGET) for a third of SECONDS, then the ASan build re-runs every corpus
 # input and mutates them for SECONDS. Crashes, timeouts and broken invariants land in
-# Fuzz/artifacts/TARGET/; exit status 1 if there is any. LeakSanitizer reports listed in lsan.supp
-# (third-party leaks) are suppressed.
+# Fuzz/artifacts/TARGET/; exit status 1 if there is any. LeakSanitizer's suppressions
+# (third-party leaks) are compiled into the executables: Sources/LeakSuppressions.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-600}"; shift || true
@@ -36,7 +36,6 @@ swift build "${asan_flags[@]}"
 coverage="$(swift build "${coverage_flags[@]}" --show-bin-path)"
 asan="$(swift build "${asan_flags[@]}" --show-bin-path)"
 export SWIFT_BACKTRACE=enable=no
-export LSAN_OPTIONS="suppressions=$PWD/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 # Instrumented counters libFuzzer reports for an executable (one empty input, no corpus).
 counters() {
