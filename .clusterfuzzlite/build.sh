@@ -12,7 +12,10 @@
 # they pull in) are copied to $OUT/lib and found through an RPATH of $ORIGIN/lib, since the
 # runner image does not have them. DT_RPATH (not RUNPATH) so libpci's own dependencies are found
 # there too.
-root="$(cd "$(dirname "$0")/.." && pwd)"
+# The repository: this script's parent, or (the builder image runs a copy at $SRC/build.sh) the
+# working directory the Dockerfile sets.
+here="$(cd "$(dirname "$0")" && pwd)"
+if [ -d "$here/../Fuzz" ]; then root="$(cd "$here/.." && pwd)"; else root="$PWD"; fi
 : "${OUT:?set OUT to the directory the fuzzers go to}"
 : "${SANITIZER:=address}"
 work="${WORK:-$root/Fuzz/.build}"
