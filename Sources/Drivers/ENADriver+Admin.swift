@@ -70,10 +70,15 @@ extension ENADriver {
         }
     }
 
-    /// The driver's control buffer, zeroed over `bytes` (at most 4 KiB).
+    /// The driver's control buffer, zeroed over `bytes` (at most 4 KiB). Only those bytes: every
+    /// command hands the device a control buffer length of at most `bytes`, and the device reads
+    /// and writes only that much (clearing all 4 KiB for a 48-byte hash key was a memset of
+    /// 4 KiB per RSS command, several per bring-up).
     func zeroedControlBuffer(_ bytes: Int) throws(ENADriverError) -> DMABuffer {
-        guard let buffer = controlBuffer, bytes <= buffer.count else { throw .notRunning }
-        buffer.host.initializeMemory(as: UInt8.self, repeating: 0)
+        guard let buffer = controlBuffer, bytes >= 0, bytes <= buffer.count, let base = buffer.host.baseAddress else {
+            throw .notRunning
+        }
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         return buffer
     }
 

@@ -121,8 +121,10 @@ extension ENADriver {
             throw .invalidConfiguration("indirection table of \(count) entries naming queues \(Set(queues).sorted())")
         }
         let buffer = try zeroedControlBuffer(4 * count)
+        // The rings' CQ indices once, not one ring lookup (and its exclusivity check) per entry.
+        let cqIndex = rxRings.map { UInt16(truncatingIfNeeded: $0.index).littleEndian }
         for (i, q) in queues.enumerated() {
-            buffer.host.storeBytes(of: UInt16(rxRings[q].index).littleEndian, toByteOffset: 4 * i, as: UInt16.self)
+            buffer.host.storeBytes(of: cqIndex[q], toByteOffset: 4 * i, as: UInt16.self)
         }
         let address = buffer.deviceAddress.value
         let logSize = UInt16(count.trailingZeroBitCount)

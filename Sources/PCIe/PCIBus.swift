@@ -255,8 +255,13 @@ public final class PCIBus {
     /// function's is not decoded and is recorded as a guest error.
     func remap(_ f: PCIFunction) {
         let rid = f.bdf.routingID
+        let windows = f.decodedWindows
+        // Nothing decoded before or after (firmware sizing BARs with decode off, a write to a
+        // BAR of a function that does not decode): the map stays as it is, and so does its
+        // generation, which keeps the callers' route memos.
+        if windows.isEmpty, !mmio.entries.contains(where: { $0.value.routingID == rid }) { return }
         mmio.removeAll { $0.routingID == rid }
-        for w in f.decodedWindows {
+        for w in windows {
             let target = MMIOTarget(routingID: rid, bar: w.bar, function: Unmanaged.passUnretained(f))
             if let clash = mmio.insert(w.start, w.start + (w.size - 1), target) {
                 f.recordGuestError(

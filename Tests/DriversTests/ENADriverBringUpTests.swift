@@ -33,6 +33,20 @@ struct ENADriverBringUpTests {
         #expect(b.guestErrors.isEmpty)
     }
 
+    @Test("a control buffer is zero over the bytes a command may hand the device, whatever the last command left")
+    func controlBufferZeroedOverItsBytes() throws {
+        let b = try ENADriverBench()
+        let whole = try b.driver.zeroedControlBuffer(4096)
+        for bytes in [0, 48, 256, 512, 4096] {
+            whole.host.initializeMemory(as: UInt8.self, repeating: 0xA5)
+            let buffer = try b.driver.zeroedControlBuffer(bytes)
+            #expect(buffer.deviceAddress == whole.deviceAddress)
+            #expect(buffer.host.prefix(bytes).allSatisfy { $0 == 0 }, "\(bytes) bytes")
+        }
+        #expect(throws: ENADriverError.self) { try b.driver.zeroedControlBuffer(4097) }
+        #expect(throws: ENADriverError.self) { try b.driver.zeroedControlBuffer(-1) }
+    }
+
     @Test("reset handshake with reason NORMAL, readless reads, host info and device attributes")
     func handshakeAndAttributes() throws {
         let b = try ENADriverBench()
