@@ -17,6 +17,10 @@ public final class SysfsFuzzTarget: FuzzTarget {
     public let surface = FuzzSurface(registers: [], doorbellCount: 1, entryCount: 256, entrySize: 16, virtualFunctions: false)
     private var document: FuzzedText
     private let formatter = LspciFormatter(options: LspciOptions(verbosity: 2, nameStyle: .mixed))
+    private let blocks = ListedBlocks()
+    /// The tree the last check read: a file whose bytes did not change is the same array in the
+    /// next tree, so comparing snapshots' config bytes is comparing two references.
+    private var lastTree = InMemorySysfs()
 
     /// Where the bundle's paths are rooted.
     static let root = "/fuzz-sysfs"
@@ -45,9 +49,10 @@ public final class SysfsFuzzTarget: FuzzTarget {
 
     public func violatedInvariant(after op: FuzzOperation) -> (invariant: String, detail: String)? {
         guard document.needsCheck() else { return nil }
-        let tree = SysfsBundle.decode(document.bytes, root: Self.root)
+        let tree = SysfsBundle.decode(document.bytes, root: Self.root, reusing: lastTree.files)
+        lastTree = tree
         let input = SysfsImporter(root: Self.root, source: tree).read()
-        return listingViolation(input, formatter, invariant: "problems name a file of the tree") {
+        return listingViolation(input, formatter, blocks: blocks, invariant: "problems name a file of the tree") {
             $0.hasPrefix(Self.root + "/")
         }
     }
@@ -91,22 +96,64 @@ enum SysfsBundle {
         return out
     }
 
-    /// The tree `bytes` describe, its paths under `root`.
-    static func decode(_ bytes: [UInt8], root: String) -> InMemorySysfs {
+    /// The tree `bytes` describe, its paths under `root`. A file with the same path and bytes in
+    /// `previous` is that array (not a copy).
+    static func decode(_ bytes: [UInt8], root: String, reusing previous: [String: [UInt8]] = [:]) -> InMemorySysfs {
         var files: [String: [UInt8]] = [:]
         var links: [String: String] = [:]
-        for record in bytes.split(separator: separator, omittingEmptySubsequences: true) {
-            guard let newline = record.firstIndex(of: 0x0A) else { continue }
-            let header = String(decoding: record[record.startIndex..<newline], as: UTF8.self)
-            let fields = header.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 2 else { continue }
-            let path = root + "/" + fields[1]
-            if fields[0] == "F" {
-                files[path] = Array(record[(newline + 1)...])
-            } else if fields[0] == "L", fields.count >= 3 {
-                links[path] = String(fields[2])
+        let prefix = root + "/"
+        bytes.withUnsafeBufferPointer { all in
+            guard let base = all.baseAddress else { return }
+            var start = 0
+            while start < all.count {
+                let found = memchr(base + start, Int32(separator), all.count - start)
+                let end = found.map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? all.count
+                defer { start = end + 1 }
+                let record = all[start..<end]
+                guard let newline = record.firstIndex(of: 0x0A) else { continue }
+                let header = UnsafeBufferPointer(rebasing: all[start..<newline])
+                guard let (kind, path, target) = fields(header) else { continue }
+                if kind == "F" {
+                    let key = prefix + path
+                    let contents = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: all[(newline + 1)..<end]))
+                    if let old = previous[key], old.withUnsafeBytes({ same($0, contents) }) {
+                        files[key] = old
+                    } else {
+                        files[key] = Array(contents)
+                    }
+                } else if kind == "L", let target {
+                    links[prefix + path] = target
+                }
             }
         }
         return InMemorySysfs(files: files, links: links)
+    }
+
+    /// Whether two buffers hold the same bytes.
+    private static func same(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let x = a.baseAddress, let y = b.baseAddress else { return a.isEmpty }
+        return memcmp(x, y, a.count) == 0
+    }
+
+    /// A record header's first three space-separated fields (the third `nil` when missing), or
+    /// `nil` when it has fewer than two. An ASCII header is split by bytes (each byte is a
+    /// character there); any other is decoded (invalid UTF-8 repaired) and split as a `String`.
+    private static func fields(_ header: UnsafeBufferPointer<UInt8>) -> (Substring, Substring, String?)? {
+        guard header.allSatisfy({ $0 < 0x80 }) else {
+            let fields = String(decoding: header, as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 2 else { return nil }
+            return (fields[0], fields[1], fields.count >= 3 ? String(fields[2]) : nil)
+        }
+        var found: [Substring] = []
+        var start = 0
+        while start < header.count, found.count < 3 {
+            let end = header[start...].firstIndex(of: 0x20) ?? header.count
+            defer { start = end + 1 }
+            guard end > start else { continue }
+            found.append(Substring(String(decoding: UnsafeBufferPointer(rebasing: header[start..<end]), as: UTF8.self)))
+        }
+        guard found.count >= 2 else { return nil }
+        return (found[0], found[1], found.count >= 3 ? String(found[2]) : nil)
     }
 }

@@ -131,15 +131,49 @@ public final class HostProfileFuzzTarget: FuzzTarget {
 
 /// The invariants of a parser target's reading: every problem names a file `names` accepts and
 /// says what is wrong (`invariant` when not), and the functions read list, ending a line.
+/// `blocks`, when given, keeps each function's listed block from one check to the next: a block
+/// is a pure function of its snapshot (the formatter's options are fixed), so a function the
+/// operation left as it was is not formatted again.
 func listingViolation(
-    _ input: ListingInput, _ formatter: LspciFormatter, invariant: String, names: (String) -> Bool
+    _ input: ListingInput, _ formatter: LspciFormatter, blocks: ListedBlocks? = nil, invariant: String,
+    names: (String) -> Bool
 ) -> (invariant: String, detail: String)? {
     if let p = input.problems.first(where: { !names($0.file) || $0.message.isEmpty }) {
         return (invariant, "\(p)")
     }
-    let text = formatter.format(input.functions.map(\.snapshot))
+    let snapshots = input.functions.map(\.snapshot)
+    let text = blocks?.format(snapshots, formatter) ?? formatter.format(snapshots)
     if !input.functions.isEmpty, !text.hasSuffix("\n") {
         return ("every function read lists", "output does not end a line")
     }
     return nil
+}
+
+/// The blocks of the last listing ``listingViolation(_:_:blocks:invariant:names:)`` made, by
+/// snapshot.
+final class ListedBlocks {
+    private var last: [(snapshot: FunctionSnapshot, block: String)] = []
+
+    /// `formatter.format(snapshots)`: the blocks of the snapshots sorted by address as
+    /// `LspciFormatter.format(_:)` sorts them (no domains: a snapshot lists in domain 0), each
+    /// taken from the last listing when an equal snapshot was in it.
+    func format(_ snapshots: [FunctionSnapshot], _ formatter: LspciFormatter) -> String {
+        var made: [(snapshot: FunctionSnapshot, block: String)] = []
+        made.reserveCapacity(snapshots.count)
+        var text = ""
+        for (index, snapshot) in snapshots.sorted(by: { $0.bdf.routingID < $1.bdf.routingID }).enumerated() {
+            let block: String
+            if index < last.count, last[index].snapshot == snapshot {
+                block = last[index].block
+            } else if let hit = last.first(where: { $0.snapshot == snapshot }) {
+                block = hit.block
+            } else {
+                block = formatter.format(ListedFunction(snapshot: snapshot), domainsDetected: false)
+            }
+            made.append((snapshot, block))
+            text += block
+        }
+        last = made
+        return text
+    }
 }

@@ -74,7 +74,7 @@ public struct SysfsImporter: Sendable {
             problems.append(ListingProblem(file: configPath, message: "cannot read; function skipped"))
             return nil
         }
-        let bytes = Array(config.prefix(4096))
+        let bytes = config.count <= 4096 ? config : Array(config.prefix(4096))
         guard bytes.count >= 64 else {
             problems.append(
                 ListingProblem(
@@ -102,8 +102,7 @@ public struct SysfsImporter: Sendable {
             }
         }
         let physfn = link(Self.join(dir, "physfn")).flatMap { Self.parseAddress($0)?.bdf }
-        let numa = source.bytes(at: Self.join(dir, "numa_node")).flatMap { String(validating: $0, as: UTF8.self) }
-            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let numa = source.bytes(at: Self.join(dir, "numa_node")).flatMap(Self.trimmedText).flatMap { Int($0) }
         let snapshot = FunctionSnapshot(
             bdf: address.bdf, config: bytes, resources: resources ?? [], isVirtualFunction: physfn != nil,
             physicalFunction: physfn, vendorID: vendor, deviceID: device)
@@ -113,11 +112,20 @@ public struct SysfsImporter: Sendable {
             domain: address.domain, hasSizes: resources != nil)
     }
 
-    /// The last path component a symlink points to, or `nil` when there is no link.
+    /// The last path component a symlink points to, or `nil` when there is no link or it names
+    /// nothing: what follows the last `/` once trailing `/`s are dropped, taken by bytes as
+    /// libpci's `basename` does (a `/` byte never sits inside a longer UTF-8 sequence).
+    /// `NSString.lastPathComponent` trapped on a target with `//` before a non-ASCII name
+    /// (`a//é`; regression input `sysfs/link-target-double-slash-non-ascii.bin`).
     private func link(_ path: String) -> String? {
-        guard let target = source.linkTarget(at: path) else { return nil }
-        let name = (target as NSString).lastPathComponent
-        return name.isEmpty ? nil : name
+        guard var target = source.linkTarget(at: path) else { return nil }
+        return target.withUTF8 { bytes -> String? in
+            var end = bytes.count
+            while end > 0, bytes[end - 1] == UInt8(ascii: "/") { end -= 1 }
+            let start = bytes[..<end].lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
+            guard start < end else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        }
     }
 
     private func readText(_ path: String, _ problems: inout [ListingProblem]) -> String? {
@@ -125,11 +133,28 @@ public struct SysfsImporter: Sendable {
             problems.append(ListingProblem(file: path, message: "missing; using the config register instead"))
             return nil
         }
-        guard let bytes = source.bytes(at: path), let text = String(validating: bytes, as: UTF8.self) else {
+        guard let bytes = source.bytes(at: path), let text = Self.trimmedText(bytes) else {
             problems.append(ListingProblem(file: path, message: "unreadable; using the config register instead"))
             return nil
         }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return text
+    }
+
+    /// A file's text with leading and trailing whitespace and newlines removed, or `nil` when it
+    /// is not UTF-8. ASCII (a sysfs file's usual contents) is trimmed by bytes: the ASCII members
+    /// of `CharacterSet.whitespacesAndNewlines` are exactly tab, LF, VT, FF, CR and space.
+    static func trimmedText(_ bytes: [UInt8]) -> String? {
+        bytes.withUnsafeBufferPointer { buffer -> String? in
+            guard buffer.allSatisfy({ $0 < 0x80 }) else {
+                return String(validating: buffer, as: UTF8.self)?.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+            var start = 0
+            var end = buffer.count
+            while start < end, isSpace(buffer[start]) { start += 1 }
+            while end > start, isSpace(buffer[end - 1]) { end -= 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
+        }
     }
 
     private func readHex(_ path: String, max: UInt64, _ problems: inout [ListingProblem]) -> UInt64? {
@@ -146,6 +171,7 @@ public struct SysfsImporter: Sendable {
     /// Seven windows from `resource`; `nil` (no sizes) when the file is missing or malformed.
     private func readResources(_ path: String, _ problems: inout [ListingProblem]) -> [ResourceWindow]? {
         guard let text = readText(path, &problems) else { return nil }
+        if let result = Self.asciiResources(text, path, &problems) { return result }
         var windows: [ResourceWindow] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let fields = line.split(separator: " ").map { $0.hasPrefix("0x") ? $0.dropFirst(2) : $0 }
@@ -161,5 +187,69 @@ public struct SysfsImporter: Sendable {
             if index < 7 { windows.append(ResourceWindow(start: start, end: end, flags: flags)) }
         }
         return windows
+    }
+
+    /// ``readResources(_:_:)`` by bytes, for ASCII text without a CR: each byte is a character
+    /// there (CR LF is the one ASCII pair a `String` takes as one), so splitting the bytes on LF
+    /// and space finds the lines and fields the `String` split does. `nil` for other text (the
+    /// `String` path reads it); else the windows, or `.some(nil)` when a line is malformed.
+    private static func asciiResources(_ text: String, _ path: String, _ problems: inout [ListingProblem])
+        -> [ResourceWindow]??
+    {
+        var text = text
+        return text.withUTF8 { bytes -> [ResourceWindow]?? in
+            guard bytes.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else { return nil }
+            var windows: [ResourceWindow] = []
+            var index = 0
+            var lineStart = 0
+            while true {
+                let lineEnd = bytes[lineStart...].firstIndex(of: 0x0A) ?? bytes.count
+                var fields: [UInt64] = []
+                var valid = true
+                var fieldStart = lineStart
+                while fieldStart < lineEnd, valid {
+                    let fieldEnd = bytes[fieldStart..<lineEnd].firstIndex(of: 0x20) ?? lineEnd
+                    defer { fieldStart = fieldEnd + 1 }
+                    guard fieldEnd > fieldStart else { continue }
+                    var field = UnsafeBufferPointer(rebasing: bytes[fieldStart..<fieldEnd])
+                    if field.count >= 2, field[0] == UInt8(ascii: "0"), field[1] == UInt8(ascii: "x") {
+                        field = UnsafeBufferPointer(rebasing: field[2...])
+                    }
+                    if let value = hex(field), fields.count < 3 { fields.append(value) } else { valid = false }
+                }
+                guard valid, fields.count == 3 else {
+                    problems.append(
+                        ListingProblem(
+                            file: path, location: "line \(index + 1)",
+                            message: "not '0x<start> 0x<end> 0x<flags>'; BAR sizes not shown"))
+                    return .some(nil)
+                }
+                if index < 7 { windows.append(ResourceWindow(start: fields[0], end: fields[1], flags: fields[2])) }
+                guard lineEnd < bytes.count else { return windows }
+                lineStart = lineEnd + 1
+                index += 1
+            }
+        }
+    }
+
+    /// `UInt64(field, radix: 16)` for ASCII bytes; a sign goes to the standard library's parser.
+    private static func hex(_ field: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard let first = field.first else { return nil }
+        if first == UInt8(ascii: "+") || first == UInt8(ascii: "-") {
+            return UInt64(String(decoding: field, as: UTF8.self), radix: 16)
+        }
+        var value: UInt64 = 0
+        for byte in field {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            guard value >> 60 == 0 else { return nil }
+            value = value << 4 | UInt64(digit)
+        }
+        return value
     }
 }

@@ -36,21 +36,43 @@ public struct InMemorySysfs: SysfsSource {
     /// Link targets by path.
     public let links: [String: String]
     /// The names in each directory.
-    private let directories: [String: [String]]
+    let directories: [String: [String]]
 
     public init(files: [String: [UInt8]] = [:], links: [String: String] = [:]) {
         self.files = files
         self.links = links
         var names: [String: Set<String>] = [:]
-        for path in Array(files.keys) + Array(links.keys) {
-            var parent = path
-            while let slash = parent.lastIndex(of: "/") {
-                let name = String(parent[parent.index(after: slash)...])
-                parent = String(parent[..<slash])
-                if !name.isEmpty { names[parent.isEmpty ? "/" : parent, default: []].insert(name) }
-            }
-        }
+        for path in files.keys { Self.index(path, into: &names) }
+        for path in links.keys { Self.index(path, into: &names) }
         directories = names.mapValues { Array($0) }
+    }
+
+    /// Adds `path`'s name to its parent directory, the parent's to its own, and so on up.
+    private static func index(_ path: String, into names: inout [String: Set<String>]) {
+        // An ASCII path, by bytes: every `/` is a character of its own there (`lastIndex(of:)`
+        // on a `String` goes by grapheme cluster, and a combining mark after `/` makes one).
+        let indexed = path.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return false }
+            var end = bytes.count
+            while let slash = bytes[..<end].lastIndex(of: UInt8(ascii: "/")) {
+                defer { end = slash }
+                guard slash + 1 < end else { continue }
+                let parent = slash == 0 ? "/" : String(decoding: UnsafeBufferPointer(rebasing: bytes[..<slash]), as: UTF8.self)
+                let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[(slash + 1)..<end]), as: UTF8.self)
+                let known = names[parent] != nil
+                names[parent, default: []].insert(name)
+                // A directory already indexed had its ancestors indexed with it.
+                if known { return true }
+            }
+            return true
+        }
+        guard indexed != true else { return }
+        var parent = path
+        while let slash = parent.lastIndex(of: "/") {
+            let name = String(parent[parent.index(after: slash)...])
+            parent = String(parent[..<slash])
+            if !name.isEmpty { names[parent.isEmpty ? "/" : parent, default: []].insert(name) }
+        }
     }
 
     public func names(inDirectory path: String) -> [String]? {

@@ -47,6 +47,56 @@ struct SysfsFuzzTargetTests {
         #expect(!LspciFormatter(options: LspciOptions(verbosity: 2)).format(input.functions.map(\.snapshot)).isEmpty)
     }
 
+    /// The decoder the byte one replaced: every record split off, every header a `String` split.
+    static func referenceDecode(_ bytes: [UInt8], root: String) -> (files: [String: [UInt8]], links: [String: String]) {
+        var files: [String: [UInt8]] = [:]
+        var links: [String: String] = [:]
+        for record in bytes.split(separator: SysfsBundle.separator, omittingEmptySubsequences: true) {
+            guard let newline = record.firstIndex(of: 0x0A) else { continue }
+            let header = String(decoding: record[record.startIndex..<newline], as: UTF8.self)
+            let fields = header.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 2 else { continue }
+            let path = root + "/" + fields[1]
+            if fields[0] == "F" {
+                files[path] = Array(record[(newline + 1)...])
+            } else if fields[0] == "L", fields.count >= 3 {
+                links[path] = String(fields[2])
+            }
+        }
+        return (files, links)
+    }
+
+    @Test("damaged bundles decode and list as the String decoder and the whole listing did")
+    func decodeAndBlocksMatchReference() {
+        let pieces: [[UInt8]] = [
+            [SysfsBundle.separator], [0x20], [0x0A], Array("F ".utf8), Array("L ".utf8), [0xC3, 0xA9], [0xCC, 0x81],
+            [0xFF], [0x00], Array("devices/0000:00:09.0/config\n".utf8), [0x41, 0x42, 0x43, 0x44],
+        ]
+        let formatter = LspciFormatter(options: LspciOptions(verbosity: 2, nameStyle: .mixed))
+        let blocks = ListedBlocks()
+        var rng = SplitMix64(seed: 5)
+        var bytes = SysfsFuzzTarget.sample
+        var previous = InMemorySysfs()
+        for round in 0..<600 {
+            if round % 50 == 0 { bytes = SysfsFuzzTarget.sample }
+            for _ in 0..<Int(rng.next() % 3) where !bytes.isEmpty {
+                let at = Int(rng.next() % UInt64(bytes.count))
+                let piece = pieces[Int(rng.next() % UInt64(pieces.count))]
+                if rng.next() % 4 == 0 {
+                    bytes.insert(contentsOf: piece, at: at)
+                } else {
+                    bytes.replaceSubrange(at..<min(bytes.count, at + piece.count), with: piece)
+                }
+            }
+            let tree = SysfsBundle.decode(bytes, root: "/r", reusing: previous.files)
+            let reference = Self.referenceDecode(bytes, root: "/r")
+            #expect(tree.files == reference.files && tree.links == reference.links)
+            previous = tree
+            let snapshots = SysfsImporter(root: "/r", source: tree).read().functions.map(\.snapshot)
+            #expect(blocks.format(snapshots, formatter) == formatter.format(snapshots))
+        }
+    }
+
     @Test("generated inputs break no invariant")
     func campaign() throws {
         let result = FuzzCampaign(target: SysfsFuzzTarget.self, seed: 3).run(.iterations(20)) { _ in }
