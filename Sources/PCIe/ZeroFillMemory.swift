@@ -64,6 +64,9 @@ public enum ZeroFillMemory {
     /// Bytes of released mappings kept for reuse right now (for tests).
     public static var retainedBytes: Int { pool.retainedBytes }
 
+    /// Whether the released block at `p` is kept for reuse (for tests).
+    static func retains(_ p: UnsafeMutableRawPointer) -> Bool { pool.holds(p) }
+
     private static func rounded(_ byteCount: Int) -> Int { (max(byteCount, 1) + 4095) & ~4095 }
 
     /// The ASan runtime is in the process (its symbols are exported for its interceptors).
@@ -95,14 +98,34 @@ private final class ZeroFillPool: @unchecked Sendable {
         }
     }
 
+    /// Keeps `p` for the next block of `size`; false (the caller unmaps it) only when `size`
+    /// alone exceeds the limit. Over the limit, mappings of other sizes are unmapped first, then
+    /// older ones of this size: the block released last is always the one kept, so a size in use
+    /// right now is served from the pool whatever other threads released before.
     func keep(_ p: UnsafeMutableRawPointer, _ size: Int) -> Bool {
         lock.withLock {
-            guard retained + size <= ZeroFillMemory.retainedLimit else { return false }
+            guard size <= ZeroFillMemory.retainedLimit else { return false }
+            while retained + size > ZeroFillMemory.retainedLimit, let victim = evictionCandidate(sparing: size) {
+                guard let address = free[victim]?.popLast() else { break }
+                if free[victim]?.isEmpty == true { free[victim] = nil }
+                retained -= victim
+                _ = munmap(UnsafeMutableRawPointer(bitPattern: address), victim)
+            }
             free[size, default: []].append(UInt(bitPattern: p))
             retained += size
             return true
         }
     }
 
+    /// The size whose mapping goes first when the pool is over its limit: any other size that
+    /// has one, else `size` itself.
+    private func evictionCandidate(sparing size: Int) -> Int? {
+        free.keys.first { $0 != size } ?? (free[size]?.isEmpty == false ? size : nil)
+    }
+
     var retainedBytes: Int { lock.withLock { retained } }
+
+    func holds(_ p: UnsafeMutableRawPointer) -> Bool {
+        lock.withLock { free.values.contains { $0.contains(UInt(bitPattern: p)) } }
+    }
 }

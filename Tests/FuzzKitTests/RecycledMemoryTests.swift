@@ -1,7 +1,7 @@
-import PCIe
 import Testing
 
 @testable import FuzzKit
+@testable import PCIe
 
 /// Guest memory of medium size is recycled within the process (``ZeroFillMemory``): a fixture's
 /// packet pools and the ENA's LLQ aperture reuse the mappings an earlier fixture released. These
@@ -23,6 +23,28 @@ import Testing
         ZeroFillMemory.release(first, byteCount: size)
         let second = try #require(ZeroFillMemory.allocate(byteCount: size))
         #expect(second == first, "the mapping is reused, so this test exercises recycling")
+        #expect(Self.allZero(second, size))
+        ZeroFillMemory.release(second, byteCount: size)
+    }
+
+    /// Other threads' releases can fill the pool; the block released last is still kept (others
+    /// are unmapped to make room), so a size in use keeps being served from the pool.
+    @Test(.enabled(if: ZeroFillMemory.recycles))
+    func theBlockReleasedLastIsKeptWhenThePoolIsFull() throws {
+        let filler = 1_800 * 1024
+        let blocks = (0..<(ZeroFillMemory.retainedLimit / filler + 2)).compactMap { _ in
+            ZeroFillMemory.allocate(byteCount: filler)
+        }
+        for p in blocks { ZeroFillMemory.release(p, byteCount: filler) }
+        #expect(ZeroFillMemory.retainedBytes <= ZeroFillMemory.retainedLimit)
+        let size = 1_700 * 1024 + 100
+        let first = try #require(ZeroFillMemory.allocate(byteCount: size))
+        first.initializeMemory(as: UInt8.self, repeating: 0x3C, count: size)
+        ZeroFillMemory.release(first, byteCount: size)
+        #expect(ZeroFillMemory.retains(first), "kept although the pool was full")
+        #expect(ZeroFillMemory.retainedBytes <= ZeroFillMemory.retainedLimit)
+        let second = try #require(ZeroFillMemory.allocate(byteCount: size))
+        #expect(second == first)
         #expect(Self.allZero(second, size))
         ZeroFillMemory.release(second, byteCount: size)
     }
