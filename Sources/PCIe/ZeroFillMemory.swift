@@ -107,7 +107,6 @@ private final class ZeroFillPool: @unchecked Sendable {
             guard size <= ZeroFillMemory.retainedLimit else { return false }
             while retained + size > ZeroFillMemory.retainedLimit, let victim = evictionCandidate(sparing: size) {
                 guard let address = free[victim]?.popLast() else { break }
-                if free[victim]?.isEmpty == true { free[victim] = nil }
                 retained -= victim
                 _ = munmap(UnsafeMutableRawPointer(bitPattern: address), victim)
             }
@@ -120,7 +119,7 @@ private final class ZeroFillPool: @unchecked Sendable {
     /// The size whose mapping goes first when the pool is over its limit: any other size that
     /// has one, else `size` itself.
     private func evictionCandidate(sparing size: Int) -> Int? {
-        free.keys.first { $0 != size } ?? (free[size]?.isEmpty == false ? size : nil)
+        free.first { $0.key != size && !$0.value.isEmpty }?.key ?? (free[size]?.isEmpty == false ? size : nil)
     }
 
     var retainedBytes: Int { lock.withLock { retained } }
