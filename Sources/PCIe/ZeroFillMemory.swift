@@ -93,6 +93,7 @@ private final class ZeroFillPool: @unchecked Sendable {
     func take(_ size: Int) -> UnsafeMutableRawPointer? {
         lock.withLock {
             guard let address = free[size]?.popLast() else { return nil }
+            if free[size]?.isEmpty == true { free[size] = nil }
             retained -= size
             return UnsafeMutableRawPointer(bitPattern: address)
         }
@@ -107,6 +108,7 @@ private final class ZeroFillPool: @unchecked Sendable {
             guard size <= ZeroFillMemory.retainedLimit else { return false }
             while retained + size > ZeroFillMemory.retainedLimit, let victim = evictionCandidate(sparing: size) {
                 guard let address = free[victim]?.popLast() else { break }
+                if free[victim]?.isEmpty == true { free[victim] = nil }
                 retained -= victim
                 _ = munmap(UnsafeMutableRawPointer(bitPattern: address), victim)
             }
@@ -117,9 +119,9 @@ private final class ZeroFillPool: @unchecked Sendable {
     }
 
     /// The size whose mapping goes first when the pool is over its limit: any other size that
-    /// has one, else `size` itself.
+    /// has one, else `size` itself (a size is a key only while it has mappings).
     private func evictionCandidate(sparing size: Int) -> Int? {
-        free.first { $0.key != size && !$0.value.isEmpty }?.key ?? (free[size]?.isEmpty == false ? size : nil)
+        free.keys.first { $0 != size } ?? (free[size] != nil ? size : nil)
     }
 
     var retainedBytes: Int { lock.withLock { retained } }

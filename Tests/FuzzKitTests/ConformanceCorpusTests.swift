@@ -51,8 +51,7 @@ struct ConformanceCorpusTests {
 
     @Test("the committed seeds are what a recording gives now (re-record with devbench fuzz --record-conformance)")
     func committedSeedsAreCurrent() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "../../Fixtures/fuzz/corpus")
+        let root = repositoryRoot.appendingPathComponent("Fixtures/fuzz/corpus")
         let recorded = try ConformanceCorpus.record(profile: HostProfile.named("default"))
         for (name, inputs) in recorded {
             let folder = root.appendingPathComponent(name)

@@ -60,8 +60,7 @@ import Testing
     }
 
     @Test func regressionInputsReplayCleanly() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "../../Fixtures/fuzz/regressions")
+        let root = repositoryRoot.appendingPathComponent("Fixtures/fuzz/regressions")
         let files = try FileManager.default.subpathsOfDirectory(atPath: root.path).filter { $0.hasSuffix(".bin") }
         #expect(!files.isEmpty)
         for file in files {

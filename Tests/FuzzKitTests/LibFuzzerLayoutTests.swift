@@ -8,11 +8,8 @@ import Testing
 /// product of `Fuzz/Package.swift`, a dictionary libFuzzer accepts, and seeds to zip. A target
 /// added to `FuzzTargets.all` without them would only fail in a sanitizer build or on a runner.
 @Suite struct LibFuzzerLayoutTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
-        .standardizedFileURL
-
     static func text(_ relative: String) throws -> String {
-        try String(contentsOf: root.appendingPathComponent(relative), encoding: .utf8)
+        try String(contentsOf: repositoryRoot.appendingPathComponent(relative), encoding: .utf8)
     }
 
     @Test func everyTargetHasAnExecutableADictionaryAndSeeds() throws {
@@ -32,13 +29,14 @@ import Testing
                     "\(name).dict: \(line)")
             }
             let seeds = try FileManager.default.contentsOfDirectory(
-                atPath: Self.root.appendingPathComponent("Fixtures/fuzz/corpus/\(name)").path)
+                atPath: repositoryRoot.appendingPathComponent("Fixtures/fuzz/corpus/\(name)").path)
             #expect(!seeds.isEmpty, "no seeds for \(name)")
         }
     }
 
     @Test func everyExecutableIsAKnownTarget() throws {
-        let sources = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("Fuzz/Sources").path)
+        let sources = try FileManager.default.contentsOfDirectory(
+            atPath: repositoryRoot.appendingPathComponent("Fuzz/Sources").path)
         let executables = sources.filter { $0.hasPrefix("fuzz-") }.map { String($0.dropFirst(5)) }
         #expect(Set(executables) == Set(FuzzTargets.all.map { $0.name }))
     }
