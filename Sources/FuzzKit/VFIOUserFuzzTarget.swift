@@ -27,8 +27,12 @@ public final class VFIOUserFuzzTarget: FuzzTarget {
     /// Answers the server's DMA_READ/DMA_WRITE to windows mapped without a descriptor.
     private let peer = FuzzPeer()
 
+    /// The default host's profile, parsed once per process (decoding its YAML was a fifth of
+    /// an input); a value, so no input can change what the next one gets.
+    static let defaultProfile = Result { () throws(HostError) in try HostProfile.named("default") }
+
     public init() throws {
-        host = try VirtualHost(profile: try HostProfile.named("default"))
+        host = try VirtualHost(profile: try Self.defaultProfile.get())
         let bdf = BDF(routingID: 0x1e << 3)
         host.bringUp(leavingUnbound: [bdf])
         guard let function = host.bus.function(at: bdf) else { throw FuzzSetupError(detail: "00:1e.0 is not on the bus") }
