@@ -9,25 +9,26 @@ extension IxgbePFDriver {
     /// read under the PF lock, acknowledged, answered with ACK or NACK (plus CTS once the VF has
     /// reset) and announced with PFMAILBOX.STS. Returns the number of resets and requests handled.
     @discardableResult
-    public func serviceMailbox() -> Int {
+    public func serviceMailbox() -> Int { serviceMailbox(resetScanOnlyOnCause: true) }
+
+    /// ``serviceMailbox()``; with `resetScanOnlyOnCause` false every round clears EICR.Mailbox
+    /// and reads VFLRE, as before that shortcut (the reference its tests compare against).
+    @discardableResult
+    func serviceMailbox(resetScanOnlyOnCause: Bool) -> Int {
         guard vfCount > 0 else { return 0 }
         guard read(R.STATUS.offset) != 0xFFFF_FFFF else {
             unresponsiveServices &+= 1
             return 0
         }
-        write(R.EICR.offset, UInt32(truncatingIfNeeded: R.EICR.mailbox.mask))
         var handled = 0
-        for half in 0..<R.VFLREC.count {
-            // VFLRE(0) at 0x600 covers VFs 0-31, VFLRE(1) at 0x1C0 VFs 32-63; VFLREC clears them.
-            let events = read(half == 0 ? R.VFLRE0.offset : R.VFLRE1.offset)
-            guard events != 0 else { continue }
-            write(R.VFLREC.offset(half), events)
-            for bit in 0..<32 where events & (UInt32(1) << UInt32(bit)) != 0 {
-                let vf = half * 32 + bit
-                guard vf < vfCount else { continue }
-                virtualFunctionReset(vf)
-                handled += 1
-            }
+        // A VF level reset sets its VFLREC bit and raises EICR.Mailbox together (datasheet
+        // §7.10.2.7), and a round clears the cause just before it takes the VFLREC bits: with
+        // the cause clear there is no reset to take, and clearing it again would change nothing.
+        // Most rounds find it clear (an idle mailbox), so they skip that write and both reads.
+        let mailboxCause = UInt32(truncatingIfNeeded: R.EICR.mailbox.mask)
+        if !resetScanOnlyOnCause || read(R.EICR.offset) & mailboxCause != 0 {
+            write(R.EICR.offset, mailboxCause)
+            handled = takeVirtualFunctionResets()
         }
         for n in 0..<R.PFMBICR.count where n * 16 < vfCount {
             let causes = read(R.PFMBICR.offset(n))
@@ -54,6 +55,25 @@ extension IxgbePFDriver {
             handled += 1
         }
         serviceStart = (serviceStart + 1) % vfCount
+        return handled
+    }
+
+    /// Takes the VF level resets in VFLRE (clearing them in VFLREC) and resets each VF's state;
+    /// returns how many.
+    private func takeVirtualFunctionResets() -> Int {
+        var handled = 0
+        for half in 0..<R.VFLREC.count {
+            // VFLRE(0) at 0x600 covers VFs 0-31, VFLRE(1) at 0x1C0 VFs 32-63; VFLREC clears them.
+            let events = read(half == 0 ? R.VFLRE0.offset : R.VFLRE1.offset)
+            guard events != 0 else { continue }
+            write(R.VFLREC.offset(half), events)
+            for bit in 0..<32 where events & (UInt32(1) << UInt32(bit)) != 0 {
+                let vf = half * 32 + bit
+                guard vf < vfCount else { continue }
+                virtualFunctionReset(vf)
+                handled += 1
+            }
+        }
         return handled
     }
 
