@@ -80,6 +80,7 @@ extension Intel82599RegisterSuite {
         let causes = UInt32(0x9) | UInt32(PFR.EICR.mailbox.mask | PFR.EICR.lsc.mask)
         f.write(PFR.EICS.offset, causes)
         r.expect(f.read(PFR.EICR.offset) == causes, "EICS \(hex(causes)) left EICR at \(hex(f.read(PFR.EICR.offset)))")
+        r.expect(f.read(PFR.EICS.offset) == causes, "EICS read \(hex(f.read(PFR.EICS.offset))), not the causes \(hex(causes))")
         f.write(PFR.EICR.offset, 0)
         r.expect(f.read(PFR.EICR.offset) == causes, "writing 0 to EICR changed it to \(hex(f.read(PFR.EICR.offset)))")
         f.write(PFR.EICR.offset, 0x1)

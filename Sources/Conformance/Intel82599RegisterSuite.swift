@@ -54,7 +54,8 @@ enum Intel82599RegisterSuite {
         case ("STATUS", _):
             return (specReset, all & ~PFR.STATUS.linkUp.mask & ~PFR.STATUS.numVFs.mask & ~PFR.STATUS.iovActive.mask)
         case ("LINKS", _): return (0, 0)
-        case ("EICR", _): return (specReset, all & ~PFR.EICR.lsc.mask)
+        // EICS reads give EICR's causes; the link comes up (LSC) during the reset.
+        case ("EICR", _), ("EICS", _): return (specReset, all & ~PFR.EICR.lsc.mask)
         case ("RAL", 0): return (UInt64(permanentAddress.receiveAddressLow), all)
         case ("RAH", 0): return (UInt64(permanentAddress.receiveAddressHigh) | PFR.RAH.av.mask, all)
         case ("MPSAR_LO", 0): return (1, all)

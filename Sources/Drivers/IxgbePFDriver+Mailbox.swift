@@ -25,8 +25,9 @@ extension IxgbePFDriver {
         // §7.10.2.7), and a round clears the cause just before it takes the VFLREC bits: with
         // the cause clear there is no reset to take, and clearing it again would change nothing.
         // Most rounds find it clear (an idle mailbox), so they skip that write and both reads.
+        // The cause is read through EICS, which does not clear it (as Linux's ixgbe does).
         let mailboxCause = UInt32(truncatingIfNeeded: R.EICR.mailbox.mask)
-        if !resetScanOnlyOnCause || read(R.EICR.offset) & mailboxCause != 0 {
+        if !resetScanOnlyOnCause || read(R.EICS.offset) & mailboxCause != 0 {
             write(R.EICR.offset, mailboxCause)
             handled = takeVirtualFunctionResets()
         }

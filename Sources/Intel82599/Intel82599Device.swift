@@ -188,7 +188,10 @@ public final class Intel82599Device: PCIDeviceModel {
         if let (q, r) = QueueOffsets.decodeRx(o), r == .head { return UInt64(rxQueues[q].head) }
         if let (q, r) = QueueOffsets.decodeTx(o), r == .head { return UInt64(txQueues[q].head) }
         switch o {
-        case R.EICR.offset: return UInt64(UInt32(truncatingIfNeeded: interrupts.pending & 0xFFFF) | otherCauses)
+        // EICS reads give the causes without clearing them (Linux's ixgbe reads EICS, not EICR,
+        // for that reason); EICR reads are not clear-on-read in this model.
+        case R.EICR.offset, R.EICS.offset:
+            return UInt64(UInt32(truncatingIfNeeded: interrupts.pending & 0xFFFF) | otherCauses)
         case R.EIMS.offset: return UInt64(UInt32(truncatingIfNeeded: interrupts.enabled & 0xFFFF) | otherEnabled)
         case R.EIMS_EX.offset(0): return interrupts.enabled & 0xFFFF_FFFF
         case R.EIMS_EX.offset(1): return interrupts.enabled >> 32

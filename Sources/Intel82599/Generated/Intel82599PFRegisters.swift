@@ -366,7 +366,7 @@ public enum Intel82599PFRegisters {
             specReference: "§8.2.3.5.1")
     }
 
-    /// Extended Interrupt Cause Set: writing 1 sets the EICR bit.
+    /// Extended Interrupt Cause Set: writing 1 sets the EICR bit; a read returns EICR's causes without clearing them.
     ///
     /// Spec: §8.2.3.5.3
     public enum EICS {
@@ -376,13 +376,13 @@ public enum Intel82599PFRegisters {
         public static let width = 4
         /// Value after reset.
         public static let reset: UInt64 = 0x00000000
-        /// `Cause`, bits 30:0, wo.
+        /// `Cause`, bits 30:0, rw.
         public static let cause = BitField(lsb: 0, width: 31)
         /// The register's descriptor: fields, access kinds and the masks derived from them.
         public static let descriptor = RegisterDescriptor(
             name: "EICS", offset: 0x808, width: 4, reset: 0x00000000,
             fields: [
-                FieldDescriptor(name: "Cause", lsb: 0, width: 31, access: .wo),
+                FieldDescriptor(name: "Cause", lsb: 0, width: 31, access: .rw),
             ],
             specReference: "§8.2.3.5.3")
     }
