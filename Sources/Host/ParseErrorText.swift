@@ -16,13 +16,13 @@ struct ParseErrorText: Error, CustomStringConvertible {
     var description: String {
         switch error {
         case .reader(let problem, let offset?, _, let yaml):
-            guard let index = yaml.index(yaml.startIndex, offsetBy: offset, limitedBy: yaml.endIndex) else {
+            guard let index = Self.characterIndex(offset, in: yaml) else {
                 return error.description
             }
             let (number, line) = Self.line(containing: index, in: yaml)
             let column = Self.utf16Count(yaml.utf8[line.lowerBound..<index])
             return "\(number + 1):\(column + 1): error: reader: \(problem):\n"
-                + Self.endingWithNewLine(yaml[line]) + String(repeating: " ", count: column) + "^"
+                + Self.endingWithNewLine(yaml[line]) + Self.caret(after: column)
         case .scanner(let context, let problem, let mark, let yaml):
             return "\(mark): error: scanner: \(context?.description ?? "")\(problem):\n" + Self.snippet(mark, yaml)
         case .parser(let context, let problem, let mark, let yaml):
@@ -43,59 +43,92 @@ struct ParseErrorText: Error, CustomStringConvertible {
         let columnEnd =
             scalars.index(scalars.startIndex, offsetBy: mark.column - 1, limitedBy: scalars.endIndex) ?? scalars.endIndex
         let indent = utf16Count(yaml.utf8[line.lowerBound..<columnEnd])
-        return endingWithNewLine(yaml[line]) + String(repeating: " ", count: indent) + "^"
+        return endingWithNewLine(yaml[line]) + caret(after: indent)
+    }
+
+    /// `String(repeating: " ", count: spaces) + "^"`, made from bytes (`String(repeating:)`
+    /// appends its string once per space).
+    static func caret(after spaces: Int) -> String {
+        var bytes = [UInt8](repeating: UInt8(ascii: " "), count: max(spaces, 0) + 1)
+        bytes[bytes.count - 1] = UInt8(ascii: "^")
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The line (its terminator included) numbered `number` from 0, or the last line.
     static func line(number: Int, in text: String) -> Range<String.Index> {
-        var start = text.startIndex
-        var end = lineEnd(from: start, in: text)
-        var current = 0
-        while current < number, end < text.endIndex {
-            current += 1
-            start = end
-            end = lineEnd(from: start, in: text)
+        let (start, end) = bytes(of: text) { bytes in
+            var start = 0
+            var end = lineEnd(from: 0, bytes)
+            var current = 0
+            while current < number, end < bytes.count {
+                current += 1
+                start = end
+                end = lineEnd(from: start, bytes)
+            }
+            return (start, end)
         }
-        return start..<end
+        return index(start, in: text)..<index(end, in: text)
     }
 
     /// The number (from 0) and range of the first line that ends after `index`, or of the last
     /// line: `String.lineNumberColumnAndContents(at:)` in Yams.
     static func line(containing index: String.Index, in text: String) -> (Int, Range<String.Index>) {
-        var start = text.startIndex
-        var end = lineEnd(from: start, in: text)
-        var number = 0
-        while end <= index, end < text.endIndex {
-            number += 1
-            start = end
-            end = lineEnd(from: start, in: text)
+        let offset = text.utf8.distance(from: text.startIndex, to: index)
+        let (number, start, end) = bytes(of: text) { bytes in
+            var start = 0
+            var end = lineEnd(from: 0, bytes)
+            var number = 0
+            while end <= offset, end < bytes.count {
+                number += 1
+                start = end
+                end = lineEnd(from: start, bytes)
+            }
+            return (number, start, end)
         }
-        return (number, start..<end)
+        return (number, self.index(start, in: text)..<self.index(end, in: text))
+    }
+
+    /// `text.index(text.startIndex, offsetBy: offset, limitedBy: text.endIndex)` (in
+    /// `Character`s), with the leading ASCII text counted by bytes: a byte below 0x80 other than
+    /// CR is one `Character`, and one ends before any ASCII byte (CR LF is the only ASCII pair
+    /// that does not break), so the walk by `Character`s starts from the last such boundary.
+    static func characterIndex(_ offset: Int, in text: String) -> String.Index? {
+        guard offset >= 0 else { return text.index(text.startIndex, offsetBy: offset, limitedBy: text.endIndex) }
+        let known = bytes(of: text) { bytes in
+            var count = 0
+            while count < min(offset, bytes.count), bytes[count] < 0x80, bytes[count] != 0x0D { count += 1 }
+            // A byte above 0x7f next may be a mark that joins the last ASCII byte's Character.
+            if count < bytes.count, bytes[count] >= 0x80, count > 0 { count -= 1 }
+            return count
+        }
+        return text.index(index(known, in: text), offsetBy: offset - known, limitedBy: text.endIndex)
+    }
+
+    private static func bytes<R>(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var text = text
+        return text.withUTF8(body)
+    }
+
+    private static func index(_ offset: Int, in text: String) -> String.Index {
+        text.utf8.index(text.utf8.startIndex, offsetBy: offset)
     }
 
     /// Where the line starting at `start` ends: after its terminator (LF, CR, CR LF, U+0085,
     /// U+2028 or U+2029), or at the end of the text.
-    static func lineEnd(from start: String.Index, in text: String) -> String.Index {
-        let utf8 = text.utf8
+    static func lineEnd(from start: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         var i = start
-        while i < utf8.endIndex {
-            let byte = utf8[i]
-            utf8.formIndex(after: &i)
+        while i < bytes.count {
+            let byte = bytes[i]
+            i += 1
             switch byte {
             case 0x0A:
                 return i
             case 0x0D:
-                if i < utf8.endIndex, utf8[i] == 0x0A { utf8.formIndex(after: &i) }
-                return i
+                return i < bytes.count && bytes[i] == 0x0A ? i + 1 : i
             case 0xC2:  // U+0085 is C2 85
-                if i < utf8.endIndex, utf8[i] == 0x85 {
-                    utf8.formIndex(after: &i)
-                    return i
-                }
+                if i < bytes.count, bytes[i] == 0x85 { return i + 1 }
             case 0xE2:  // U+2028 and U+2029 are E2 80 A8 and E2 80 A9
-                guard i < utf8.endIndex, utf8[i] == 0x80 else { break }
-                let third = utf8.index(after: i)
-                if third < utf8.endIndex, utf8[third] == 0xA8 || utf8[third] == 0xA9 { return utf8.index(after: third) }
+                if i + 1 < bytes.count, bytes[i] == 0x80, bytes[i + 1] == 0xA8 || bytes[i + 1] == 0xA9 { return i + 2 }
             default:
                 break
             }
