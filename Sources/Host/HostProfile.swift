@@ -116,6 +116,19 @@ public struct HostProfile: Codable, Sendable, Equatable {
     /// Parses a profile from YAML text.
     public static func parse(yaml: String, source: String = "<profile>") throws(HostError) -> HostProfile {
         do {
+            // The node reader gives what the decoder gives (values and errors) on the documents
+            // it reads, and leaves the rest (anchors, explicit tags, merge keys) to the decoder.
+            if let profile = try ProfileNodeDecoder.read(yaml) { return profile }
+            return try decoder.decode(HostProfile.self, from: yaml)
+        } catch {
+            throw .invalidProfile(source, "\(error)")
+        }
+    }
+
+    /// `parse(yaml:source:)` through `YAMLDecoder` alone: the reference the node reader is held
+    /// to (`ProfileDecodingTests`).
+    static func parseWithYAMLDecoder(yaml: String, source: String = "<profile>") throws(HostError) -> HostProfile {
+        do {
             return try decoder.decode(HostProfile.self, from: yaml)
         } catch {
             throw .invalidProfile(source, "\(error)")

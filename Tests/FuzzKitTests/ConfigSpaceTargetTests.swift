@@ -40,4 +40,26 @@ import Testing
         let sample = try Intel82599FuzzRig().pf.snapshot()
         #expect(listing(sample.config, sample.resources, verbosity: 1) != listing(sample.config, sample.resources, verbosity: 2))
     }
+
+    @Test("the image comparison (memcmp) agrees with Array ==")
+    func sameBytesAgrees() {
+        var state: UInt64 = 5
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33)
+        }
+        let base = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        #expect(ConfigSpaceFuzzTarget.sameBytes(base, base))
+        #expect(ConfigSpaceFuzzTarget.sameBytes([], []))
+        for _ in 0..<300 {
+            var other = base
+            for _ in 0..<(next() % 3) { other[next() % other.count] = UInt8(truncatingIfNeeded: next()) }
+            if next() % 8 == 0 { other.removeLast(1 + next() % 16) }
+            #expect(ConfigSpaceFuzzTarget.sameBytes(base, other) == (base == other))
+            #expect(ConfigSpaceFuzzTarget.sameBytes(other, base) == (other == base))
+        }
+        var last = base
+        last[4095] ^= 1
+        #expect(!ConfigSpaceFuzzTarget.sameBytes(base, last))
+    }
 }
