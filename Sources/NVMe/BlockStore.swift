@@ -45,36 +45,16 @@ final class BlockStore {
             return
         }
         recycled = false
-        #if os(Linux)
-            let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
-        #else
-            let flags = MAP_PRIVATE | MAP_ANON
-        #endif
-        let huge = Self.wantsHugePages(byteCount)
-        let mapped = Int(byteCount) + (huge ? Self.hugePageSize : 0)
-        let p = mmap(nil, mapped, PROT_READ | PROT_WRITE, flags, -1, 0)
-        guard let p, p != MAP_FAILED else { throw .backingStore("mmap of \(byteCount) bytes", errno: errno) }
-        var start = p
-        if huge {
-            // Keep the 2 MiB-aligned stretch; give back the slack on both sides.
-            let address = UInt(bitPattern: p)
-            let aligned = (address + UInt(Self.hugePageSize - 1)) & ~UInt(Self.hugePageSize - 1)
-            let head = Int(aligned - address)
-            if head > 0 { munmap(p, head) }
-            let tail = mapped - head - Int(byteCount)
-            if tail > 0 { munmap(p + head + Int(byteCount), tail) }
-            start = p + head
-            #if os(Linux)
-                _ = madvise(start, Int(byteCount), MADV_HUGEPAGE)
-            #endif
-        }
-        memory = start
+        guard byteCount <= UInt64(Int.max),
+            let p = AnonymousMapping.map(byteCount: Int(byteCount), hugePages: Self.wantsHugePages(byteCount))
+        else { throw .backingStore("mmap of \(byteCount) bytes", errno: errno) }
+        memory = p
     }
 
     /// Largest memory store backed by huge pages (1 GiB).
     static let hugePageStoreLimit: UInt64 = 1 << 30
     /// The huge page size stores are aligned to.
-    static let hugePageSize = 2 << 20
+    static let hugePageSize = AnonymousMapping.hugePageSize
 
     /// Whether a memory store of `byteCount` bytes is backed by huge pages.
     static func wantsHugePages(_ byteCount: UInt64) -> Bool {
@@ -106,7 +86,7 @@ final class BlockStore {
             if recycled {
                 ZeroFillMemory.release(memory, byteCount: Int(byteCount))
             } else {
-                munmap(memory, Int(byteCount))
+                AnonymousMapping.unmap(memory, byteCount: Int(byteCount))
             }
         }
         if fileDescriptor >= 0 { close(fileDescriptor) }

@@ -43,19 +43,22 @@ public final class GuestMemoryRegion {
             return
         }
         let huge = bytes >= Self.hugePageSize
+        if huge, !ZeroFillMemory.underAddressSanitizer, let p = AnonymousMapping.map(byteCount: bytes, hugePages: true) {
+            self.init(base: base, size: UInt64(size), host: p, release: { AnonymousMapping.unmap(p, byteCount: bytes) })
+            return
+        }
         let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: huge ? Self.hugePageSize : 4096)
-        #if os(Linux)
-            if huge { _ = madvise(p, bytes & ~(Self.hugePageSize - 1), MADV_HUGEPAGE) }
-        #endif
         p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         self.init(base: base, size: UInt64(size), host: p, release: { p.deallocate() })
     }
 
     deinit { release?() }
 
-    /// Regions this large or larger are allocated 2 MiB aligned and asked to be backed by
-    /// transparent huge pages, as hypervisors back guest RAM.
-    static let hugePageSize = 2 << 20
+    /// Regions this large or larger are mapped 2 MiB aligned and asked to be backed by
+    /// transparent huge pages, as hypervisors back guest RAM (``AnonymousMapping``: zeroed by
+    /// the kernel as they are touched, not by a `memset` of the whole region). Under
+    /// AddressSanitizer they come from `malloc`, whose redzones catch a write past the end.
+    static let hugePageSize = AnonymousMapping.hugePageSize
 
     /// Whether `[address, address+length)` lies inside the region.
     @inlinable public func contains(_ address: UInt64, length: UInt64) -> Bool {
