@@ -78,6 +78,9 @@ public final class LspciDumpFuzzTarget: FuzzTarget {
     public let surface = FuzzSurface(registers: [], doorbellCount: 1, entryCount: 256, entrySize: 16, virtualFunctions: false)
     private var document: FuzzedText
     private let formatter = LspciFormatter(options: LspciOptions(verbosity: 3, nameStyle: .mixed, hexDump: 3))
+    /// The last listing's blocks: an edit that leaves a function's bytes as they were (in its
+    /// header line's text, or one that only adds a problem) does not format it again.
+    private let blocks = ListedBlocks()
 
     /// The sample every input starts from: an 82599 PF's own `-xxxx` dump, made once.
     static let sample: String = {
@@ -91,8 +94,11 @@ public final class LspciDumpFuzzTarget: FuzzTarget {
 
     public func violatedInvariant(after op: FuzzOperation) -> (invariant: String, detail: String)? {
         guard document.needsCheck() else { return nil }
-        let input = LspciDumpReader(fileName: "fuzz.dump").read(document.text)
-        return listingViolation(input, formatter, invariant: "problems name the file and say what is wrong") {
+        // The bytes as the text they decode to (`read(document.text)`), without making that text.
+        let input = LspciDumpReader(fileName: "fuzz.dump").read(utf8: document.bytes)
+        return listingViolation(
+            input, formatter, blocks: blocks, invariant: "problems name the file and say what is wrong"
+        ) {
             $0 == "fuzz.dump"
         }
     }

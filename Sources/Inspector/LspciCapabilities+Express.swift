@@ -46,8 +46,18 @@ enum ExpressRegisters {
 
     static func f(_ value: some BinaryInteger, _ mask: some BinaryInteger) -> FlagMark { FlagMark(value, mask) }
 
-    /// `show_power_limit`: value × scale in watts, printed with C's `%g`.
+    /// `show_power_limit`: value × scale in watts, printed with C's `%g`. There are 1,024
+    /// (value, scale) pairs; their texts are made once per process (`%g` is a `vsnprintf`).
     static func powerLimit(value: Int, scale: Int) -> String {
+        guard (0...0xff).contains(value), (0...3).contains(scale) else { return powerLimitText(value: value, scale: scale) }
+        return powerLimitTexts[scale << 8 | value]
+    }
+
+    /// ``powerLimit(value:scale:)`` for every scale (0-3) and value (0-255), by `scale << 8 | value`.
+    static let powerLimitTexts: [String] = (0..<1024).map { powerLimitText(value: $0 & 0xff, scale: $0 >> 8) }
+
+    /// ``powerLimit(value:scale:)``, computed.
+    static func powerLimitText(value: Int, scale: Int) -> String {
         if scale == 0 && value == 0xff { return ">600W" }
         var watts = value
         if scale == 0 && (0xf0...0xfe).contains(value) { watts = 250 + 25 * (value - 0xf0) }
@@ -161,7 +171,7 @@ enum ExpressRegisters {
         out += "\t\tRootCap: CRSVisible\(f(capability, 0x1))\n"
         out += "\t\tRootCtl: ErrCorrectable\(f(control, 0x1)) ErrNon-Fatal\(f(control, 0x2)) "
         out += "ErrFatal\(f(control, 0x4)) PMEIntEna\(f(control, 0x8)) CRSVisible\(f(control, 0x10))\n"
-        out += "\t\tRootSta: PME ReqID \(Fmt.hex(status & 0xffff, 4)), PMEStatus\(f(status, 0x10000)) "
+        out += "\t\tRootSta: PME ReqID \(hex: status & 0xffff, 4), PMEStatus\(f(status, 0x10000)) "
         out += "PMEPending\(f(status, 0x20000))\n"
     }
 }

@@ -38,11 +38,11 @@ extension ClassicCapabilities {
         } else {
             data = c.word(8)
         }
-        out += "\(Fmt.hex(c.dword(4), 8))  Data: \(Fmt.hex(data, 4))\n"
+        out += "\(hex: c.dword(4), 8)  Data: \(hex: data, 4)\n"
         if h & 0x100 != 0 {
             let maskAt = is64 ? 16 : 12
             guard c.has(maskAt, 8) else { return }
-            out += "\t\tMasking: \(Fmt.hex(c.dword(maskAt), 8))  Pending: \(Fmt.hex(c.dword(maskAt + 4), 8))\n"
+            out += "\t\tMasking: \(hex: c.dword(maskAt), 8)  Pending: \(hex: c.dword(maskAt + 4), 8)\n"
         }
     }
 
@@ -53,8 +53,8 @@ extension ClassicCapabilities {
         guard c.detailed, c.has(4, 8) else { return }
         let table = c.dword(4)
         let pba = c.dword(8)
-        out += "\t\tVector table: BAR=\(table & 7) offset=\(Fmt.hex(table & ~7, 8))\n"
-        out += "\t\tPBA: BAR=\(pba & 7) offset=\(Fmt.hex(pba & ~7, 8))\n"
+        out += "\t\tVector table: BAR=\(table & 7) offset=\(hex: table & ~7, 8)\n"
+        out += "\t\tPBA: BAR=\(pba & 7) offset=\(hex: pba & ~7, 8)\n"
     }
 }
 
@@ -67,7 +67,7 @@ enum VendorCapabilities {
         let vendor = c.snapshot.vendorID
         let device = c.snapshot.deviceID
         if vendor == 0x1af4, (0x1000...0x107f).contains(device), virtio(c, into: &out) { return }
-        out += "Len=\(Fmt.hex(c.header & 0xff, 2)) <?>\n"
+        out += "Len=\(hex: c.header & 0xff, 2) <?>\n"
     }
 
     /// A virtio PCI capability: `VirtIO: CommonCfg` and, at `-vv`, BAR, offset and size. `false`
@@ -79,8 +79,8 @@ enum VendorCapabilities {
         let names = [1: "CommonCfg", 2: "Notify", 3: "ISR", 4: "DeviceCfg"]
         out += "VirtIO: \(names[type] ?? "<unknown>")\n"
         guard c.detailed else { return true }
-        out += "\t\tBAR=\(c.byte(4)) offset=\(Fmt.hex(c.dword(8), 8)) size=\(Fmt.hex(c.dword(12), 8))"
-        if type == 2 && length >= 20 { out += " multiplier=\(Fmt.hex(c.dword(16), 8))" }
+        out += "\t\tBAR=\(c.byte(4)) offset=\(hex: c.dword(8), 8) size=\(hex: c.dword(12), 8)"
+        if type == 2 && length >= 20 { out += " multiplier=\(hex: c.dword(16), 8)" }
         out.append(byte: UInt8(ascii: "\n"))
         return true
     }

@@ -40,12 +40,12 @@ enum ClassicCapabilities {
         case 0x03: out += c.detailed ? "Vital Product Data\n\t\tNot readable\n" : "Vital Product Data\n"
         case 0x04:
             out += "Slot ID: \(c.header & 0x1f) slots, First\(FlagMark(c.header, 0x20)), "
-            out += "chassis \(Fmt.hex(c.header >> 8 & 0xff, 2))\n"
+            out += "chassis \(hex: c.header >> 8 & 0xff, 2)\n"
         case 0x05: msi(c, into: &out)
         case 0x06: out += "CompactPCI hot-swap <?>\n"
         case 0x07: pciX(c, into: &out)
         case 0x08: hyperTransport(c, into: &out)
-        case 0x0a: out += "Debug port: BAR=\(c.header >> 13 & 0x7) offset=\(Fmt.hex(c.header & 0x1fff, 4))\n"
+        case 0x0a: out += "Debug port: BAR=\(c.header >> 13 & 0x7) offset=\(hex: c.header & 0x1fff, 4)\n"
         case 0x0b: out += "CompactPCI central resource control <?>\n"
         case 0x0c: out += "Hot-plug capable\n"
         case 0x0d: subsystem(c, into: &out)
@@ -145,7 +145,7 @@ enum ClassicCapabilities {
             default: "Unknown type \(type)"
             }
         let version = c.verbosity >= 2 ? "(v\(h & 0xf)) " : ""
-        out += "Express \(version)\(kind), MSI \(Fmt.hex(h >> 9 & 0x1f, 2))\n"
+        out += "Express \(version)\(kind), MSI \(hex: h >> 9 & 0x1f, 2)\n"
     }
 }
 
@@ -168,7 +168,7 @@ extension LspciFormatter {
             let id = view.byte(offset)
             let next = Int(view.byte(offset + 1) & ~3)
             let header = UInt32(view.word(offset + 2))
-            out += "[\(Fmt.hex(offset, 2))] "
+            out += "[\(hex: offset, 2)] "
             guard visited.insert(offset) else {
                 out += "<chain looped>\n"
                 break
@@ -184,7 +184,7 @@ extension LspciFormatter {
             if id == 0x09 {
                 VendorCapabilities.decode(context, into: &out)
             } else if !ClassicCapabilities.decode(id: id, context, into: &out) {
-                out += "Capability ID \(Fmt.alternateHex(id)) [\(Fmt.hex(header, 4))]\n"
+                out += "Capability ID \(Fmt.alternateHex(id)) [\(hex: header, 4)]\n"
             }
             if id == 0x10 || id == 0x07 { hasExtendedSpace = true }
             offset = next

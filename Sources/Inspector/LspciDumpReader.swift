@@ -37,30 +37,77 @@ public struct LspciDumpReader: Sendable {
     /// goes through the same rules on its characters.
     public func read(_ text: String) -> ListingInput { read(text, byCharacters: false) }
 
+    /// ``read(_:)`` of the text the bytes decode to as UTF-8 (`String(decoding: bytes, as:
+    /// UTF8.self)`: invalid sequences read as U+FFFD), without making that `String`: lines that
+    /// are ASCII are read from the bytes as they are, and only the other lines are decoded.
+    /// (A newline is never part of an invalid sequence, so decoding line by line gives the same
+    /// lines as decoding the whole text.)
+    public func read(utf8 bytes: [UInt8]) -> ListingInput {
+        var state = State()
+        bytes.withUnsafeBufferPointer { bytes in
+            Self.forEachLine(of: bytes) { line, lineNumber in
+                if Self.isASCII(line) {
+                    readAnyLine(line, lineNumber, byCharacters: false, &state)
+                } else {
+                    var decoded = String(decoding: line, as: UTF8.self)
+                    decoded.withUTF8 { readAnyLine($0, lineNumber, byCharacters: false, &state) }
+                }
+            }
+        }
+        return finish(&state)
+    }
+
     /// ``read(_:)``; with `byCharacters` every line takes the character rules (tests compare
     /// the two).
     func read(_ text: String, byCharacters: Bool) -> ListingInput {
         var state = State()
         var utf8Text = text
         utf8Text.withUTF8 { bytes in
-            var start = 0
-            var lineNumber = 0
-            while true {
-                lineNumber += 1
-                var newline = start
-                while newline < bytes.count, bytes[newline] != 0x0A { newline += 1 }
-                var end = newline
-                if end > start, bytes[end - 1] == 0x0D { end -= 1 }
-                let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
-                if !byCharacters, Self.isASCIIOrReplacement(line) || Self.readsAlikeByBytes(line) {
-                    readLineByBytes(line, lineNumber, &state)
-                } else {
-                    readLine(Substring(String(decoding: line, as: UTF8.self)), lineNumber, &state)
-                }
-                if newline == bytes.count { break }
-                start = newline + 1
+            Self.forEachLine(of: bytes) { line, lineNumber in
+                readAnyLine(line, lineNumber, byCharacters: byCharacters, &state)
             }
         }
+        return finish(&state)
+    }
+
+    /// Calls `body` with each line (LF or CR LF removed) and its number.
+    private static func forEachLine(
+        of bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>, Int) -> Void
+    ) {
+        var start = 0
+        var lineNumber = 0
+        while true {
+            lineNumber += 1
+            var newline = start
+            while newline < bytes.count, bytes[newline] != 0x0A { newline += 1 }
+            var end = newline
+            if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+            body(UnsafeBufferPointer(rebasing: bytes[start..<end]), lineNumber)
+            if newline == bytes.count { break }
+            start = newline + 1
+        }
+    }
+
+    /// One line of valid UTF-8, by the byte rules when they read it alike, else by characters.
+    private func readAnyLine(
+        _ line: UnsafeBufferPointer<UInt8>, _ lineNumber: Int, byCharacters: Bool, _ state: inout State
+    ) {
+        if !byCharacters, Self.isASCIIOrReplacement(line) || Self.readsAlikeByBytes(line) {
+            readLineByBytes(line, lineNumber, &state)
+        } else {
+            readLine(Substring(String(decoding: line, as: UTF8.self)), lineNumber, &state)
+        }
+    }
+
+    /// Whether every byte is ASCII.
+    static func isASCII(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        var any: UInt8 = 0
+        for byte in line { any |= byte }
+        return any < 0x80
+    }
+
+    /// The functions and problems gathered.
+    private func finish(_ state: inout State) -> ListingInput {
         var functions: [ListedFunction] = []
         for partial in state.partials {
             guard partial.length >= 64 else {
@@ -147,7 +194,7 @@ public struct LspciDumpReader: Sendable {
         // A header's address (before the first space) is 7, 12 or 13 characters long; data lines'
         // never are, so only those few lines take the character rules.
         if let space = line.firstIndex(of: 0x20), space == 7 || space == 12 || space == 13,
-            let (domain, bdf) = Self.header(Substring(String(decoding: line, as: UTF8.self)))
+            let (domain, bdf) = Self.headerByBytes(line, space: space)
         {
             state.partials.append(Partial(domain: domain, bdf: bdf, line: lineNumber))
             state.current = state.partials.count - 1
@@ -225,6 +272,71 @@ public struct LspciDumpReader: Sendable {
             let bdf = BDF(busDevFn)
         else { return nil }
         return (domain, bdf)
+    }
+
+    /// ``header(_:)`` of a line read by bytes whose first space is at `space`. An ASCII address
+    /// is parsed here; one with another character, or with a sign before a number (which
+    /// `BDF`'s integer parsing takes), goes to the character rules.
+    static func headerByBytes(_ line: UnsafeBufferPointer<UInt8>, space: Int) -> (UInt16, BDF)? {
+        let address = UnsafeBufferPointer(rebasing: line[0..<space])
+        guard isASCII(address) else { return header(Substring(String(decoding: line, as: UTF8.self))) }
+        var colons = 0
+        var firstColon = 0
+        var lastColon = 0
+        for index in address.indices where address[index] == 0x3A {
+            colons += 1
+            if colons == 1 { firstColon = index }
+            lastColon = index
+        }
+        let domain: UInt16
+        switch colons {
+        case 1 where space == 7: domain = 0
+        case 2 where space == 12 || space == 13:
+            guard let value = hexNumber(UnsafeBufferPointer(rebasing: address[0..<firstColon]), limit: 0xffff) else {
+                return nil
+            }
+            domain = UInt16(value)
+        default: return nil
+        }
+        let busDevFn = UnsafeBufferPointer(rebasing: address[(colons == 1 ? 0 : firstColon + 1)...])
+        if let decided = bdfByBytes(busDevFn, colon: lastColon - (colons == 1 ? 0 : firstColon + 1)) {
+            return decided.map { (domain, $0) }
+        }
+        guard let bdf = BDF(String(decoding: busDevFn, as: UTF8.self)) else { return nil }
+        return (domain, bdf)
+    }
+
+    /// `BDF(text)` for ASCII `BB:DD.F` text whose only colon is at `colon`: `.some` when decided
+    /// by bytes, `nil` when a number has a character other than a hex digit (`BDF` decides).
+    private static func bdfByBytes(_ text: UnsafeBufferPointer<UInt8>, colon: Int) -> BDF?? {
+        // `BDF` splits at ':' and then '.', dropping empty pieces.
+        guard colon > 0, colon + 1 < text.count else { return .some(nil) }
+        var pieces: [Range<Int>] = []
+        var start = colon + 1
+        for index in (colon + 1)...text.count where index == text.count || text[index] == 0x2E {
+            if index > start { pieces.append(start..<index) }
+            start = index + 1
+        }
+        guard pieces.count == 2 else { return .some(nil) }
+        let texts = [0..<colon, pieces[0], pieces[1]].map { UnsafeBufferPointer(rebasing: text[$0]) }
+        guard texts.allSatisfy({ $0.allSatisfy { hexValue($0) != nil } }) else { return nil }
+        guard let bus = hexNumber(texts[0], limit: 0xff), let device = hexNumber(texts[1], limit: 0xff), device < 32,
+            let function = hexNumber(texts[2], limit: 0xff), function < 8
+        else { return .some(nil) }
+        return .some(BDF(bus: UInt8(bus), device: UInt8(device), function: UInt8(function)))
+    }
+
+    /// The value of ASCII hex digits, as `UIntN(text, radix: 16)` gives it for a type whose
+    /// largest value is `limit`: nil when empty, not all hex digits, or above `limit`.
+    private static func hexNumber(_ digits: UnsafeBufferPointer<UInt8>, limit: Int) -> Int? {
+        guard !digits.isEmpty else { return nil }
+        var value = 0
+        for byte in digits {
+            guard let digit = hexValue(byte) else { return nil }
+            value = value << 4 | Int(digit)
+            if value > limit { return nil }
+        }
+        return value
     }
 
     /// `XX: ` (2 to 8 hex digits, colon, space): the offset and the text after the space.

@@ -29,7 +29,7 @@ extension ExtendedCapabilities {
         out += "\t\tCEMsk:\t"
         correctable(c.dword(0x14), into: &out)
         let l = c.dword(0x18)
-        out += "\t\tAERCap:\tFirst Error Pointer: \(Fmt.hex(l & 0x1f, 2)), ECRCGenCap\(f(l, 0x20)) "
+        out += "\t\tAERCap:\tFirst Error Pointer: \(hex: l & 0x1f, 2), ECRCGenCap\(f(l, 0x20)) "
         out += "ECRCGenEn\(f(l, 0x40)) ECRCChkCap\(f(l, 0x80)) ECRCChkEn\(f(l, 0x100))\n"
         out += "\t\t\tMultHdrRecCap\(f(l, 0x200)) MultHdrRecEn\(f(l, 0x400)) TLPPfxPres\(f(l, 0x800)) "
         out += "HdrLogCap\(f(l, 0x1000))\n"
@@ -51,7 +51,7 @@ extension ExtendedCapabilities {
         out += "\t\tRootSta: CERcvd\(f(status, 0x1)) MultCERcvd\(f(status, 0x2)) UERcvd\(f(status, 0x4)) "
         out += "MultUERcvd\(f(status, 0x8))\n\t\t\t FirstFatal\(f(status, 0x10)) NonFatalMsg\(f(status, 0x20)) "
         out += "FatalMsg\(f(status, 0x40)) IntMsg \(status >> 27 & 0x1f)\n"
-        out += "\t\tErrorSrc: ERR_COR: \(Fmt.hex(c.word(0x34), 4)) ERR_FATAL/NONFATAL: \(Fmt.hex(c.word(0x36), 4))\n"
+        out += "\t\tErrorSrc: ERR_COR: \(hex: c.word(0x34), 4) ERR_FATAL/NONFATAL: \(hex: c.word(0x36), 4)\n"
     }
 
     /// `Alternative Routing-ID Interpretation (ARI)` with `ARICap:` and `ARICtl:`.
@@ -70,15 +70,15 @@ extension ExtendedCapabilities {
         guard c.detailed, c.has(4, 0x3c) else { return }
         let capability = c.dword(4)
         out += "\t\tIOVCap:\tMigration\(f(capability, 0x1)) 10BitTagReq\(f(capability, 0x4)) "
-        out += "Interrupt Message Number: \(Fmt.hex(capability >> 21, 3))\n"
+        out += "Interrupt Message Number: \(hex: capability >> 21, 3)\n"
         let control = c.word(8)
         out += "\t\tIOVCtl:\tEnable\(f(control, 0x1)) Migration\(f(control, 0x2)) Interrupt\(f(control, 0x4)) "
         out += "MSE\(f(control, 0x8)) ARIHierarchy\(f(control, 0x10)) 10BitTagReq\(f(control, 0x20))\n"
         out += "\t\tIOVSta:\tMigration\(f(c.word(0xa), 0x1))\n"
         out += "\t\tInitial VFs: \(c.word(0xc)), Total VFs: \(c.word(0xe)), Number of VFs: \(c.word(0x10)), "
-        out += "Function Dependency Link: \(Fmt.hex(c.byte(0x12), 2))\n"
-        out += "\t\tVF offset: \(c.word(0x14)), stride: \(c.word(0x16)), Device ID: \(Fmt.hex(c.word(0x1a), 4))\n"
-        out += "\t\tSupported Page Size: \(Fmt.hex(c.dword(0x1c), 8)), System Page Size: \(Fmt.hex(c.dword(0x20), 8))\n"
+        out += "Function Dependency Link: \(hex: c.byte(0x12), 2)\n"
+        out += "\t\tVF offset: \(c.word(0x14)), stride: \(c.word(0x16)), Device ID: \(hex: c.word(0x1a), 4)\n"
+        out += "\t\tSupported Page Size: \(hex: c.dword(0x1c), 8), System Page Size: \(hex: c.dword(0x20), 8)\n"
         var index = 0
         while index < 6 {
             var low = c.dword(0x24 + 4 * index)
@@ -94,11 +94,11 @@ extension ExtendedCapabilities {
                 out.append(hex: c.dword(0x24 + 4 * index), digits: 8)
             }
             let width = low & 0x6 == 0 ? "32" : "64"
-            out += "\(Fmt.hex(low & ~0xf, 8)) (\(width)-bit, \(low & 0x8 != 0 ? "" : "non-")prefetchable)\n"
+            out += "\(hex: low & ~0xf, 8) (\(width)-bit, \(low & 0x8 != 0 ? "" : "non-")prefetchable)\n"
             index += 1
         }
         let migration = c.dword(0x3c)
-        out += "\t\tVF Migration: offset: \(Fmt.hex(migration & ~7, 8)), BIR: \(migration & 7)\n"
+        out += "\t\tVF Migration: offset: \(hex: migration & ~7, 8), BIR: \(migration & 7)\n"
     }
 
     /// `Access Control Services` with `ACSCap:` and `ACSCtl:`.
@@ -117,8 +117,8 @@ extension ExtendedCapabilities {
         guard c.detailed, c.has(4, 4) else { return }
         let capability = c.word(4)
         let control = c.word(6)
-        out += "\t\tATSCap:\tInvalidate Queue Depth: \(Fmt.hex(capability & 0x1f, 2))\n"
-        out += "\t\tATSCtl:\tEnable\(f(control, 0x8000)), Smallest Translation Unit: \(Fmt.hex(control & 0x1f, 2))\n"
+        out += "\t\tATSCap:\tInvalidate Queue Depth: \(hex: capability & 0x1f, 2)\n"
+        out += "\t\tATSCtl:\tEnable\(f(control, 0x8000)), Smallest Translation Unit: \(hex: control & 0x1f, 2)\n"
     }
 
     /// `Latency Tolerance Reporting` with the snoop and no-snoop maxima in ns.

@@ -114,8 +114,8 @@ extension ExtendedCapabilities {
         let status = c.word(6)
         out += "\t\tPRICtl: Enable\(f(control, 0x1)) Reset\(f(control, 0x2))\n"
         out += "\t\tPRISta: RF\(f(status, 0x1)) UPRGI\(f(status, 0x2)) Stopped\(f(status, 0x100))\n"
-        out += "\t\tPage Request Capacity: \(Fmt.hex(c.dword(8), 8)), "
-        out += "Page Request Allocation: \(Fmt.hex(c.dword(0xc), 8))\n"
+        out += "\t\tPage Request Capacity: \(hex: c.dword(8), 8), "
+        out += "Page Request Allocation: \(hex: c.dword(0xc), 8)\n"
     }
 
     static func processAddressSpaceID(_ c: CapabilityContext, into out: inout LspciText) {
@@ -124,7 +124,7 @@ extension ExtendedCapabilities {
         let capability = c.word(4)
         let control = c.word(6)
         out += "\t\tPASIDCap: Exec\(f(capability, 0x2)) Priv\(f(capability, 0x4)), "
-        out += "Max PASID Width: \(Fmt.hex(capability >> 8 & 0x1f, 2))\n"
+        out += "Max PASID Width: \(hex: capability >> 8 & 0x1f, 2)\n"
         out += "\t\tPASIDCtl: Enable\(f(control, 0x1)) Exec\(f(control, 0x2)) Priv\(f(control, 0x4))\n"
     }
 
@@ -140,9 +140,9 @@ extension ExtendedCapabilities {
         out += "ErrCor\(f(control, 0x10)) PoisonedTLP\(f(control, 0x20)) SwTrigger\(f(control, 0x40)) "
         out += "DL_ActiveErr\(f(control, 0x80))\n"
         let status = c.word(8)
-        out += "\t\tDpcSta:\tTrigger\(f(status, 0x1)) Reason:\(Fmt.hex(status >> 1 & 3, 2)) INT\(f(status, 0x8)) "
-        out += "RPBusy\(f(status, 0x10)) TriggerExt:\(Fmt.hex(status >> 5 & 3, 2)) "
-        out += "RP PIO ErrPtr:\(Fmt.hex(status >> 8 & 0x1f, 2))\n"
-        out += "\t\tSource:\t\(Fmt.hex(c.word(0xa), 4))\n"
+        out += "\t\tDpcSta:\tTrigger\(f(status, 0x1)) Reason:\(hex: status >> 1 & 3, 2) INT\(f(status, 0x8)) "
+        out += "RPBusy\(f(status, 0x10)) TriggerExt:\(hex: status >> 5 & 3, 2) "
+        out += "RP PIO ErrPtr:\(hex: status >> 8 & 0x1f, 2)\n"
+        out += "\t\tSource:\t\(hex: c.word(0xa), 4)\n"
     }
 }

@@ -61,7 +61,7 @@ enum ExtendedCapabilities {
         }
         let header1 = c.view.dword(c.offset + 4)
         let id = c.view.word(c.offset + 8)
-        out += "Designated Vendor-Specific: Vendor=\(Fmt.hex(header1 & 0xffff, 4)) ID=\(Fmt.hex(id, 4)) "
+        out += "Designated Vendor-Specific: Vendor=\(hex: header1 & 0xffff, 4) ID=\(hex: id, 4) "
         out += "Rev=\(header1 >> 16 & 0xf) Len=\(header1 >> 20) <?>\n"
     }
 
@@ -86,8 +86,8 @@ enum ExtendedCapabilities {
             return
         }
         let vsec = c.view.dword(c.offset + 4)
-        out += "Vendor Specific Information: ID=\(Fmt.hex(vsec & 0xffff, 4)) Rev=\(vsec >> 16 & 0xf) "
-        out += "Len=\(Fmt.hex(vsec >> 20, 3)) <?>\n"
+        out += "Vendor Specific Information: ID=\(hex: vsec & 0xffff, 4) Rev=\(vsec >> 16 & 0xf) "
+        out += "Len=\(hex: vsec >> 20, 3) <?>\n"
     }
 }
 
@@ -104,7 +104,7 @@ extension LspciFormatter {
             let header = view.dword(offset)
             if header == 0 || header == 0xffff_ffff { break }
             let id = UInt16(truncatingIfNeeded: header)
-            out += "\tCapabilities: [\(Fmt.hex(offset, 3))"
+            out += "\tCapabilities: [\(hex: offset, 3)"
             if options.verbosity > 1 { out += " v\(header >> 16 & 0xf)" }
             out += "] "
             guard visited.insert(offset) else {

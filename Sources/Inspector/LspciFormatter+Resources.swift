@@ -21,7 +21,7 @@ extension LspciFormatter {
             let flags: UInt32 =
                 ioFlagsKnown ? SysfsResource.barType(resourceFlags) : (register == 0xffff_ffff ? 0 : register)
             if position == 0 && flags == 0 && length == 0 { continue }
-            var line = options.verbosity > 1 ? "\tRegion \(index): " : "\t"
+            if options.verbosity > 1 { out += "\tRegion \(index): " } else { out += "\t" }
             // Without resource flags (a dump) lspci neither reads the hardware address nor
             // detects virtual BARs.
             let hardwareLower = ioFlagsKnown ? view.dword(Header.bar0 + 4 * index) : 0
@@ -41,39 +41,39 @@ extension LspciFormatter {
             }
             if flags & 1 != 0 {
                 let address = position & ~UInt64(3)
-                line += "I/O ports at "
+                out += "I/O ports at "
                 if address != 0 || command & 1 != 0 {
-                    line += Fmt.hex(address, 4)
+                    out.append(hex: address, digits: 4)
                 } else {
-                    line += hardwareLower != 0 ? "<ignored>" : "<unassigned>"
+                    out += hardwareLower != 0 ? "<ignored>" : "<unassigned>"
                 }
                 if isVirtual {
-                    line += " [virtual]"
+                    out += " [virtual]"
                 } else if command & 1 == 0 {
-                    line += " [disabled]"
+                    out += " [disabled]"
                 }
             } else {
                 let address = position & ~UInt64(0xf)
-                line += "Memory at "
+                out += "Memory at "
                 if broken {
-                    line += "<broken-64-bit-slot>"
+                    out += "<broken-64-bit-slot>"
                 } else if address != 0 {
-                    line += Fmt.hex(address, 8)
+                    out.append(hex: address, digits: 8)
                 } else {
-                    line += hardwareLower != 0 || hardwareUpper != 0 ? "<ignored>" : "<unassigned>"
+                    out += hardwareLower != 0 || hardwareUpper != 0 ? "<ignored>" : "<unassigned>"
                 }
-                let width = ["32-bit", "low-1M", "64-bit", "type 3"][Int(flags >> 1 & 3)]
-                line += " (\(width), \(flags & 0x8 != 0 ? "" : "non-")prefetchable)"
+                out += " ("
+                out += Self.barWidths[Int(flags >> 1 & 3)]
+                out += flags & 0x8 != 0 ? ", prefetchable)" : ", non-prefetchable)"
                 if isVirtual {
-                    line += " [virtual]"
+                    out += " [virtual]"
                 } else if command & 2 == 0 {
-                    line += " [disabled]"
+                    out += " [disabled]"
                 }
             }
-            if enhanced { line += " [enhanced]" }
-            out.append(line)
-            out.append(LspciFormatter.sizeText(length))
-            out.append("\n")
+            if enhanced { out += " [enhanced]" }
+            Self.sizeText(length, into: &out)
+            out.append(byte: UInt8(ascii: "\n"))
         }
     }
 
@@ -87,39 +87,44 @@ extension LspciFormatter {
         var flags = UInt64(view.dword(register))
         let command = view.word(Header.command)
         if rom == 0 && flags == 0 && length == 0 { return }
-        var line = "\tExpansion ROM at "
+        out += "\tExpansion ROM at "
         var isVirtual = false
         if rom & romMask != 0 && flags & romMask == 0 && !enhanced {
             flags = rom
             isVirtual = true
         }
         if rom & romMask != 0 {
-            line += Fmt.hex(rom & romMask, 8)
+            out.append(hex: rom & romMask, digits: 8)
         } else {
-            line += flags & romMask != 0 ? "<ignored>" : "<unassigned>"
+            out += flags & romMask != 0 ? "<ignored>" : "<unassigned>"
         }
-        if isVirtual { line += " [virtual]" }
+        if isVirtual { out += " [virtual]" }
         if flags & 1 == 0 {
-            line += " [disabled]"
+            out += " [disabled]"
         } else if !isVirtual && command & 2 == 0 {
-            line += " [disabled by cmd]"
+            out += " [disabled by cmd]"
         }
-        if enhanced { line += " [enhanced]" }
-        out.append(line)
-        out.append(LspciFormatter.sizeText(length))
-        out.append("\n")
+        if enhanced { out += " [enhanced]" }
+        Self.sizeText(length, into: &out)
+        out.append(byte: UInt8(ascii: "\n"))
     }
 
-    /// ` [size=128K]`, or nothing for 0; a size that is not a whole unit stays in the smaller one.
-    static func sizeText(_ bytes: UInt64) -> String {
-        guard bytes != 0 else { return "" }
-        let suffixes = ["", "K", "M", "G", "T"]
+    /// A memory BAR's width, by its type bits 2:1.
+    static let barWidths: [StaticString] = ["32-bit", "low-1M", "64-bit", "type 3"]
+
+    /// Appends ` [size=128K]`, or nothing for 0; a size that is not a whole unit stays in the
+    /// smaller one.
+    static func sizeText(_ bytes: UInt64, into out: inout LspciText) {
+        guard bytes != 0 else { return }
+        let suffixes: [StaticString] = ["", "K", "M", "G", "T"]
         var value = bytes
         var unit = 0
         while unit < suffixes.count - 1 && value % 1024 == 0 {
             value /= 1024
             unit += 1
         }
-        return " [size=\(UInt32(truncatingIfNeeded: value))\(suffixes[unit])]"
+        out += " [size=\(UInt32(truncatingIfNeeded: value))"
+        out.append(suffixes[unit])
+        out.append(byte: UInt8(ascii: "]"))
     }
 }

@@ -125,13 +125,13 @@ public struct LspciFormatter: Sendable {
         let snapshot = function.snapshot
         out += "\(slot) \(classText(snapshot)): \(vendorDeviceText(vendor: snapshot.vendorID, device: snapshot.deviceID))"
         let revision = view.byte(Header.revision)
-        if revision != 0 { out += " (rev \(Fmt.hex(revision, 2)))" }
+        if revision != 0 { out += " (rev \(hex: revision, 2))" }
         if options.verbosity > 0 {
             let progIf = view.byte(Header.progIf)
             let classCode = UInt16(truncatingIfNeeded: snapshot.classCode24 >> 8)
             let name = names?.progIfName(classCode: classCode, progIf: progIf)
             if progIf != 0 || name != nil {
-                out += " (prog-if \(Fmt.hex(progIf, 2))"
+                out += " (prog-if \(hex: progIf, 2)"
                 if let name { out += " [\(name)]" }
                 out += ")"
             }
@@ -158,10 +158,10 @@ public struct LspciFormatter: Sendable {
             if classCode == 0x0604 { out += "\t!!! Invalid class 0604 for header type 00\n" }
         case 1, 2:
             if classCode >> 8 != 0x06 {
-                out += "\t!!! Invalid class \(Fmt.hex(classCode, 4)) for header type \(Fmt.hex(headerType, 2))\n"
+                out += "\t!!! Invalid class \(hex: classCode, 4) for header type \(hex: headerType, 2)\n"
             }
         default:
-            out += "\t!!! Unknown header type \(Fmt.hex(headerType, 2))\n"
+            out += "\t!!! Unknown header type \(hex: headerType, 2)\n"
             return
         }
         if options.verbosity > 1 {
@@ -171,7 +171,7 @@ public struct LspciFormatter: Sendable {
         }
         let bist = view.byte(Header.bist)
         if bist & 0x80 != 0 {
-            out += bist & 0x40 != 0 ? "\tBIST is running\n" : "\tBIST result: \(Fmt.hex(bist & 0x0f, 2))\n"
+            out += bist & 0x40 != 0 ? "\tBIST is running\n" : "\tBIST result: \(hex: bist & 0x0f, 2)\n"
         }
         let windows = function.hasSizes ? SysfsResource.windows(of: snapshot) : SysfsResource.registerWindows(view)
         switch headerType {

@@ -20,8 +20,12 @@ struct LspciText: ExpressibleByStringInterpolation, ExpressibleByStringLiteral {
     /// Bytes of ``tail`` in use.
     private var tailCount = 0
 
-    /// An empty text with room for `capacity` bytes.
-    init(capacity: Int = 0) {
+    /// An empty text.
+    init() { heap = [] }
+
+    /// An empty text with room for `capacity` bytes. (Reserving capacity on the empty array
+    /// costs a call even for 0, so interpolation temporaries use ``init()``.)
+    init(capacity: Int) {
         heap = []
         heap.reserveCapacity(capacity)
     }
@@ -66,18 +70,29 @@ struct LspciText: ExpressibleByStringInterpolation, ExpressibleByStringLiteral {
     mutating func append(contentsOf source: UnsafeBufferPointer<UInt8>) {
         let n = source.count
         if tailCount + n > Self.tailCapacity {
-            withTail { heap.append(contentsOf: $0) }
-            tailCount = 0
+            flushTail()
             if n > Self.tailCapacity {
                 heap.append(contentsOf: source)
                 return
             }
         }
+        guard n > 0, let from = source.baseAddress else { return }
         let at = tailCount
-        withUnsafeMutableBytes(of: &tail) {
-            UnsafeMutableRawBufferPointer(rebasing: $0[at..<at + n]).copyMemory(from: UnsafeRawBufferPointer(source))
+        withUnsafeMutableBytes(of: &tail) { raw in
+            raw.baseAddress.map { ($0 + at).copyMemory(from: from, byteCount: n) }
         }
         tailCount = at + n
+    }
+
+    /// Moves the tail's bytes to the end of the heap array. (Through `&tail` and in place: a
+    /// closure over `self` here made Swift copy the whole text, heap array included, first.)
+    private mutating func flushTail() {
+        let count = tailCount
+        tailCount = 0
+        guard count > 0 else { return }
+        withUnsafeMutableBytes(of: &tail) { raw in
+            heap.append(contentsOf: UnsafeBufferPointer(rebasing: raw.assumingMemoryBound(to: UInt8.self)[0..<count]))
+        }
     }
 
     /// Appends a literal.
@@ -132,10 +147,26 @@ struct LspciText: ExpressibleByStringInterpolation, ExpressibleByStringLiteral {
         return joined
     }
 
-    /// Appends another text.
-    static func += (lhs: inout LspciText, rhs: LspciText) {
-        rhs.heap.withUnsafeBufferPointer { lhs.append(contentsOf: $0) }
-        rhs.withTail { lhs.append(contentsOf: $0) }
+    /// Appends another text. (Disfavoured so that a plain literal takes the `StaticString`
+    /// overload and is copied straight in; an interpolated one can only be a text.)
+    @_disfavoredOverload
+    static func += (lhs: inout LspciText, rhs: consuming LspciText) {
+        lhs.append(consuming: rhs)
+    }
+
+    /// Appends a literal (without making a text of it first).
+    static func += (lhs: inout LspciText, rhs: StaticString) {
+        lhs.append(rhs)
+    }
+
+    /// Appends `other`'s bytes, reading its tail in place (a borrowed text's tail was copied out
+    /// to a temporary first).
+    mutating func append(consuming other: consuming LspciText) {
+        if !other.heap.isEmpty { other.heap.withUnsafeBufferPointer { append(contentsOf: $0) } }
+        let count = other.tailCount
+        withUnsafeMutableBytes(of: &other.tail) { raw in
+            append(contentsOf: UnsafeBufferPointer(rebasing: raw.assumingMemoryBound(to: UInt8.self)[0..<count]))
+        }
     }
 
     /// Appends `value` in decimal, as `"\(value)"` prints it.
@@ -173,6 +204,16 @@ struct LspciText: ExpressibleByStringInterpolation, ExpressibleByStringLiteral {
         mutating func appendInterpolation(_ string: String) { text.append(string) }
 
         mutating func appendInterpolation(_ other: LspciText) { text += other }
+
+        /// `value` as at least `digits` lowercase hex digits (`Fmt.hex(value, digits)` for the
+        /// non-negative values the decoders print), without a `String`.
+        mutating func appendInterpolation<T: BinaryInteger>(hex value: T, _ digits: Int) {
+            if value < 0 {
+                text.append(Fmt.hex(value, digits))
+            } else {
+                text.append(hex: value, digits: digits)
+            }
+        }
 
         mutating func appendInterpolation(_ mark: FlagMark) { text.append(byte: mark.byte) }
 
