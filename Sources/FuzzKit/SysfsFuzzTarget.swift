@@ -18,9 +18,13 @@ public final class SysfsFuzzTarget: FuzzTarget {
     private var document: FuzzedText
     private let formatter = LspciFormatter(options: LspciOptions(verbosity: 2, nameStyle: .mixed))
     private let blocks = ListedBlocks()
-    /// The tree the last check read: a file whose bytes did not change is the same array in the
-    /// next tree, so comparing snapshots' config bytes is comparing two references.
-    private var lastTree = InMemorySysfs()
+    /// The last check's bundle and tree: a file whose bytes did not change is the same array in
+    /// the next tree, so comparing snapshots' config bytes is comparing two references; when no
+    /// header changed only the changed files are decoded.
+    private let decoder = SysfsBundleDecoder(root: SysfsFuzzTarget.root)
+    /// The last check's function readings: a function directory whose files and links did not
+    /// change is not read again.
+    private let readings = SysfsImportCache()
 
     /// Where the bundle's paths are rooted.
     static let root = "/fuzz-sysfs"
@@ -49,9 +53,8 @@ public final class SysfsFuzzTarget: FuzzTarget {
 
     public func violatedInvariant(after op: FuzzOperation) -> (invariant: String, detail: String)? {
         guard document.needsCheck() else { return nil }
-        let tree = SysfsBundle.decode(document.bytes, root: Self.root, reusing: lastTree.files)
-        lastTree = tree
-        let input = SysfsImporter(root: Self.root, source: tree).read()
+        let tree = decoder.decode(document.bytes)
+        let input = SysfsImporter(root: Self.root, source: tree).read(reusing: readings)
         return listingViolation(input, formatter, blocks: blocks, invariant: "problems name a file of the tree") {
             $0.hasPrefix(Self.root + "/")
         }
@@ -97,11 +100,17 @@ enum SysfsBundle {
     }
 
     /// The tree `bytes` describe, its paths under `root`. A file with the same path and bytes in
-    /// `previous` is that array (not a copy).
-    static func decode(_ bytes: [UInt8], root: String, reusing previous: [String: [UInt8]] = [:]) -> InMemorySysfs {
+    /// `previous` is that array (not a copy), and `previous`'s directory index is taken when the
+    /// paths are the same.
+    static func decode(
+        _ bytes: [UInt8], root: String, reusing tree: InMemorySysfs? = nil, recording: ((Record) -> Void)? = nil
+    ) -> InMemorySysfs {
         var files: [String: [UInt8]] = [:]
         var links: [String: String] = [:]
-        let prefix = root + "/"
+        files.reserveCapacity(tree?.files.count ?? 0)
+        links.reserveCapacity(tree?.links.count ?? 0)
+        let previous = tree?.files ?? [:]
+        let prefix = Array((root + "/").utf8)
         bytes.withUnsafeBufferPointer { all in
             guard let base = all.baseAddress else { return }
             var start = 0
@@ -110,23 +119,53 @@ enum SysfsBundle {
                 let end = found.map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? all.count
                 defer { start = end + 1 }
                 let record = all[start..<end]
-                guard let newline = record.firstIndex(of: 0x0A) else { continue }
+                guard let newline = record.firstIndex(of: 0x0A) else {
+                    recording?(Record(start: start, newline: nil, end: end, fileKey: nil, isEntry: false))
+                    continue
+                }
                 let header = UnsafeBufferPointer(rebasing: all[start..<newline])
-                guard let (kind, path, target) = fields(header) else { continue }
-                if kind == "F" {
-                    let key = prefix + path
+                let parsed = Self.header(header, prefix)
+                if let recording {
+                    let kind = parsed?.kind
+                    recording(
+                        Record(
+                            start: start, newline: newline, end: end, fileKey: kind == UInt8(ascii: "F") ? parsed?.key : nil,
+                            isEntry: kind == UInt8(ascii: "F") || (kind == UInt8(ascii: "L") && parsed?.target != nil)))
+                }
+                guard let (kind, key, target) = parsed else { continue }
+                if kind == UInt8(ascii: "F") {
                     let contents = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: all[(newline + 1)..<end]))
                     if let old = previous[key], old.withUnsafeBytes({ same($0, contents) }) {
                         files[key] = old
                     } else {
                         files[key] = Array(contents)
                     }
-                } else if kind == "L", let target {
-                    links[prefix + path] = target
+                } else if kind == UInt8(ascii: "L"), let target {
+                    links[key] = target
                 }
             }
         }
-        return InMemorySysfs(files: files, links: links)
+        return InMemorySysfs(files: files, links: links, reusingIndexOf: tree)
+    }
+
+    /// Where a record lies in its bundle (from its separator's next byte to the next separator
+    /// or the end, its header ending at `newline`), the path of the file it makes, and whether
+    /// it makes a file or a link at all.
+    struct Record {
+        let start: Int
+        let newline: Int?
+        let end: Int
+        let fileKey: String?
+        let isEntry: Bool
+    }
+
+    /// `prefix` then `tail`, as one `String` made in place (both are valid UTF-8).
+    private static func joined(_ prefix: [UInt8], _ tail: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: prefix.count + tail.count) { out in
+            _ = out.initialize(from: prefix)
+            _ = UnsafeMutableBufferPointer(rebasing: out[prefix.count...]).initialize(from: tail)
+            return prefix.count + tail.count
+        }
     }
 
     /// Whether two buffers hold the same bytes.
@@ -136,24 +175,116 @@ enum SysfsBundle {
         return memcmp(x, y, a.count) == 0
     }
 
-    /// A record header's first three space-separated fields (the third `nil` when missing), or
-    /// `nil` when it has fewer than two. An ASCII header is split by bytes (each byte is a
-    /// character there); any other is decoded (invalid UTF-8 repaired) and split as a `String`.
-    private static func fields(_ header: UnsafeBufferPointer<UInt8>) -> (Substring, Substring, String?)? {
+    /// What a record header says: a file or a link (anything else is left out), its path
+    /// joined to `prefix`, and the third field (a link's target). The first three
+    /// space-separated fields are taken; fewer than two is nil. An ASCII header is split by
+    /// bytes (each byte is a character there) and its path copied once into the key; any other
+    /// is decoded (invalid UTF-8 repaired) and split as a `String`.
+    private static func header(_ header: UnsafeBufferPointer<UInt8>, _ prefix: [UInt8])
+        -> (kind: UInt8?, key: String, target: String?)?
+    {
         guard header.allSatisfy({ $0 < 0x80 }) else {
             let fields = String(decoding: header, as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 2 else { return nil }
-            return (fields[0], fields[1], fields.count >= 3 ? String(fields[2]) : nil)
+            let kind: UInt8? = fields[0] == "F" ? UInt8(ascii: "F") : fields[0] == "L" ? UInt8(ascii: "L") : nil
+            var path = fields[1]
+            let key = path.withUTF8 { joined(prefix, $0) }
+            return (kind, key, fields.count >= 3 ? String(fields[2]) : nil)
         }
-        var found: [Substring] = []
+        var found: [Range<Int>] = []
         var start = 0
         while start < header.count, found.count < 3 {
             let end = header[start...].firstIndex(of: 0x20) ?? header.count
             defer { start = end + 1 }
             guard end > start else { continue }
-            found.append(Substring(String(decoding: UnsafeBufferPointer(rebasing: header[start..<end]), as: UTF8.self)))
+            found.append(start..<end)
         }
         guard found.count >= 2 else { return nil }
-        return (found[0], found[1], found.count >= 3 ? String(found[2]) : nil)
+        let first = header[found[0]]
+        let kind =
+            first.count == 1 && (first[first.startIndex] == UInt8(ascii: "F") || first[first.startIndex] == UInt8(ascii: "L"))
+            ? first[first.startIndex] : nil
+        let key = joined(prefix, UnsafeBufferPointer(rebasing: header[found[1]]))
+        let target = found.count >= 3 ? String(decoding: UnsafeBufferPointer(rebasing: header[found[2]]), as: UTF8.self) : nil
+        return (kind, key, target)
+    }
+}
+
+/// Decodes bundle after bundle, each against the last: when every record of the new bundle has
+/// the last one's header byte for byte (the same paths, kinds and link targets, in the same
+/// order) and no two records made the same path, the tree is the last tree with the files whose
+/// bytes changed replaced, which is what decoding it whole gives (`SysfsFuzzTargetTests`
+/// compares the two on damaged bundles). Anything else is decoded whole.
+final class SysfsBundleDecoder {
+    let root: String
+    /// The last bundle's tree.
+    private(set) var tree = InMemorySysfs()
+    private var last: [UInt8] = []
+    private var records: [SysfsBundle.Record] = []
+    /// Whether each of the last bundle's entry records made its own path.
+    private var distinct = false
+    /// How many bundles were decoded by replacing changed files (tests check both ways run).
+    private(set) var updates = 0
+
+    init(root: String) { self.root = root }
+
+    func decode(_ bytes: [UInt8]) -> InMemorySysfs {
+        if distinct, let changes = changedFiles(bytes), let updated = tree.replacingFiles(changes) {
+            tree = updated
+            updates += 1
+        } else {
+            var made: [SysfsBundle.Record] = []
+            tree = SysfsBundle.decode(bytes, root: root, reusing: tree) { made.append($0) }
+            records = made
+            distinct = made.count(where: \.isEntry) == tree.files.count + tree.links.count
+        }
+        last = bytes
+        return tree
+    }
+
+    /// The files whose bytes changed, when `bytes` has the last bundle's records with the same
+    /// headers; else nil. The records' places are updated to `bytes`.
+    private func changedFiles(_ bytes: [UInt8]) -> [(path: String, bytes: [UInt8])]? {
+        var changes: [(path: String, bytes: [UInt8])] = []
+        var moved = records
+        let ok = bytes.withUnsafeBufferPointer { new in
+            last.withUnsafeBufferPointer { old in
+                guard let base = new.baseAddress, let oldBase = old.baseAddress else { return new.isEmpty && records.isEmpty }
+                var start = 0
+                var index = 0
+                while start < new.count {
+                    guard index < records.count else { return false }
+                    let found = memchr(base + start, Int32(SysfsBundle.separator), new.count - start)
+                    let end = found.map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? new.count
+                    defer {
+                        start = end + 1
+                        index += 1
+                    }
+                    let record = records[index]
+                    let newline = new[start..<end].firstIndex(of: 0x0A)
+                    guard let newline, let oldNewline = record.newline else {
+                        // No header: left out, whatever it holds; else a new or lost header.
+                        guard newline == nil, record.newline == nil else { return false }
+                        moved[index] = SysfsBundle.Record(start: start, newline: nil, end: end, fileKey: nil, isEntry: false)
+                        continue
+                    }
+                    let length = newline - start
+                    guard length == oldNewline - record.start, memcmp(base + start, oldBase + record.start, length) == 0
+                    else { return false }
+                    moved[index] = SysfsBundle.Record(
+                        start: start, newline: newline, end: end, fileKey: record.fileKey, isEntry: record.isEntry)
+                    guard let key = record.fileKey else { continue }
+                    let body = newline + 1
+                    let count = end - body
+                    if count != record.end - (oldNewline + 1) || memcmp(base + body, oldBase + oldNewline + 1, count) != 0 {
+                        changes.append((key, Array(UnsafeBufferPointer(rebasing: new[body..<end]))))
+                    }
+                }
+                return index == records.count
+            }
+        }
+        guard ok else { return nil }
+        records = moved
+        return changes
     }
 }

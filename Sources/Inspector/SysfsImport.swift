@@ -37,28 +37,41 @@ public struct SysfsImporter: Sendable {
     }
 
     /// Every function in the tree, and what was wrong with it.
-    public func read() -> ListingInput {
+    public func read() -> ListingInput { read(cache: nil) }
+
+    /// ``read()``; with a cache, a function directory whose contents are byte for byte those
+    /// of the last read through it gives that read's function and problems again.
+    func read(cache: SysfsImportCache?) -> ListingInput {
         let directory = devicesDirectory
         var input = ListingInput(functions: [])
         guard let names = source.names(inDirectory: directory)?.sorted() else {
             input.problems.append(ListingProblem(file: directory, message: "cannot list the directory"))
+            cache?.readings = [:]
             return input
         }
+        var readings: [String: SysfsImportCache.Reading] = [:]
         for name in names {
             guard let address = Self.parseAddress(name) else {
                 input.problems.append(
                     ListingProblem(file: Self.join(directory, name), message: "not a DDDD:BB:DD.F name; skipped"))
                 continue
             }
-            if let function = readFunction(Self.join(directory, name), address, &input.problems) {
-                input.functions.append(function)
-            }
+            let dir = Self.join(directory, name)
+            let function =
+                if let cache {
+                    readFunction(dir, address, cache, into: &readings, &input.problems)
+                } else {
+                    readFunction(dir, address, &input.problems)
+                }
+            if let function { input.functions.append(function) }
         }
+        cache?.readings = readings
         return input
     }
 
-    /// `DDDD:BB:DD.F` → domain and BDF.
-    static func parseAddress(_ name: String) -> (domain: UInt16, bdf: BDF)? {
+    /// `DDDD:BB:DD.F` → domain and BDF, by `Character`s (``parseAddress(_:)`` takes the usual
+    /// names by bytes).
+    static func parseAddressByCharacters(_ name: String) -> (domain: UInt16, bdf: BDF)? {
         let parts = name.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, let domain = UInt16(parts[0], radix: 16),
             parts[1].count == 2, let bdf = BDF(parts[1] + ":" + parts[2])
@@ -66,7 +79,7 @@ public struct SysfsImporter: Sendable {
         return (domain, bdf)
     }
 
-    private func readFunction(_ dir: String, _ address: (domain: UInt16, bdf: BDF), _ problems: inout [ListingProblem])
+    func readFunction(_ dir: String, _ address: (domain: UInt16, bdf: BDF), _ problems: inout [ListingProblem])
         -> ListedFunction?
     {
         let configPath = Self.join(dir, "config")

@@ -11,6 +11,15 @@ public protocol SysfsSource: Sendable {
     func exists(_ path: String) -> Bool
     /// What the symbolic link at `path` points to, or nil when there is no link.
     func linkTarget(at path: String) -> String?
+    /// Everything under directory `path` (the files and links whose paths start with `path/`),
+    /// equal for two trees exactly when those paths and contents are byte for byte the same;
+    /// nil when the source cannot tell (then ``SysfsImporter/read(reusing:)`` reuses nothing).
+    func contents(under path: String) -> SysfsSubtree?
+}
+
+extension SysfsSource {
+    /// No subtree: nothing read from this source is reused.
+    public func contents(under path: String) -> SysfsSubtree? { nil }
 }
 
 /// The file system.
@@ -37,14 +46,94 @@ public struct InMemorySysfs: SysfsSource {
     public let links: [String: String]
     /// The names in each directory.
     let directories: [String: [String]]
+    /// Every file and link, sorted by path bytes (a file before a link at the same path): the
+    /// entries under a directory are one run of it.
+    let entries: [SysfsEntry]
 
+    /// Creates a tree of `files` and `links`, indexing its directories.
     public init(files: [String: [UInt8]] = [:], links: [String: String] = [:]) {
+        self.init(files: files, links: links, reusingIndexOf: nil)
+    }
+
+    /// Creates a tree of `files` and `links`. The directory index is a function of the paths
+    /// alone, so when they are byte for byte `previous`'s, its index is taken instead of made.
+    public init(files: [String: [UInt8]], links: [String: String], reusingIndexOf previous: InMemorySysfs?) {
         self.files = files
         self.links = links
+        if let previous, let same = Self.samePaths(files, links, as: previous) {
+            self.entries = same
+            directories = previous.directories
+            return
+        }
+        var entries: [SysfsEntry] = []
+        entries.reserveCapacity(files.count + links.count)
+        for (path, bytes) in files { entries.append(SysfsEntry(path: path, contents: .file(bytes))) }
+        for (path, target) in links { entries.append(SysfsEntry(path: path, contents: .link(target))) }
+        self.entries = SysfsEntry.sorted(entries)
         var names: [String: Set<String>] = [:]
         for path in files.keys { Self.index(path, into: &names) }
         for path in links.keys { Self.index(path, into: &names) }
         directories = names.mapValues { Array($0) }
+    }
+
+    private init(files: [String: [UInt8]], links: [String: String], directories: [String: [String]], entries: [SysfsEntry]) {
+        self.files = files
+        self.links = links
+        self.directories = directories
+        self.entries = entries
+    }
+
+    /// This tree with each file of `changes` holding its new bytes: the paths stay, so the
+    /// index and the entries' order are kept. Nil when a path is not (byte for byte) a file of
+    /// this tree.
+    public func replacingFiles(_ changes: [(path: String, bytes: [UInt8])]) -> InMemorySysfs? {
+        var files = files
+        var entries = entries
+        for (path, bytes) in changes {
+            guard let at = files.index(forKey: path), SysfsEntry.sameBytes(files[at].key, path) else { return nil }
+            files.values[at] = bytes
+            // The file's entry: the first at or after its path bytes (a file sorts before a link).
+            let found = SysfsEntry.withBytes(path) { key in
+                var low = 0
+                var high = entries.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if SysfsEntry.compare(entries[middle].path, key) < 0 { low = middle + 1 } else { high = middle }
+                }
+                return low
+            }
+            guard found < entries.count, !entries[found].isLink, SysfsEntry.sameBytes(entries[found].path, path) else {
+                return nil
+            }
+            entries[found] = SysfsEntry(path: entries[found].path, contents: .file(bytes))
+        }
+        return InMemorySysfs(files: files, links: links, directories: directories, entries: entries)
+    }
+
+    /// `previous`'s entries with the contents of `files` and `links`, when those have exactly
+    /// `previous`'s paths (byte for byte, files as files and links as links); else nil.
+    private static func samePaths(_ files: [String: [UInt8]], _ links: [String: String], as previous: InMemorySysfs)
+        -> [SysfsEntry]?
+    {
+        guard files.count + links.count == previous.entries.count else { return nil }
+        var entries: [SysfsEntry] = []
+        entries.reserveCapacity(previous.entries.count)
+        for entry in previous.entries {
+            // The stored key, not the one looked up: `String` keys match canonically
+            // equivalent text, the index is made of the bytes.
+            switch entry.contents {
+            case .file:
+                guard let at = files.index(forKey: entry.path), SysfsEntry.sameBytes(files[at].key, entry.path)
+                else { return nil }
+                entries.append(SysfsEntry(path: entry.path, contents: .file(files[at].value)))
+            case .link:
+                guard let at = links.index(forKey: entry.path), SysfsEntry.sameBytes(links[at].key, entry.path)
+                else { return nil }
+                entries.append(SysfsEntry(path: entry.path, contents: .link(links[at].value)))
+            }
+        }
+        // As many paths as before, each found once: the same set, so the same order.
+        return entries
     }
 
     /// Adds `path`'s name to its parent directory, the parent's to its own, and so on up.
@@ -84,4 +173,23 @@ public struct InMemorySysfs: SysfsSource {
     public func exists(_ path: String) -> Bool { files[path] != nil || links[path] != nil || names(inDirectory: path) != nil }
 
     public func linkTarget(at path: String) -> String? { links[path] }
+
+    /// The run of ``entries`` whose paths start with the bytes of `path/`.
+    public func contents(under path: String) -> SysfsSubtree? {
+        var prefix = Array(path.utf8)
+        prefix.append(UInt8(ascii: "/"))
+        return prefix.withUnsafeBufferPointer { prefix in
+            // The first entry not before the prefix; the run is the entries from there that
+            // start with it.
+            var low = 0
+            var high = entries.count
+            while low < high {
+                let middle = (low + high) / 2
+                if SysfsEntry.compare(entries[middle].path, prefix) < 0 { low = middle + 1 } else { high = middle }
+            }
+            var end = low
+            while end < entries.count, SysfsEntry.hasPrefix(entries[end].path, prefix) { end += 1 }
+            return SysfsSubtree(entries: entries[low..<end])
+        }
+    }
 }

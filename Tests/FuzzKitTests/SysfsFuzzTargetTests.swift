@@ -1,8 +1,8 @@
 import Foundation
-import Inspector
 import Testing
 
 @testable import FuzzKit
+@testable import Inspector
 
 @Suite("the sysfs fuzz target")
 struct SysfsFuzzTargetTests {
@@ -88,13 +88,49 @@ struct SysfsFuzzTargetTests {
                     bytes.replaceSubrange(at..<min(bytes.count, at + piece.count), with: piece)
                 }
             }
-            let tree = SysfsBundle.decode(bytes, root: "/r", reusing: previous.files)
+            let tree = SysfsBundle.decode(bytes, root: "/r", reusing: previous)
             let reference = Self.referenceDecode(bytes, root: "/r")
             #expect(tree.files == reference.files && tree.links == reference.links)
             previous = tree
             let snapshots = SysfsImporter(root: "/r", source: tree).read().functions.map(\.snapshot)
             #expect(blocks.format(snapshots, formatter) == formatter.format(snapshots))
         }
+    }
+
+    @Test("decoding against the last bundle and reading through the cache give what decoding and reading whole give")
+    func incrementalMatchesWhole() {
+        let pieces: [[UInt8]] = [
+            [SysfsBundle.separator], [0x20], [0x0A], Array("F ".utf8), Array("L ".utf8), [0xC3, 0xA9], [0xCC, 0x81],
+            [0xFF], [0x00], Array("devices/0000:00:09.0/config\n".utf8), Array("0x1000 ".utf8), Array("11\n".utf8),
+            [0x41, 0x42, 0x43, 0x44], Array("/".utf8), Array("0000:00:03.0".utf8),
+        ]
+        let decoder = SysfsBundleDecoder(root: "/r")
+        let cache = SysfsImportCache()
+        var rng = SplitMix64(seed: 9)
+        var bytes = SysfsFuzzTarget.sample
+        for round in 0..<1500 {
+            if round % 60 == 0 { bytes = SysfsFuzzTarget.sample }
+            // Mostly small edits anywhere (file bytes, most of the bundle), sometimes none.
+            for _ in 0..<Int(rng.next() % 3) where !bytes.isEmpty {
+                let at = Int(rng.next() % UInt64(bytes.count))
+                let piece = pieces[Int(rng.next() % UInt64(pieces.count))]
+                if rng.next() % 4 == 0 {
+                    bytes.insert(contentsOf: piece, at: at)
+                } else {
+                    bytes.replaceSubrange(at..<min(bytes.count, at + piece.count), with: piece)
+                }
+            }
+            let tree = decoder.decode(bytes)
+            let whole = SysfsBundle.decode(bytes, root: "/r")
+            #expect(tree.files == whole.files && tree.links == whole.links)
+            #expect(tree.entries == whole.entries)
+            #expect(tree.directories.mapValues { Set($0) } == whole.directories.mapValues { Set($0) })
+            let cached = SysfsImporter(root: "/r", source: tree).read(reusing: cache)
+            let fresh = SysfsImporter(root: "/r", source: whole).read()
+            #expect(cached.functions == fresh.functions)
+            #expect(cached.problems.map { Array($0.description.utf8) } == fresh.problems.map { Array($0.description.utf8) })
+        }
+        #expect(decoder.updates > 300 && decoder.updates < 1400, "\(decoder.updates) bundles decoded by updating")
     }
 
     @Test("generated inputs break no invariant")

@@ -127,3 +127,27 @@ struct SysfsByteParsingTests {
         }
     }
 }
+
+@Suite("sysfs directory names read by bytes")
+struct SysfsAddressParsingTests {
+    @Test("a name reads by bytes as by Characters, whatever it holds")
+    func addressesMatch() {
+        let pieces: [String] = [
+            "0", "00", "0000", "f", "F", "1f", "7", "8", "20", ":", ".", "..", "+", "-", "g", " ", "\r\n",
+            "\u{E9}", "\u{301}", "0000:00:03.0", "0000:", ":03.", "0001", "000000003", "ff",
+        ]
+        var rng = SplitMix64(seed: 11)
+        var names = [
+            "0000:00:03.0", "0000:00:1f.7", "0000:00:20.0", "0000:00:03.8", "ffff:ff:1f.7", "0000:00:03..0",
+            "0000:00:.03.0.", "0000:00:03", "0000:00:", "+000:00:03.0", "0000:+0:03.0", "0000:00:+3.0", "0000:00:03.-0",
+        ]
+        for _ in 0..<4000 {
+            names.append((0..<Int(rng.next() % 8)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined())
+        }
+        for name in names {
+            let bytes = SysfsImporter.parseAddress(name)
+            let characters = SysfsImporter.parseAddressByCharacters(name)
+            #expect(bytes?.domain == characters?.domain && bytes?.bdf == characters?.bdf, "\(name)")
+        }
+    }
+}
