@@ -79,15 +79,7 @@ struct SysfsFuzzTargetTests {
         var previous = InMemorySysfs()
         for round in 0..<600 {
             if round % 50 == 0 { bytes = SysfsFuzzTarget.sample }
-            for _ in 0..<Int(rng.next() % 3) where !bytes.isEmpty {
-                let at = Int(rng.next() % UInt64(bytes.count))
-                let piece = pieces[Int(rng.next() % UInt64(pieces.count))]
-                if rng.next() % 4 == 0 {
-                    bytes.insert(contentsOf: piece, at: at)
-                } else {
-                    bytes.replaceSubrange(at..<min(bytes.count, at + piece.count), with: piece)
-                }
-            }
+            Self.edit(&bytes, with: pieces, &rng)
             let tree = SysfsBundle.decode(bytes, root: "/r", reusing: previous)
             let reference = Self.referenceDecode(bytes, root: "/r")
             #expect(tree.files == reference.files && tree.links == reference.links)
@@ -111,15 +103,7 @@ struct SysfsFuzzTargetTests {
         for round in 0..<1500 {
             if round % 60 == 0 { bytes = SysfsFuzzTarget.sample }
             // Mostly small edits anywhere (file bytes, most of the bundle), sometimes none.
-            for _ in 0..<Int(rng.next() % 3) where !bytes.isEmpty {
-                let at = Int(rng.next() % UInt64(bytes.count))
-                let piece = pieces[Int(rng.next() % UInt64(pieces.count))]
-                if rng.next() % 4 == 0 {
-                    bytes.insert(contentsOf: piece, at: at)
-                } else {
-                    bytes.replaceSubrange(at..<min(bytes.count, at + piece.count), with: piece)
-                }
-            }
+            Self.edit(&bytes, with: pieces, &rng)
             let tree = decoder.decode(bytes)
             let whole = SysfsBundle.decode(bytes, root: "/r")
             #expect(tree.files == whole.files && tree.links == whole.links)
@@ -138,5 +122,18 @@ struct SysfsFuzzTargetTests {
         let result = FuzzCampaign(target: SysfsFuzzTarget.self, seed: 3).run(.iterations(20)) { _ in }
         #expect(result.violation == nil)
         #expect(result.inputs == 20)
+    }
+
+    /// Up to two random edits of `bytes`: a piece inserted (one in four) or written over.
+    static func edit(_ bytes: inout [UInt8], with pieces: [[UInt8]], _ rng: inout SplitMix64) {
+        for _ in 0..<Int(rng.next() % 3) where !bytes.isEmpty {
+            let at = Int(rng.next() % UInt64(bytes.count))
+            let piece = pieces[Int(rng.next() % UInt64(pieces.count))]
+            if rng.next() % 4 == 0 {
+                bytes.insert(contentsOf: piece, at: at)
+            } else {
+                bytes.replaceSubrange(at..<min(bytes.count, at + piece.count), with: piece)
+            }
+        }
     }
 }
