@@ -101,7 +101,7 @@ let package = Package(
             name: "ConformanceTests", dependencies: ["Conformance", "PCIe", "DMAEngine", "NVMe", "ENA", "Network"],
             swiftSettings: strict),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "Drivers", "PCIe"], swiftSettings: strict),
-        .testTarget(name: "HostTests", dependencies: ["Host", "PCIe", "Drivers", "ENA"], swiftSettings: strict),
+        .testTarget(name: "HostTests", dependencies: ["Host", "PCIe", "Drivers", "ENA", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DevbenchTests", dependencies: ["devbench", "Host", "Inspector", "PCIe"], swiftSettings: strict),
         .executableTarget(
             name: "pci-list",
