@@ -201,7 +201,7 @@ public struct LspciDumpReader: Sendable {
             return
         }
         guard let at = state.current, let (offset, restStart) = Self.asciiDataPrefix(line) else {
-            let looksLikeData = Self.hexValue(line[0]) != nil && line.contains(0x3A)
+            let looksLikeData = HexDigits.value(of: line[0]) != nil && line.contains(0x3A)
             if state.current != nil || looksLikeData { state.problems.append(notALine(lineNumber)) }
             return
         }
@@ -212,7 +212,7 @@ public struct LspciDumpReader: Sendable {
             while tokenEnd < line.count, line[tokenEnd] != 0x20 { tokenEnd += 1 }
             let token = UnsafeBufferPointer(rebasing: line[tokenStart..<tokenEnd])
             let value: UInt8?
-            if token.count == 2, let high = Self.hexValue(token[0]), let low = Self.hexValue(token[1]) {
+            if token.count == 2, let high = HexDigits.value(of: token[0]), let low = HexDigits.value(of: token[1]) {
                 value = high << 4 | low
             } else {
                 // Not two hex digits; the character rules still take a signed digit ("+f").
@@ -292,7 +292,7 @@ public struct LspciDumpReader: Sendable {
         switch colons {
         case 1 where space == 7: domain = 0
         case 2 where space == 12 || space == 13:
-            guard let value = hexNumber(UnsafeBufferPointer(rebasing: address[0..<firstColon]), limit: 0xffff) else {
+            guard let value = HexDigits.number(UnsafeBufferPointer(rebasing: address[0..<firstColon]), limit: 0xffff) else {
                 return nil
             }
             domain = UInt16(value)
@@ -319,24 +319,12 @@ public struct LspciDumpReader: Sendable {
         }
         guard pieces.count == 2 else { return .some(nil) }
         let texts = [0..<colon, pieces[0], pieces[1]].map { UnsafeBufferPointer(rebasing: text[$0]) }
-        guard texts.allSatisfy({ $0.allSatisfy { hexValue($0) != nil } }) else { return nil }
-        guard let bus = hexNumber(texts[0], limit: 0xff), let device = hexNumber(texts[1], limit: 0xff), device < 32,
-            let function = hexNumber(texts[2], limit: 0xff), function < 8
+        guard texts.allSatisfy({ $0.allSatisfy { HexDigits.value(of: $0) != nil } }) else { return nil }
+        guard let bus = HexDigits.number(texts[0], limit: 0xff), let device = HexDigits.number(texts[1], limit: 0xff),
+            device < 32,
+            let function = HexDigits.number(texts[2], limit: 0xff), function < 8
         else { return .some(nil) }
         return .some(BDF(bus: UInt8(bus), device: UInt8(device), function: UInt8(function)))
-    }
-
-    /// The value of ASCII hex digits, as `UIntN(text, radix: 16)` gives it for a type whose
-    /// largest value is `limit`: nil when empty, not all hex digits, or above `limit`.
-    private static func hexNumber(_ digits: UnsafeBufferPointer<UInt8>, limit: Int) -> Int? {
-        guard !digits.isEmpty else { return nil }
-        var value = 0
-        for byte in digits {
-            guard let digit = hexValue(byte) else { return nil }
-            value = value << 4 | Int(digit)
-            if value > limit { return nil }
-        }
-        return value
     }
 
     /// `XX: ` (2 to 8 hex digits, colon, space): the offset and the text after the space.
@@ -355,21 +343,11 @@ public struct LspciDumpReader: Sendable {
         guard let colon = line.firstIndex(of: 0x3A), (2...8).contains(colon) else { return nil }
         var offset = 0
         for i in 0..<colon {
-            guard let digit = hexValue(line[i]) else { return nil }
+            guard let digit = HexDigits.value(of: line[i]) else { return nil }
             offset = offset << 4 | Int(digit)
         }
         guard colon + 1 < line.count, line[colon + 1] == 0x20 else { return nil }
         return (offset, colon + 2)
-    }
-
-    /// The value of an ASCII hex digit.
-    @inline(__always) static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x41...0x46: byte - 0x41 + 10
-        case 0x61...0x66: byte - 0x61 + 10
-        default: nil
-        }
     }
 
     private static func looksLikeData(_ line: Substring) -> Bool {

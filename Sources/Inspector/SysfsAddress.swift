@@ -7,44 +7,22 @@ extension SysfsImporter {
     /// digits read as the standard library reads them. Any other name goes to that function.
     static func parseAddress(_ name: String) -> (domain: UInt16, bdf: BDF)? {
         let parsed = name.utf8.withContiguousStorageIfAvailable { bytes -> (domain: UInt16, bdf: BDF)?? in
-            guard bytes.allSatisfy({ hexDigit($0) != nil || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
+            guard bytes.allSatisfy({ HexDigits.value(of: $0) != nil || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
             else { return .none }
             let parts = bytes.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
             // The domain: four digits; the bus: two; then `:` and the device and function, as
             // `BDF` reads them (empty pieces around the `.` dropped, exactly two left).
-            guard parts.count == 3, parts[0].count == 4, let domain = hex(parts[0], max: 0xffff),
-                parts[1].count == 2, let bus = hex(parts[1], max: 0xff)
+            guard parts.count == 3, parts[0].count == 4, let domain = HexDigits.number(parts[0], limit: 0xffff),
+                parts[1].count == 2, let bus = HexDigits.number(parts[1], limit: 0xff)
             else { return .some(nil) }
             let devFn = parts[2].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: true)
-            guard devFn.count == 2, let device = hex(devFn[0], max: 0xff), device < 32,
-                let function = hex(devFn[1], max: 0xff), function < 8
+            guard devFn.count == 2, let device = HexDigits.number(devFn[0], limit: 0xff), device < 32,
+                let function = HexDigits.number(devFn[1], limit: 0xff), function < 8
             else { return .some(nil) }
             return .some((UInt16(domain), BDF(bus: UInt8(bus), device: UInt8(device), function: UInt8(function))))
         }
         // Bytes read (an address or nil) when both levels are there; else the `Character` way.
         if case .some(.some(let address)) = parsed { return address }
         return parseAddressByCharacters(name)
-    }
-
-    /// A hex digit's value.
-    private static func hexDigit(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-
-    /// Non-empty hex digits (leading zeros allowed) as a value up to `max`, else nil.
-    private static func hex(_ digits: Slice<UnsafeBufferPointer<UInt8>>, max: UInt32) -> UInt32? {
-        guard !digits.isEmpty else { return nil }
-        var value: UInt32 = 0
-        for byte in digits {
-            guard let digit = hexDigit(byte) else { return nil }
-            value = value << 4 | UInt32(digit)
-            guard value <= max else { return nil }
-        }
-        return value
     }
 }

@@ -251,18 +251,6 @@ public struct SysfsImporter: Sendable {
         if first == UInt8(ascii: "+") || first == UInt8(ascii: "-") {
             return UInt64(String(decoding: field, as: UTF8.self), radix: 16)
         }
-        var value: UInt64 = 0
-        for byte in field {
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-            guard value >> 60 == 0 else { return nil }
-            value = value << 4 | UInt64(digit)
-        }
-        return value
+        return HexDigits.number(field, limit: .max)
     }
 }
