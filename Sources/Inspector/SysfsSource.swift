@@ -93,15 +93,7 @@ public struct InMemorySysfs: SysfsSource {
             guard let at = files.index(forKey: path), SysfsEntry.sameBytes(files[at].key, path) else { return nil }
             files.values[at] = bytes
             // The file's entry: the first at or after its path bytes (a file sorts before a link).
-            let found = SysfsEntry.withBytes(path) { key in
-                var low = 0
-                var high = entries.count
-                while low < high {
-                    let middle = (low + high) / 2
-                    if SysfsEntry.compare(entries[middle].path, key) < 0 { low = middle + 1 } else { high = middle }
-                }
-                return low
-            }
+            let found = SysfsEntry.withBytes(path) { SysfsEntry.firstIndex(notBefore: $0, in: entries) }
             guard found < entries.count, !entries[found].isLink, SysfsEntry.sameBytes(entries[found].path, path) else {
                 return nil
             }
@@ -181,12 +173,7 @@ public struct InMemorySysfs: SysfsSource {
         return prefix.withUnsafeBufferPointer { prefix in
             // The first entry not before the prefix; the run is the entries from there that
             // start with it.
-            var low = 0
-            var high = entries.count
-            while low < high {
-                let middle = (low + high) / 2
-                if SysfsEntry.compare(entries[middle].path, prefix) < 0 { low = middle + 1 } else { high = middle }
-            }
+            let low = SysfsEntry.firstIndex(notBefore: prefix, in: entries)
             var end = low
             while end < entries.count, SysfsEntry.hasPrefix(entries[end].path, prefix) { end += 1 }
             return SysfsSubtree(entries: entries[low..<end])

@@ -68,6 +68,18 @@ public struct SysfsEntry: Sendable, Equatable {
         }
     }
 
+    /// The index of the first of `entries` (sorted by path bytes) whose path is not before
+    /// `bytes`; `entries.count` when there is none.
+    static func firstIndex(notBefore bytes: UnsafeBufferPointer<UInt8>, in entries: [SysfsEntry]) -> Int {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if compare(entries[middle].path, bytes) < 0 { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     /// Whether `text`'s UTF-8 bytes start with `prefix`.
     static func hasPrefix(_ text: String, _ prefix: UnsafeBufferPointer<UInt8>) -> Bool {
         withBytes(text) { mine in
